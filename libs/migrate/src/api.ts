@@ -1,0 +1,114 @@
+/**
+ * The library API that the CLI, the Nx executors and the boot check share: each verb resolves
+ * the workspace, opens what it needs (models, stream, database), does one job and closes.
+ */
+import { loadConfig, type TributaryConfig } from './config/config.ts';
+import { discoverServices, selectServices } from './config/services.ts';
+import { describeTarget, embeddedDatabaseExists, withDatabase, type Database } from './db/connection.ts';
+import { History, type HistoryRow } from './db/history.ts';
+import { makeMigrations, type MakeMigrationsOptions, type MakeMigrationsResult } from './diff/makemigrations.ts';
+import { checkDatabase, checkOffline, type CheckOptions, type CheckReport } from './checks/check.ts';
+import { migrate as applyPending, type MigrateEvents, type MigrateOptions, type MigrateResult } from './executor/migrate.ts';
+import { rollback as revertApplied, type RollbackEvents, type RollbackOptions } from './executor/rollback.ts';
+import { repair as repairHistory, stamp as stampHistory, type RepairResult } from './executor/maintenance.ts';
+import { compareStreamWithHistory, type MigrationStatus } from './executor/status.ts';
+import { integrityProblems } from './executor/integrity.ts';
+import { readStream } from './stream/stream.ts';
+
+export interface Target {
+  /** Where to look for the workspace; defaults to the current directory. */
+  cwd?: string;
+  /** Overrides `DATABASE_URL`. */
+  databaseUrl?: string;
+  /** Told once which database a command uses. */
+  onDatabase?: (label: string) => void;
+}
+
+function configOf(target: Target): TributaryConfig {
+  return loadConfig({ cwd: target.cwd, databaseUrl: target.databaseUrl });
+}
+
+function open<T>(config: TributaryConfig, target: Target, fn: (db: Database) => Promise<T>): Promise<T> {
+  target.onDatabase?.(describeTarget(config));
+  return withDatabase(config, fn);
+}
+
+function checkServices(config: TributaryConfig, names: string[] | undefined): void {
+  if (names?.length) selectServices(discoverServices(config), names);
+}
+
+export async function makemigrations(target: Target, options: MakeMigrationsOptions = {}): Promise<MakeMigrationsResult> {
+  return makeMigrations(configOf(target), options);
+}
+
+export async function migrate(target: Target, options: MigrateOptions = {}, events: MigrateEvents = {}): Promise<MigrateResult> {
+  const config = configOf(target);
+  checkServices(config, options.services);
+  return open(config, target, (db) => applyPending(db, config, options, events));
+}
+
+export async function rollback(target: Target, options: RollbackOptions = {}, events: RollbackEvents = {}): Promise<{ reverted: string[] }> {
+  const config = configOf(target);
+  checkServices(config, options.service ? [options.service] : undefined);
+  return open(config, target, (db) => revertApplied(db, config, options, events));
+}
+
+export interface ShowMigrationsResult {
+  migrations: Array<{ name: string; service: string; applied: boolean; appliedAt: string | null; problem?: MigrationStatus['problem'] }>;
+  applied: number;
+  pending: number;
+}
+
+export async function showmigrations(target: Target, options: { services?: string[] } = {}): Promise<ShowMigrationsResult> {
+  const config = configOf(target);
+  checkServices(config, options.services);
+  const rows = await open(config, target, (db) => new History(db, config).rows());
+  const status = compareStreamWithHistory(readStream(config.migrationsDir), rows);
+  const migrations = status.migrations
+    .filter((m) => !options.services?.length || options.services.includes(m.service))
+    .map((m) => ({ name: m.name, service: m.service, applied: m.applied, appliedAt: m.appliedAt?.toISOString() ?? null, ...(m.problem ? { problem: m.problem } : {}) }));
+  return { migrations, applied: migrations.filter((m) => m.applied).length, pending: migrations.filter((m) => !m.applied).length };
+}
+
+export async function check(target: Target, options: CheckOptions & { offline?: boolean } = {}): Promise<CheckReport> {
+  const config = configOf(target);
+  const problems = await checkOffline(config, options);
+  let database: CheckReport['database'];
+  if (options.offline) {
+    database = { checked: false, target: null, note: 'offline: database not checked' };
+  } else if (!config.databaseUrl && !embeddedDatabaseExists(config)) {
+    database = { checked: false, target: null, note: 'no DATABASE_URL and no embedded database yet: database not checked' };
+  } else {
+    problems.push(...(await open(config, target, (db) => checkDatabase(db, config, options))));
+    database = { checked: true, target: describeTarget(config) };
+  }
+  return { ok: problems.length === 0, problems, database };
+}
+
+export async function history(target: Target): Promise<HistoryRow[]> {
+  const config = configOf(target);
+  const rows = await open(config, target, (db) => new History(db, config).rows());
+  return rows.filter((r) => r.status === 'applied');
+}
+
+export async function current(target: Target): Promise<HistoryRow | null> {
+  const rows = await history(target);
+  return rows.at(-1) ?? null;
+}
+
+export async function validate(target: Target): Promise<{ ok: boolean; problems: string[] }> {
+  const config = configOf(target);
+  const rows = await open(config, target, (db) => new History(db, config).rows());
+  const problems = integrityProblems(compareStreamWithHistory(readStream(config.migrationsDir), rows), config);
+  return { ok: problems.length === 0, problems };
+}
+
+export async function repair(target: Target): Promise<RepairResult> {
+  const config = configOf(target);
+  return open(config, target, (db) => repairHistory(db, config));
+}
+
+export async function stamp(target: Target, name: string): Promise<MigrateResult> {
+  const config = configOf(target);
+  return open(config, target, (db) => stampHistory(db, config, name));
+}

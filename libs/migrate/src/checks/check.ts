@@ -1,0 +1,109 @@
+/**
+ * `check`: everything that can be wrong, reported together. Offline: models without a
+ * migration, ownership, stream naming and shard health, and (with `--since REV`) committed
+ * migrations edited or deleted. With a database: pending, out of order, edited after being
+ * applied, applied but missing, failed.
+ */
+import { relative } from 'node:path';
+import type { TributaryConfig } from '../config/config.ts';
+import { discoverServices, selectServices } from '../config/services.ts';
+import type { Database } from '../db/connection.ts';
+import { History } from '../db/history.ts';
+import { makeMigrations } from '../diff/makemigrations.ts';
+import { TributaryError, describeError } from '../errors.ts';
+import { integrityProblems } from '../executor/integrity.ts';
+import { compareStreamWithHistory } from '../executor/status.ts';
+import { loadMigration } from '../stream/migration-file.ts';
+import { readStream, strayFiles } from '../stream/stream.ts';
+import { streamChangesSince } from './git.ts';
+
+export interface CheckOptions {
+  services?: string[];
+  since?: string;
+}
+
+export type ProblemKind =
+  | 'model-changes'
+  | 'invalid-models'
+  | 'stray-file'
+  | 'invalid-migration'
+  | 'edited-since'
+  | 'deleted-since'
+  | 'pending'
+  | 'out-of-order'
+  | 'checksum-mismatch'
+  | 'missing-file'
+  | 'failed';
+
+export interface Problem {
+  kind: ProblemKind;
+  message: string;
+  service?: string;
+  migration?: string;
+}
+
+export interface CheckReport {
+  ok: boolean;
+  problems: Problem[];
+  /** Where the database part ran, or why it did not. */
+  database: { checked: boolean; target: string | null; note?: string };
+}
+
+export async function checkOffline(config: TributaryConfig, options: CheckOptions = {}): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  const wanted = options.services?.length ? options.services : undefined;
+  try {
+    selectServices(discoverServices(config), wanted);
+    const { changed } = await makeMigrations(config, { services: wanted, check: true });
+    for (const service of changed) {
+      problems.push({ kind: 'model-changes', service, message: `Service ${service} has model changes without a migration: run \`migrate makemigrations --service ${service}\`.` });
+    }
+  } catch (error) {
+    if (!(error instanceof TributaryError)) throw error;
+    problems.push({ kind: 'invalid-models', message: error.message });
+  }
+  for (const file of strayFiles(config.migrationsDir)) {
+    problems.push({ kind: 'stray-file', message: `${relative(config.root, config.migrationsDir)}/${file} does not follow the <YYYYMMDD>_<HHMMSS>_<service>_<slug>.ts naming, so it is not part of the stream.` });
+  }
+  if (options.since) {
+    const changes = streamChangesSince(config.root, config.migrationsDir, options.since);
+    for (const name of changes.modified) {
+      problems.push({ kind: 'edited-since', migration: name, message: `Migration ${name} existed at ${options.since} and was modified since; committed migrations must not change — add a new migration instead.` });
+    }
+    for (const name of changes.deleted) {
+      problems.push({ kind: 'deleted-since', migration: name, message: `Migration ${name} existed at ${options.since} and was deleted since; committed migrations must not be removed.` });
+    }
+    const stream = readStream(config.migrationsDir);
+    for (const entry of stream.filter((e) => changes.added.includes(e.name))) {
+      try {
+        await loadMigration(entry, config.root);
+      } catch (error) {
+        problems.push({ kind: 'invalid-migration', migration: entry.name, message: describeError(error) });
+      }
+    }
+  }
+  return wanted ? problems.filter((p) => !p.service || wanted.includes(p.service)) : problems;
+}
+
+export async function checkDatabase(db: Database, config: TributaryConfig, options: CheckOptions = {}): Promise<Problem[]> {
+  const stream = readStream(config.migrationsDir);
+  const status = compareStreamWithHistory(stream, await new History(db, config).rows());
+  const problems: Problem[] = [];
+  const mine = (service: string) => !options.services?.length || options.services.includes(service);
+  for (const entry of status.pending.filter((e) => mine(e.service))) {
+    const late = status.outOfOrder.includes(entry);
+    problems.push({
+      kind: late ? 'out-of-order' : 'pending',
+      service: entry.service,
+      migration: entry.name,
+      message: late
+        ? `Migration ${entry.name} is pending but ${entry.service} already has a later migration applied (out of order).`
+        : `Migration ${entry.name} (${entry.service}) is not applied to ${db.label}.`,
+    });
+  }
+  const integrity = integrityProblems(status, config);
+  status.mismatched.forEach(({ entry }, i) => mine(entry.service) && problems.push({ kind: 'checksum-mismatch', service: entry.service, migration: entry.name, message: integrity[i]! }));
+  status.missing.forEach((row, i) => mine(row.service) && problems.push({ kind: 'missing-file', service: row.service, migration: row.name, message: integrity[status.mismatched.length + i]! }));
+  status.failed.forEach((row, i) => mine(row.service) && problems.push({ kind: 'failed', service: row.service, migration: row.name, message: integrity[status.mismatched.length + status.missing.length + i]! }));
+  return problems;
+}

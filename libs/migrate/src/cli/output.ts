@@ -1,0 +1,65 @@
+/**
+ * How the CLI talks: results on stdout (one JSON document with `--json`), notes and errors on
+ * stderr, progress through listr2 on a terminal and as plain lines otherwise.
+ */
+import { Listr } from 'listr2';
+import { TributaryError } from '../errors.ts';
+
+export const interactive = (): boolean => Boolean(process.stdout.isTTY) && !process.env.CI;
+
+export function note(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+export function print(message = ''): void {
+  process.stdout.write(`${message}\n`);
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Prints a user mistake as its sentence, anything else with its stack only under --verbose. */
+export function reportError(error: unknown, verbose: boolean): void {
+  if (error instanceof TributaryError && !verbose) {
+    note(`error: ${error.message}`);
+    if (error.hint) note(error.hint);
+    return;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  note(`error: ${verbose && error instanceof Error ? error.stack : message}`);
+  if (!verbose && !(error instanceof TributaryError)) note('(run with --verbose for details)');
+}
+
+export interface Progress {
+  update(title: string): void;
+}
+
+/**
+ * Runs `work` with a progress line: a listr2 task on a terminal (its title follows `update`),
+ * and one printed line per update otherwise.
+ */
+export async function withProgress<T>(title: string, work: (progress: Progress) => Promise<T>): Promise<T> {
+  if (!interactive()) {
+    return work({ update: (line) => print(line) });
+  }
+  let result: T;
+  await new Listr(
+    [
+      {
+        title,
+        task: async (_ctx, task) => {
+          result = await work({ update: (line) => (task.output = line) });
+          task.title = `${title}: done`;
+        },
+        rendererOptions: { persistentOutput: false },
+      },
+    ],
+    { exitOnError: true, rendererOptions: { collapseErrors: true } },
+  ).run();
+  return result!;
+}
+
+export function formatMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}

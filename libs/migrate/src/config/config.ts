@@ -1,0 +1,92 @@
+/**
+ * Finds the workspace root and resolves Tributary's settings: defaults, overridden by
+ * `tributary.config.json` at the root, overridden by the environment.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { TributaryError } from '../errors.ts';
+
+export interface TributaryConfig {
+  /** Absolute path of the workspace root (the folder holding nx.json or the root package.json). */
+  root: string;
+  /** Absolute path of the stream folder. */
+  migrationsDir: string;
+  /** Absolute path of the folder holding the per-service snapshot shards. */
+  snapshotsDir: string;
+  /** Glob patterns (relative to root) of folders that may be services. */
+  projects: string[];
+  historySchema: string;
+  historyTable: string;
+  /** PostgreSQL connection string; undefined selects the embedded PGlite database. */
+  databaseUrl: string | undefined;
+  pgliteDir: string;
+  lockWaitSeconds: number;
+  lockTimeout: string;
+  statementTimeout: string | undefined;
+  lockRetries: number;
+}
+
+export const CONFIG_FILE = 'tributary.config.json';
+
+type FileSettings = Partial<{
+  migrationsDir: string;
+  projects: string[];
+  historyTable: string;
+  pgliteDir: string;
+  lockWaitSeconds: number;
+  lockTimeout: string;
+  statementTimeout: string;
+  lockRetries: number;
+}>;
+
+export function findWorkspaceRoot(start: string): string {
+  let dir = resolve(start);
+  let packageRoot: string | undefined;
+  for (;;) {
+    if (existsSync(join(dir, 'nx.json')) || existsSync(join(dir, CONFIG_FILE))) return dir;
+    if (!packageRoot && existsSync(join(dir, 'package.json'))) packageRoot = dir;
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  if (packageRoot) return packageRoot;
+  throw new TributaryError(`No workspace found from ${start}: expected nx.json, ${CONFIG_FILE} or package.json in it or a parent folder.`);
+}
+
+function readSettings(root: string): FileSettings {
+  const file = join(root, CONFIG_FILE);
+  if (!existsSync(file)) return {};
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as FileSettings;
+  } catch (error) {
+    throw new TributaryError(`${file} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+export function loadConfig(options: { cwd?: string; databaseUrl?: string } = {}): TributaryConfig {
+  const root = findWorkspaceRoot(options.cwd ?? process.cwd());
+  const settings = readSettings(root);
+  const [historySchema, historyTable] = splitQualified(settings.historyTable ?? 'public.tributary_migrations');
+  const migrationsDir = resolve(root, settings.migrationsDir ?? 'migrations');
+  return {
+    root,
+    migrationsDir,
+    snapshotsDir: join(migrationsDir, '.snapshots'),
+    projects: settings.projects ?? ['apps/*', 'libs/*', 'packages/*', 'services/*'],
+    historySchema,
+    historyTable,
+    databaseUrl: options.databaseUrl ?? (process.env.DATABASE_URL || undefined),
+    pgliteDir: resolve(root, settings.pgliteDir ?? '.data/pglite'),
+    lockWaitSeconds: settings.lockWaitSeconds ?? 60,
+    lockTimeout: settings.lockTimeout ?? '5s',
+    statementTimeout: settings.statementTimeout,
+    lockRetries: settings.lockRetries ?? 0,
+  };
+}
+
+function splitQualified(name: string): [string, string] {
+  const parts = name.split('.');
+  if (parts.length === 1) return ['public', parts[0]!];
+  if (parts.length === 2 && parts[0] && parts[1]) return [parts[0], parts[1]];
+  throw new TributaryError(`historyTable "${name}" in ${CONFIG_FILE} must be "table" or "schema.table".`);
+}

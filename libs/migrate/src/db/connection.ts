@@ -1,0 +1,135 @@
+/**
+ * Opens the database a run works on: PostgreSQL when `DATABASE_URL` is set, otherwise the
+ * embedded PGlite database in `.data/pglite/` (held by one process at a time). It also opens
+ * the one pinned session that holds the advisory lock and runs non-transactional SQL.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, relative } from 'node:path';
+import type { EntitySchema } from '@mikro-orm/core';
+import { MikroORM as PostgreSqlMikroORM } from '@mikro-orm/postgresql';
+import { MikroORM as PgliteMikroORM } from '@mikro-orm/pglite';
+import type { AbstractSqlConnection, AbstractSqlDriver } from '@mikro-orm/sql';
+import pg from 'pg';
+import type { TributaryConfig } from '../config/config.ts';
+import { TributaryError, describeError } from '../errors.ts';
+import { acquireFileLock, type FileLock } from './file-lock.ts';
+
+/** One connection outside any transaction: for the advisory lock and non-transactional SQL. */
+export interface PinnedSession {
+  query<T = any>(sql: string, params?: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+export interface Database {
+  kind: 'postgresql' | 'pglite';
+  /** Where the data lives, for messages: `PostgreSQL 127.0.0.1:5432/app` or `embedded PGlite (.data/pglite)`. */
+  label: string;
+  orm: PostgreSqlMikroORM | PgliteMikroORM;
+  driver: AbstractSqlDriver;
+  connection: AbstractSqlConnection;
+  session: PinnedSession;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Entities to register, so migrations can use `this.getEntityManager()`. */
+  entities?: EntitySchema<any, any>[];
+  /** Use a throw-away in-memory PGlite database (shard rebuilds, tests). */
+  memory?: boolean;
+}
+
+const quiet = { discovery: { warnWhenNoEntities: false }, allowGlobalContext: true } as const;
+
+export function describeTarget(config: TributaryConfig): string {
+  if (!config.databaseUrl) return `embedded PGlite (${relative(config.root, config.pgliteDir) || config.pgliteDir})`;
+  try {
+    const url = new URL(config.databaseUrl);
+    return `PostgreSQL ${url.hostname}:${url.port || 5432}${url.pathname}`;
+  } catch {
+    throw new TributaryError('DATABASE_URL is not a valid URL (expected postgres://user@host:port/database).');
+  }
+}
+
+export function embeddedDatabaseExists(config: TributaryConfig): boolean {
+  return existsSync(`${config.pgliteDir}/PG_VERSION`);
+}
+
+export async function openDatabase(config: TributaryConfig, options: OpenOptions = {}): Promise<Database> {
+  if (options.memory) return openPglite(config, 'memory://', 'in-memory PGlite', undefined, options);
+  if (!config.databaseUrl) {
+    mkdirSync(dirname(config.pgliteDir), { recursive: true });
+    const lock = acquireFileLock(`${config.pgliteDir}.lock`, describeTarget(config));
+    try {
+      return await openPglite(config, config.pgliteDir, describeTarget(config), lock, options);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+  }
+  return openPostgres(config, options);
+}
+
+async function openPostgres(config: TributaryConfig, options: OpenOptions): Promise<Database> {
+  const label = describeTarget(config);
+  const orm = await PostgreSqlMikroORM.init({ ...quiet, clientUrl: config.databaseUrl, entities: options.entities ?? [], pool: { min: 0, max: 4 } });
+  const connection = orm.em.getConnection() as unknown as AbstractSqlConnection;
+  const client = new pg.Client({ connectionString: config.databaseUrl, application_name: 'tributary' });
+  try {
+    await client.connect();
+    await connection.execute('select 1');
+  } catch (error) {
+    await orm.close(true).catch(() => {});
+    await client.end().catch(() => {});
+    throw new TributaryError(`Cannot connect to ${label}: ${describeError(error) || (error as any).code}`, { cause: error });
+  }
+  client.on('error', () => {}); // a dropped session surfaces on the next query instead
+  return {
+    kind: 'postgresql',
+    label,
+    orm,
+    driver: orm.em.getDriver() as unknown as AbstractSqlDriver,
+    connection,
+    session: {
+      query: async (sql, params) => (await client.query(sql, params as any[])).rows,
+      close: () => client.end(),
+    },
+    close: async () => {
+      await client.end().catch(() => {});
+      await orm.close(true);
+    },
+  };
+}
+
+async function openPglite(config: TributaryConfig, dataDir: string, label: string, lock: FileLock | undefined, options: OpenOptions): Promise<Database> {
+  let orm: PgliteMikroORM;
+  try {
+    orm = await PgliteMikroORM.init({ ...quiet, dbName: dataDir, entities: options.entities ?? [] });
+    await orm.em.getConnection().execute('select 1');
+  } catch (error) {
+    throw new TributaryError(`Cannot open ${label}: ${describeError(error)}`, { cause: error });
+  }
+  const connection = orm.em.getConnection() as unknown as AbstractSqlConnection;
+  return {
+    kind: 'pglite',
+    label,
+    orm,
+    driver: orm.em.getDriver() as unknown as AbstractSqlDriver,
+    connection,
+    // PGlite is a single session: the ORM's connection is the pinned one.
+    session: { query: (sql, params) => connection.execute(sql, params ?? [], 'all') as Promise<any[]>, close: async () => {} },
+    close: async () => {
+      await orm.close(true);
+      lock?.release();
+    },
+  };
+}
+
+/** Runs `fn` with the database open, closing it afterwards whatever happens. */
+export async function withDatabase<T>(config: TributaryConfig, fn: (db: Database) => Promise<T>, options: OpenOptions = {}): Promise<T> {
+  const db = await openDatabase(config, options);
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}

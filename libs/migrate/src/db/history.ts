@@ -1,0 +1,104 @@
+/**
+ * The history table. Invariant: a row with status `applied` always means the migration is
+ * applied — it commits in the same transaction as a transactional migration's SQL. A failed
+ * non-transactional migration leaves a row with status `failed`, never counted as applied.
+ */
+import type { Transaction } from '@mikro-orm/core';
+import type { TributaryConfig } from '../config/config.ts';
+import type { Database } from './connection.ts';
+
+export interface HistoryRow {
+  name: string;
+  service: string;
+  checksum: string;
+  appliedAt: Date;
+  executionMs: number;
+  appliedBy: string;
+  status: 'applied' | 'failed';
+  error: string | null;
+}
+
+export class History {
+  readonly #db: Database;
+  readonly #table: string;
+  readonly #schema: string;
+  readonly #name: string;
+
+  constructor(db: Database, config: TributaryConfig) {
+    this.#db = db;
+    this.#schema = config.historySchema;
+    this.#name = config.historyTable;
+    this.#table = `"${config.historySchema}"."${config.historyTable}"`;
+  }
+
+  get tableName(): string {
+    return `${this.#schema}.${this.#name}`;
+  }
+
+  /** Creates the table if needed; call under the migration lock. */
+  async ensureTable(): Promise<void> {
+    if (await this.exists()) return;
+    await this.#db.connection.execute(`create schema if not exists "${this.#schema}"`);
+    await this.#db.connection.execute(`create table if not exists ${this.#table} (
+      "id" serial primary key,
+      "name" varchar(255) not null unique,
+      "service" varchar(255) not null,
+      "checksum" char(64) not null,
+      "applied_at" timestamptz not null default now(),
+      "execution_ms" integer not null default 0,
+      "applied_by" text not null default current_user,
+      "status" varchar(16) not null default 'applied' check ("status" in ('applied', 'failed')),
+      "error" text null
+    )`);
+  }
+
+  async exists(): Promise<boolean> {
+    const [row] = await this.#db.connection.execute<any[]>(`select to_regclass(?) is not null as "exists"`, [this.#table]);
+    return Boolean(row?.exists);
+  }
+
+  /** Every row, oldest first; empty when the table does not exist yet. */
+  async rows(): Promise<HistoryRow[]> {
+    if (!(await this.exists())) return [];
+    const rows = await this.#db.connection.execute<any[]>(
+      `select "name", "service", "checksum", "applied_at", "execution_ms", "applied_by", "status", "error" from ${this.#table} order by "id"`,
+    );
+    return rows.map((row) => ({
+      name: row.name,
+      service: row.service,
+      checksum: row.checksum,
+      appliedAt: new Date(row.applied_at),
+      executionMs: Number(row.execution_ms),
+      appliedBy: row.applied_by,
+      status: row.status,
+      error: row.error,
+    }));
+  }
+
+  async recordApplied(entry: { name: string; service: string; checksum: string }, executionMs: number, ctx?: Transaction): Promise<void> {
+    await this.#db.connection.execute(
+      `insert into ${this.#table} ("name", "service", "checksum", "execution_ms", "status") values (?, ?, ?, ?, 'applied')
+       on conflict ("name") do update set "checksum" = excluded."checksum", "execution_ms" = excluded."execution_ms", "status" = 'applied', "error" = null, "applied_at" = now(), "applied_by" = current_user`,
+      [entry.name, entry.service, entry.checksum, Math.round(executionMs)],
+      'run',
+      ctx,
+    );
+  }
+
+  async recordFailed(entry: { name: string; service: string; checksum: string }, error: string): Promise<void> {
+    await this.#db.connection.execute(
+      `insert into ${this.#table} ("name", "service", "checksum", "status", "error") values (?, ?, ?, 'failed', ?)
+       on conflict ("name") do update set "status" = 'failed', "error" = excluded."error", "applied_at" = now()`,
+      [entry.name, entry.service, entry.checksum, error],
+      'run',
+    );
+  }
+
+  async remove(name: string, ctx?: Transaction): Promise<void> {
+    await this.#db.connection.execute(`delete from ${this.#table} where "name" = ?`, [name], 'run', ctx);
+  }
+
+  async updateChecksum(name: string, checksum: string): Promise<void> {
+    await this.#db.connection.execute(`update ${this.#table} set "checksum" = ? where "name" = ?`, [checksum, name], 'run');
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Keeps shards true to the stream. A shard that is missing, unreadable (say, a merge conflict)
+ * or lists other migrations than the stream holds for its service is rebuilt by replaying the
+ * whole stream into an in-memory PGlite database and introspecting it.
+ */
+import { DatabaseSchema, type AbstractSqlPlatform } from '@mikro-orm/sql';
+import type { TributaryConfig } from '../config/config.ts';
+import { openDatabase } from '../db/connection.ts';
+import { History } from '../db/history.ts';
+import { runMigration } from '../executor/runner.ts';
+import type { ModelSet } from '../models/model-set.ts';
+import { MigrationGraph } from '../stream/graph.ts';
+import { loadMigration } from '../stream/migration-file.ts';
+import type { StreamEntry } from '../stream/stream.ts';
+import { readShard, serializeTables, shardServices, writeShard, type Shard } from './snapshot.ts';
+
+export async function freshShards(config: TributaryConfig, stream: StreamEntry[], models: ModelSet, wanted: string[]): Promise<Map<string, Shard>> {
+  const namesOf = new Map<string, string[]>();
+  for (const entry of stream) namesOf.set(entry.service, [...(namesOf.get(entry.service) ?? []), entry.name]);
+  const services = new Set([...wanted, ...shardServices(config.snapshotsDir), ...namesOf.keys()]);
+
+  const shards = new Map<string, Shard>();
+  const stale: string[] = [];
+  for (const service of services) {
+    const expected = namesOf.get(service) ?? [];
+    const state = readShard(config.snapshotsDir, service);
+    if (state.status === 'ok' && sameList(state.shard.migrations, expected)) shards.set(service, state.shard);
+    else if (state.status === 'missing' && expected.length === 0) shards.set(service, emptyShard(service));
+    else stale.push(service);
+  }
+  if (stale.length > 0) {
+    const rebuilt = await rebuildShards(config, stream, models);
+    for (const service of stale) {
+      const shard = rebuilt.get(service) ?? emptyShard(service);
+      writeShard(config.snapshotsDir, shard);
+      shards.set(service, shard);
+    }
+  }
+  return shards;
+}
+
+export function emptyShard(service: string): Shard {
+  return { service, migrations: [], createdBy: {}, schema: { tables: [], nativeEnums: {} } };
+}
+
+/** Replays the stream into a scratch database; returns a shard per service. */
+export async function rebuildShards(config: TributaryConfig, stream: StreamEntry[], models: ModelSet): Promise<Map<string, Shard>> {
+  const db = await openDatabase(config, { memory: true });
+  try {
+    const history = new History(db, config);
+    await history.ensureTable();
+    const definitions = await Promise.all(stream.map((entry) => loadMigration(entry, config.root)));
+    const graph = new MigrationGraph(definitions, new Set(stream.map((e) => e.name)), config.root);
+    const createdBy = new Map<string, { service: string; name: string }>();
+    let tables = await listTables(db.session.query, config.historyTable);
+    for (const name of graph.order(stream.map((e) => e.name))) {
+      const definition = graph.get(name)!;
+      await runMigration(db, history, definition, 'up', { root: config.root, lockTimeout: '5s', lockRetries: 0 });
+      const after = await listTables(db.session.query, config.historyTable);
+      for (const table of after) if (!tables.has(table)) createdBy.set(table, { service: definition.entry.service, name });
+      tables = after;
+    }
+
+    const schema = await DatabaseSchema.create(db.connection, db.orm.em.getPlatform() as AbstractSqlPlatform, db.orm.config as any);
+    const ownerOf = (table: string) => models.owners.get(table) ?? createdBy.get(table)?.service;
+    const shards = new Map<string, Shard>();
+    for (const entry of stream) {
+      if (shards.has(entry.service)) continue;
+      const service = entry.service;
+      shards.set(service, {
+        service,
+        migrations: stream.filter((e) => e.service === service).map((e) => e.name),
+        createdBy: Object.fromEntries([...createdBy].filter(([table]) => ownerOf(table) === service).map(([table, c]) => [table, c.name])),
+        schema: serializeTables(schema, (table) => table !== config.historyTable && ownerOf(table) === service),
+      });
+    }
+    return shards;
+  } finally {
+    await db.close();
+  }
+}
+
+async function listTables(query: (sql: string) => Promise<any[]>, historyTable: string): Promise<Set<string>> {
+  const rows = await query(`select tablename from pg_tables where schemaname = 'public'`);
+  return new Set(rows.map((r) => r.tablename as string).filter((t) => t !== historyTable));
+}
+
+function sameList(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
+}
+
+export function writeRebuiltShards(config: TributaryConfig, shards: Map<string, Shard>): void {
+  for (const shard of shards.values()) writeShard(config.snapshotsDir, shard);
+}

@@ -1,0 +1,27 @@
+/**
+ * Refuses to go on when the history and the stream disagree in a way only a person can
+ * resolve: an applied file edited or deleted, or a non-transactional migration that failed.
+ */
+import { relative } from 'node:path';
+import type { TributaryConfig } from '../config/config.ts';
+import { TributaryError } from '../errors.ts';
+import type { StreamStatus } from './status.ts';
+
+export function integrityProblems(status: StreamStatus, config: TributaryConfig): string[] {
+  const problems: string[] = [];
+  for (const { entry } of status.mismatched) {
+    problems.push(`Migration ${relative(config.root, entry.file)} was edited after it was applied (checksum mismatch); restore it, or run \`migrate repair\` if the edit is intended.`);
+  }
+  for (const row of status.missing) {
+    problems.push(`Applied migration ${row.name} (${row.service}) is missing from ${relative(config.root, config.migrationsDir)}/; restore the file, or run \`migrate repair\` to forget it.`);
+  }
+  for (const row of status.failed) {
+    problems.push(`Migration ${row.name} (${row.service}) is non-transactional and failed earlier (${row.error ?? 'unknown error'}); clean up what it left (for example an INVALID index), then run \`migrate repair\` to clear the failure and migrate again.`);
+  }
+  return problems;
+}
+
+export function assertIntegrity(status: StreamStatus, config: TributaryConfig): void {
+  const problems = integrityProblems(status, config);
+  if (problems.length > 0) throw new TributaryError(problems.join('\n'));
+}

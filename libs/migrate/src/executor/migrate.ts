@@ -1,0 +1,114 @@
+/**
+ * Plans and applies pending migrations under the migration lock: name order, respecting
+ * `dependsOn`, refusing out-of-order migrations and edited history, stopping at `--to`.
+ */
+import type { TributaryConfig } from '../config/config.ts';
+import type { Database } from '../db/connection.ts';
+import { History } from '../db/history.ts';
+import { withMigrationLock } from '../db/lock.ts';
+import { TributaryError } from '../errors.ts';
+import { MigrationGraph } from '../stream/graph.ts';
+import { loadMigration, type MigrationDefinition } from '../stream/migration-file.ts';
+import { findEntry, readStream, type StreamEntry } from '../stream/stream.ts';
+import { assertIntegrity } from './integrity.ts';
+import { collectSql, runMigration, type CollectedSql } from './runner.ts';
+import { compareStreamWithHistory } from './status.ts';
+
+export interface MigrateOptions {
+  services?: string[];
+  /** Stop after this migration (name, with or without `.ts`); `head` means all. */
+  to?: string;
+  dryRun?: boolean;
+  fake?: boolean;
+  allowOutOfOrder?: boolean;
+  lockWaitSeconds?: number;
+  lockRetries?: number;
+  lockTimeout?: string;
+  statementTimeout?: string;
+}
+
+export interface MigrateEvents {
+  waitingForLock?: () => void;
+  planned?: (names: string[]) => void;
+  applying?: (name: string, index: number, total: number) => void;
+  applied?: (name: string, ms: number) => void;
+  retrying?: (name: string, attempt: number, error: string) => void;
+  dryRun?: (name: string, sql: CollectedSql) => void;
+}
+
+export interface MigrateResult {
+  applied: Array<{ name: string; service: string; ms: number }>;
+  /** True when another runner held the lock first (it then usually left nothing to do). */
+  waitedForLock: boolean;
+  dryRun: boolean;
+}
+
+export async function migrate(db: Database, config: TributaryConfig, options: MigrateOptions = {}, events: MigrateEvents = {}): Promise<MigrateResult> {
+  const history = new History(db, config);
+  if (options.dryRun) {
+    const plan = await planPending(config, history, options);
+    for (const definition of plan) events.dryRun?.(definition.entry.name, await collectSql(db, definition, 'up'));
+    return { applied: [], waitedForLock: false, dryRun: true };
+  }
+  const lock = { waitSeconds: options.lockWaitSeconds ?? config.lockWaitSeconds, onWait: events.waitingForLock };
+  return withMigrationLock(db, history.tableName, lock, async (waitedForLock) => {
+    await history.ensureTable();
+    const plan = await planPending(config, history, options);
+    events.planned?.(plan.map((d) => d.entry.name));
+    const applied: MigrateResult['applied'] = [];
+    for (const [index, definition] of plan.entries()) {
+      events.applying?.(definition.entry.name, index, plan.length);
+      const ms = await runMigration(db, history, definition, 'up', {
+        root: config.root,
+        fake: options.fake,
+        lockTimeout: options.lockTimeout ?? config.lockTimeout,
+        statementTimeout: options.statementTimeout ?? config.statementTimeout,
+        lockRetries: options.lockRetries ?? config.lockRetries,
+        onRetry: (attempt, error) => events.retrying?.(definition.entry.name, attempt, error),
+      });
+      applied.push({ name: definition.entry.name, service: definition.entry.service, ms });
+      events.applied?.(definition.entry.name, ms);
+    }
+    return { applied, waitedForLock, dryRun: false };
+  });
+}
+
+/** The pending migrations to apply, in the order to apply them. */
+export async function planPending(config: TributaryConfig, history: History, options: MigrateOptions): Promise<MigrationDefinition[]> {
+  const stream = readStream(config.migrationsDir);
+  const status = compareStreamWithHistory(stream, await history.rows());
+  assertIntegrity(status, config);
+
+  let targets: StreamEntry[] = status.pending;
+  if (options.services?.length) targets = targets.filter((e) => options.services!.includes(e.service));
+  if (options.to && options.to !== 'head') {
+    const last = findEntry(stream, options.to, '--to');
+    targets = targets.filter((e) => e.name <= last.name);
+  }
+  if (targets.length === 0) return [];
+
+  const pendingByName = new Map(status.pending.map((e) => [e.name, e]));
+  const definitions = new Map<string, MigrationDefinition>();
+  const load = async (entry: StreamEntry) => {
+    if (!definitions.has(entry.name)) definitions.set(entry.name, await loadMigration(entry, config.root));
+    return definitions.get(entry.name)!;
+  };
+  for (const entry of targets) await load(entry);
+  // Pull in pending migrations that the targets need (another service's table, say).
+  const queue = [...definitions.values()];
+  while (queue.length > 0) {
+    for (const dependency of queue.pop()!.dependsOn) {
+      const entry = pendingByName.get(dependency);
+      if (entry && !definitions.has(entry.name)) queue.push(await load(entry));
+    }
+  }
+  const graph = new MigrationGraph([...definitions.values()], new Set(stream.map((e) => e.name)), config.root);
+  const order = graph.order(definitions.keys());
+
+  const outOfOrder = status.outOfOrder.filter((e) => definitions.has(e.name));
+  if (outOfOrder.length > 0 && !options.allowOutOfOrder) {
+    const names = outOfOrder.map((e) => e.name).join(', ');
+    throw new TributaryError(`Out of order: ${names} ${outOfOrder.length === 1 ? 'is' : 'are'} pending but ${outOfOrder[0]!.service} already has a later migration applied; review the order, then rerun with --allow-out-of-order.`);
+  }
+  return order.map((name) => definitions.get(name)!);
+}

@@ -1,0 +1,138 @@
+/**
+ * Runs one migration in one direction. A transactional migration's SQL and its history row
+ * commit together, or not at all; a non-transactional one runs statement by statement on the
+ * pinned session, outside any transaction, and is recorded as failed if a statement fails.
+ */
+import { relative } from 'node:path';
+import type { Transaction } from '@mikro-orm/core';
+import type { Migration } from '@mikro-orm/migrations';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Database } from '../db/connection.ts';
+import type { History } from '../db/history.ts';
+import { TributaryError, describeError } from '../errors.ts';
+import type { MigrationDefinition } from '../stream/migration-file.ts';
+
+export type Direction = 'up' | 'down';
+
+export interface RunOptions {
+  root: string;
+  /** Record (or unrecord) without running the SQL. */
+  fake?: boolean;
+  lockTimeout: string;
+  statementTimeout?: string;
+  /** Extra attempts when a statement times out waiting for a lock. */
+  lockRetries: number;
+  onRetry?: (attempt: number, error: string) => void;
+}
+
+export interface CollectedSql {
+  statements: string[];
+  /** Queries the migration ran itself through `this.execute()`; a dry run cannot show their effect. */
+  directQueries: string[];
+}
+
+const DURATION = /^\d+(\.\d+)?\s*(us|ms|s|min|h|d)?$/;
+
+export function checkDuration(value: string, what: string): string {
+  if (!DURATION.test(value.trim())) throw new TributaryError(`${what} "${value}" is not a duration like 5s, 500ms or 2min.`);
+  return value.trim();
+}
+
+function instantiate(db: Database, definition: MigrationDefinition): Migration {
+  const migration = new definition.migrationClass(db.driver as any, db.orm.config as any);
+  migration.name = definition.entry.name;
+  return migration;
+}
+
+function sqlText(query: unknown): string {
+  if (typeof query === 'string') return query;
+  const q = query as { sql?: string; toQuery?: () => { sql: string }; compile?: () => { sql: string } };
+  return q.sql ?? q.compile?.().sql ?? String(query);
+}
+
+/** What a migration would run, without running it (dry run). */
+export async function collectSql(db: Database, definition: MigrationDefinition, direction: Direction): Promise<CollectedSql> {
+  const migration = instantiate(db, definition);
+  const directQueries: string[] = [];
+  migration.execute = async (sql: any) => {
+    directQueries.push(sqlText(sql));
+    return [];
+  };
+  await migration[direction]();
+  return { statements: migration.getQueries().map(sqlText), directQueries };
+}
+
+export async function runMigration(db: Database, history: History, definition: MigrationDefinition, direction: Direction, options: RunOptions): Promise<number> {
+  const lockTimeout = checkDuration(definition.lockTimeout ?? options.lockTimeout, 'lockTimeout');
+  const statementTimeout = definition.statementTimeout ?? options.statementTimeout;
+  const timeouts = [`set lock_timeout = '${lockTimeout}'`];
+  if (statementTimeout) timeouts.push(`set statement_timeout = '${checkDuration(statementTimeout, 'statementTimeout')}'`);
+
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const started = performance.now();
+      if (definition.transactional) await runInTransaction(db, history, definition, direction, options, timeouts);
+      else await runOutsideTransaction(db, history, definition, direction, options, timeouts);
+      return performance.now() - started;
+    } catch (error) {
+      const lockTimedOut = (error as any)?.cause?.code === '55P03' || /lock timeout/i.test(describeError(error));
+      if (!lockTimedOut || attempt >= options.lockRetries || !definition.transactional) throw error;
+      options.onRetry?.(attempt + 1, describeError(error));
+      await sleep(Math.min(1000 * 2 ** attempt, 10_000));
+    }
+  }
+}
+
+async function runInTransaction(db: Database, history: History, definition: MigrationDefinition, direction: Direction, options: RunOptions, timeouts: string[]): Promise<void> {
+  const started = performance.now();
+  await db.connection.transactional(async (trx: Transaction) => {
+    if (!options.fake) {
+      for (const sql of timeouts) await db.connection.execute(sql.replace(/^set /, 'set local '), [], 'run', trx);
+      const migration = instantiate(db, definition);
+      migration.setTransactionContext(trx);
+      await invoke(migration, direction, definition, options.root);
+      await executeAll(migration.getQueries(), (sql) => db.connection.execute(sql as any, [], 'run', trx), definition, options.root);
+    }
+    if (direction === 'up') await history.recordApplied(definition.entry, performance.now() - started, trx);
+    else await history.remove(definition.entry.name, trx);
+  });
+}
+
+async function runOutsideTransaction(db: Database, history: History, definition: MigrationDefinition, direction: Direction, options: RunOptions, timeouts: string[]): Promise<void> {
+  const started = performance.now();
+  if (!options.fake) {
+    try {
+      for (const sql of timeouts) await db.session.query(sql);
+      const migration = instantiate(db, definition);
+      await invoke(migration, direction, definition, options.root);
+      await executeAll(migration.getQueries(), (sql) => db.session.query(sqlText(sql)), definition, options.root);
+    } catch (error) {
+      if (direction === 'up') await history.recordFailed(definition.entry, describeError(error));
+      throw error;
+    } finally {
+      await db.session.query('reset lock_timeout; reset statement_timeout').catch(() => {});
+    }
+  }
+  if (direction === 'up') await history.recordApplied(definition.entry, performance.now() - started);
+  else await history.remove(definition.entry.name);
+}
+
+async function invoke(migration: Migration, direction: Direction, definition: MigrationDefinition, root: string): Promise<void> {
+  try {
+    await migration[direction]();
+  } catch (error) {
+    throw new TributaryError(`Migration ${relative(root, definition.entry.file)} failed in ${direction}(): ${describeError(error)}`, { cause: error });
+  }
+}
+
+async function executeAll(queries: unknown[], execute: (sql: unknown) => Promise<unknown>, definition: MigrationDefinition, root: string): Promise<void> {
+  for (const [index, query] of queries.entries()) {
+    if (typeof query === 'string' && query.trim() === '') continue;
+    try {
+      await execute(query);
+    } catch (error) {
+      const sql = sqlText(query).replace(/\s+/g, ' ').slice(0, 300);
+      throw new TributaryError(`Migration ${relative(root, definition.entry.file)} failed at statement ${index + 1} (${sql}): ${describeError(error)}`, { cause: error });
+    }
+  }
+}

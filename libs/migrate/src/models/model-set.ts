@@ -1,0 +1,86 @@
+/**
+ * Turns the loaded entities into MikroORM metadata (offline: no connection is opened) and
+ * answers, for every table, which service owns it. Two services mapping one table is an error.
+ */
+import { relative } from 'node:path';
+import type { EntityMetadata } from '@mikro-orm/core';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { TributaryError, describeError } from '../errors.ts';
+import type { LoadedEntity } from './loader.ts';
+
+export interface ModelSet {
+  /** A MikroORM instance used for metadata and SQL generation only; never connected. */
+  orm: MikroORM;
+  /** Table name → owning service name. */
+  owners: Map<string, string>;
+  /** The entity metadata of one service's tables. */
+  metadataOf(service: string): EntityMetadata[];
+  close(): Promise<void>;
+}
+
+export function buildModelSet(entities: LoadedEntity[], root: string): ModelSet {
+  const byClass = new Map<string, LoadedEntity>();
+  for (const entity of entities) {
+    const name = entity.schema.meta.className;
+    const earlier = byClass.get(name);
+    if (earlier) {
+      throw new TributaryError(`Two entities are named ${name}: ${relative(root, earlier.file)} (${earlier.service.name}) and ${relative(root, entity.file)} (${entity.service.name}); entity names must be unique in the workspace.`);
+    }
+    byClass.set(name, entity);
+  }
+
+  let orm: MikroORM;
+  try {
+    orm = new MikroORM({
+      entities: entities.map((e) => e.schema),
+      dbName: 'tributary_offline',
+      discovery: { warnWhenNoEntities: false },
+      allowGlobalContext: true,
+    });
+  } catch (error) {
+    throw new TributaryError(`The models could not be compiled by MikroORM: ${describeError(error)}`, { cause: error });
+  }
+
+  const owners = new Map<string, string>();
+  const ownerFile = new Map<string, string>();
+  const byService = new Map<string, EntityMetadata[]>();
+  for (const meta of orm.getMetadata().getAll().values()) {
+    if (!meta.tableName || meta.embeddable || meta.virtual || meta.abstract) continue;
+    const entity = byClass.get(meta.className) ?? byClass.get(meta.root?.className ?? '');
+    // Pivot tables generated for many-to-many relations belong to the owning side's service.
+    const owningSide = entity ?? pivotOwner(meta, byClass);
+    if (!owningSide) continue;
+    const table = qualified(meta);
+    const earlier = owners.get(table);
+    if (earlier && earlier !== owningSide.service.name) {
+      throw new TributaryError(`Table "${table}" is mapped by two services: ${earlier} (${ownerFile.get(table)}) and ${owningSide.service.name} (${relative(root, owningSide.file)}); every table must belong to exactly one service.`);
+    }
+    if (earlier) continue; // single-table inheritance: several entities, one table
+    owners.set(table, owningSide.service.name);
+    ownerFile.set(table, relative(root, owningSide.file));
+    const list = byService.get(owningSide.service.name) ?? [];
+    list.push(meta);
+    byService.set(owningSide.service.name, list);
+  }
+
+  return {
+    orm,
+    owners,
+    metadataOf: (service) => byService.get(service) ?? [],
+    close: () => orm.close(),
+  };
+}
+
+export function qualified(meta: { tableName: string; schema?: string }): string {
+  return meta.schema && meta.schema !== 'public' ? `${meta.schema}.${meta.tableName}` : meta.tableName;
+}
+
+function pivotOwner(meta: EntityMetadata, byClass: Map<string, LoadedEntity>): LoadedEntity | undefined {
+  if (!meta.pivotTable) return undefined;
+  for (const prop of meta.relations) {
+    const owner = byClass.get(prop.targetMeta?.className ?? prop.type);
+    if (owner) return owner;
+  }
+  return undefined;
+}
+

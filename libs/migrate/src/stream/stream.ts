@@ -1,0 +1,54 @@
+/**
+ * Reads the stream: every file of the migrations folder whose name matches the contract, in
+ * name order, with its service and checksum. Files are read, never imported, so listing
+ * thousands of migrations stays cheap; `loadMigrationClass` imports one when it must run.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { TributaryError } from '../errors.ts';
+import { parseFileName } from './naming.ts';
+
+export interface StreamEntry {
+  /** File name without `.ts`; the migration's identity and sort key. */
+  name: string;
+  service: string;
+  file: string;
+  checksum: string;
+}
+
+/** sha256 of the file's bytes with CRLF normalised to LF, lowercase hex. */
+export function checksumOf(bytes: Buffer | string): string {
+  const text = Buffer.isBuffer(bytes) ? bytes.toString('latin1') : bytes;
+  return createHash('sha256').update(text.replaceAll('\r\n', '\n'), Buffer.isBuffer(bytes) ? 'latin1' : 'utf8').digest('hex');
+}
+
+export function readStream(migrationsDir: string): StreamEntry[] {
+  if (!existsSync(migrationsDir)) return [];
+  const entries: StreamEntry[] = [];
+  for (const file of readdirSync(migrationsDir).sort()) {
+    const parsed = parseFileName(file);
+    if (!parsed) continue;
+    const path = join(migrationsDir, file);
+    entries.push({ name: parsed.name, service: parsed.service, file: path, checksum: checksumOf(readFileSync(path)) });
+  }
+  return entries;
+}
+
+/** Files in the folder that look like migrations but do not follow the naming contract. */
+export function strayFiles(migrationsDir: string): string[] {
+  if (!existsSync(migrationsDir)) return [];
+  return readdirSync(migrationsDir)
+    .filter((file) => /^\d/.test(file) && /\.[cm]?[jt]s$/.test(file) && !parseFileName(file))
+    .sort();
+}
+
+export function streamRelative(root: string, entry: { file: string }): string {
+  return relative(root, entry.file);
+}
+
+export function findEntry(stream: StreamEntry[], name: string, flag: string): StreamEntry {
+  const entry = stream.find((e) => e.name === name || `${e.name}.ts` === name);
+  if (!entry) throw new TributaryError(`${flag} ${name}: no migration of that name in the stream.`);
+  return entry;
+}
