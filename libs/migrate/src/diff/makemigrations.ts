@@ -13,7 +13,7 @@ import { migrationName, slugify, TimestampAllocator } from '../stream/naming.ts'
 import { readStream } from '../stream/stream.ts';
 import { diffService, type ServiceDiff } from './differ.ts';
 import { freshShards } from './rebuild.ts';
-import { serializeTables, writeShard, type Shard } from './snapshot.ts';
+import { serializeTables, sortKeys, writeShard, type Shard } from './snapshot.ts';
 import { renderMigration } from './writer.ts';
 
 export interface MakeMigrationsOptions {
@@ -148,7 +148,7 @@ function nextShard(previous: Shard | undefined, diff: ServiceDiff, name: string,
   return {
     service: diff.service,
     migrations: [...(previous?.migrations ?? []), name],
-    createdBy,
+    createdBy: sortKeys(createdBy),
     schema: serializeTables(diff.target, (table) => owners.get(table) === diff.service),
   };
 }

@@ -12,7 +12,7 @@ import type { ModelSet } from '../models/model-set.ts';
 import { MigrationGraph } from '../stream/graph.ts';
 import { loadMigration } from '../stream/migration-file.ts';
 import type { StreamEntry } from '../stream/stream.ts';
-import { readShard, serializeTables, shardServices, writeShard, type Shard } from './snapshot.ts';
+import { readShard, serializeTables, shardServices, sortKeys, writeShard, type Shard } from './snapshot.ts';
 
 export async function freshShards(config: TributaryConfig, stream: StreamEntry[], models: ModelSet, wanted: string[]): Promise<Map<string, Shard>> {
   const namesOf = new Map<string, string[]>();
@@ -70,7 +70,7 @@ export async function rebuildShards(config: TributaryConfig, stream: StreamEntry
       shards.set(service, {
         service,
         migrations: stream.filter((e) => e.service === service).map((e) => e.name),
-        createdBy: Object.fromEntries([...createdBy].filter(([table]) => ownerOf(table) === service).map(([table, c]) => [table, c.name])),
+        createdBy: sortKeys(Object.fromEntries([...createdBy].filter(([table]) => ownerOf(table) === service).map(([table, c]) => [table, c.name]))),
         schema: serializeTables(schema, (table) => table !== config.historyTable && ownerOf(table) === service),
       });
     }

@@ -80,3 +80,7 @@ export function schemaFromShard(shard: Shard['schema'] | undefined, platform: Ab
   schema.setNativeEnums(nativeEnums);
   return schema;
 }
+
+export function sortKeys<T>(record: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

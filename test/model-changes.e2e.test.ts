@@ -1,0 +1,151 @@
+/**
+ * Every kind of model change, end to end on PostgreSQL with the real CLI: makemigrations writes
+ * one file for the service that changed, migrate brings the database to exactly what MikroORM's
+ * schema generator creates from the models, and rollback restores the schema before it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { referenceSchema } from './support/reference.ts';
+import { describeSchema } from './support/schema.ts';
+import { scratchWorkspace, type Workspace } from './support/workspace.ts';
+
+let ws: Workspace;
+let db: TestDatabase;
+let ref: TestDatabase;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  ws = scratchWorkspace();
+  db = await createTestDatabase();
+  ref = await createTestDatabase();
+  env = { DATABASE_URL: db.url };
+});
+
+afterAll(async () => {
+  await db?.drop();
+  await ref?.drop();
+  ws?.dispose();
+});
+
+async function cli(...args: string[]) {
+  const result = await ws.migrate(args, env);
+  if (result.code !== 0) throw new Error(`migrate ${args.join(' ')} exited ${result.code}:\n${result.stderr}${result.stdout}`);
+  return result;
+}
+
+const schemaOf = () => describeSchema(db.query);
+
+async function expected(): Promise<string[]> {
+  await ref.query('drop schema public cascade; create schema public');
+  const lines = await referenceSchema(ws, ref.url);
+  expect(lines).toContain('constraint user.user_email_unique UNIQUE (email)'); // never compare two empty lists
+  return lines;
+}
+
+/** makemigrations → migrate → compare with MikroORM → rollback → compare with before → migrate. */
+async function roundTrip(message: string, services: string[]): Promise<string[]> {
+  const before = await schemaOf();
+  const filesBefore = ws.migrations();
+  await cli('makemigrations', '-m', message);
+  const created = ws.migrations().filter((f) => !filesBefore.includes(f));
+  expect(created.map((f) => f.split('_')[2])).toEqual(services);
+  await cli('migrate');
+  expect(await schemaOf()).toEqual(await expected());
+  await cli('rollback', '-s', String(created.length));
+  expect(await schemaOf()).toEqual(before);
+  await cli('migrate');
+  return created;
+}
+
+describe('model changes on PostgreSQL', () => {
+  it('applies the committed stream of a fresh clone, which matches the models', async () => {
+    expect((await cli('makemigrations')).stdout).toContain('No changes detected');
+    const result = await cli('migrate');
+    expect(result.stdout).toMatch(/Applied 3 migrations/);
+    expect(result.stderr).toContain('Using PostgreSQL');
+    expect(await schemaOf()).toEqual(await expected());
+  });
+
+  it('adds columns, a default, an index, a unique constraint and a check', async () => {
+    ws.edit('apps/auth-service/src/db/models/user.ts', 'displayName: p.string().length(120),', 'displayName: p.string().length(120),\n    emailVerified: p.boolean().default(false),\n    locale: p.string().length(10).nullable().index(),');
+    ws.edit('apps/auth-service/src/db/models/api-key.ts', 'secretHash: p.string().length(128),', 'secretHash: p.string().length(128),\n    label: p.string().length(80).nullable().unique(),');
+    ws.edit('apps/billing-service/src/db/models/invoice.ts', "tableName: 'invoice',", "tableName: 'invoice',\n  checks: [{ name: 'invoice_total_not_negative', expression: 'total >= 0' }],");
+    const [auth, billing] = await roundTrip('add email verified', ['auth-service', 'billing-service']);
+    expect(ws.read(`migrations/${auth}`)).toContain('add "email_verified" boolean not null default false');
+    expect(ws.read(`migrations/${billing}`)).toContain('invoice_total_not_negative');
+  });
+
+  it('alters types, lengths, defaults, nullability and enum values, drops an index and a column', async () => {
+    ws.edit('apps/auth-service/src/db/models/user.ts', "displayName: p.string().length(120)", "displayName: p.string().length(200)");
+    ws.edit('apps/auth-service/src/db/models/user.ts', "['member', 'admin', 'support']", "['member', 'admin', 'support', 'auditor']");
+    ws.edit('apps/auth-service/src/db/models/session.ts', 'expiresAt: p.datetime().index(),', 'expiresAt: p.datetime(),');
+    ws.edit('apps/auth-service/src/db/models/api-key.ts', /\s+lastUsedAt: p\.datetime\(\)\.nullable\(\),/, '');
+    ws.edit('apps/billing-service/src/db/models/customer.ts', "currency: p.string().length(3).default('EUR')", "currency: p.string().length(3).default('USD')");
+    ws.edit('apps/billing-service/src/db/models/customer.ts', 'taxId: p.string().length(32).nullable()', 'taxId: p.string().length(32)');
+    ws.edit('apps/billing-service/src/db/models/invoice-line.ts', 'quantity: p.integer()', 'quantity: p.bigint()');
+    const [auth] = await roundTrip('widen and tidy', ['auth-service', 'billing-service']);
+    const source = ws.read(`migrations/${auth}`);
+    expect(source).toContain('drop column "last_used_at"');
+    // down() restores what up() changed
+    expect(source).toMatch(/down\(\)[\s\S]*varchar\(120\)/);
+    expect(source).toMatch(/down\(\)[\s\S]*create index "session_expires_at_index"/);
+  });
+
+  it('creates a table with a foreign key to another service and records the dependency', async () => {
+    ws.write(
+      'apps/catalog-service/src/db/models/review.ts',
+      `import { defineEntity, p } from '@mikro-orm/core';
+import { User } from '@tributary/auth-service/models';
+import { Product } from './product.ts';
+
+export const Review = defineEntity({
+  name: 'Review',
+  tableName: 'review',
+  indexes: [{ properties: ['product', 'author'] }],
+  properties: {
+    id: p.integer().primary().autoincrement(),
+    product: () => p.manyToOne(Product).deleteRule('cascade'),
+    author: () => p.manyToOne(User),
+    stars: p.smallint(),
+    body: p.text().nullable(),
+  },
+});
+`,
+    );
+    const [catalog] = await roundTrip('add review', ['catalog-service']);
+    const source = ws.read(`migrations/${catalog}`);
+    const authInitial = ws.migrations().find((f) => f.includes('_auth-service_initial'))!.slice(0, -3);
+    expect(source).toContain(`'${authInitial}'`);
+    expect(source).toContain('references "user" ("id")');
+  });
+
+  it('drops a table whose model was removed', async () => {
+    ws.remove('apps/catalog-service/src/db/models/review.ts');
+    const [catalog] = await roundTrip('drop review', ['catalog-service']);
+    expect(ws.read(`migrations/${catalog}`)).toContain('drop table if exists "review"');
+  });
+
+  it('makemigrations --service emits only that service, even when others changed too', async () => {
+    ws.edit('apps/auth-service/src/db/models/user.ts', "locale: p.string().length(10).nullable().index(),", "locale: p.string().length(10).nullable().index(),\n    timezone: p.string().length(64).nullable(),");
+    ws.edit('apps/billing-service/src/db/models/invoice.ts', 'issuedAt: p.datetime().nullable(),', 'issuedAt: p.datetime().nullable(),\n    dueAt: p.datetime().nullable(),');
+    const before = ws.migrations();
+    await cli('makemigrations', '--service', 'auth-service', '-m', 'add timezone');
+    const created = ws.migrations().filter((f) => !before.includes(f));
+    expect(created).toHaveLength(1);
+    expect(created[0]).toMatch(/_auth-service_add_timezone\.ts$/);
+    const source = ws.read(`migrations/${created[0]}`);
+    expect(source).toContain('"timezone"');
+    expect(source).not.toMatch(/invoice|due_at/);
+
+    const check = await ws.migrate(['check', '--offline'], env);
+    expect(check.code).toBe(1);
+    expect(check.stderr).toContain('Service billing-service has model changes without a migration');
+    expect(check.stderr).not.toContain('auth-service has model changes');
+
+    await cli('makemigrations', '-m', 'add due date');
+    expect(ws.migrations().filter((f) => !before.includes(f))).toHaveLength(2);
+    await cli('migrate');
+    expect(await schemaOf()).toEqual(await expected());
+    expect((await cli('check')).stdout).toContain('Check passed');
+  });
+});
