@@ -6,6 +6,7 @@ import { relative } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import * as api from '../api.ts';
 import { loadConfig } from '../config/config.ts';
+import { extraCommands } from './commands/index.ts';
 import { formatMs, note, print, printJson, withProgress } from './output.ts';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -239,5 +240,6 @@ export function buildProgram(): Command {
     .description('print the resolved configuration')
     .action(() => printJson(loadConfig()));
 
+  for (const register of extraCommands) register(program);
   return program;
 }

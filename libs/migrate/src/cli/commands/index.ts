@@ -1,0 +1,7 @@
+/**
+ * Commands that live in their own modules (one file each); `program.ts` registers them after
+ * the core verbs. Add a command by adding its `register` function here.
+ */
+import type { Command } from 'commander';
+
+export const extraCommands: Array<(program: Command) => void> = [];
