@@ -72,7 +72,7 @@ export async function makeMigrations(config: TributaryConfig, options: MakeMigra
 
   const models = await loadModels(config, all);
   try {
-    const shards = await freshShards(config, stream, models, selected.map((s) => s.name));
+    const shards = await freshShards(config, stream, models, selected.map((s) => s.name), !options.check && !options.dryRun);
     const diffs = selected
       .map((service) => diffService(models, service.name, shards.get(service.name)))
       .filter((diff) => diff.up.length > 0);

@@ -14,7 +14,8 @@ import { loadMigration } from '../stream/migration-file.ts';
 import type { StreamEntry } from '../stream/stream.ts';
 import { readShard, serializeTables, shardServices, sortKeys, writeShard, type Shard } from './snapshot.ts';
 
-export async function freshShards(config: TributaryConfig, stream: StreamEntry[], models: ModelSet, wanted: string[]): Promise<Map<string, Shard>> {
+/** `persist`: write rebuilt shards back (not for read-only runs such as `--check`). */
+export async function freshShards(config: TributaryConfig, stream: StreamEntry[], models: ModelSet, wanted: string[], persist = true): Promise<Map<string, Shard>> {
   const namesOf = new Map<string, string[]>();
   for (const entry of stream) namesOf.set(entry.service, [...(namesOf.get(entry.service) ?? []), entry.name]);
   const services = new Set([...wanted, ...shardServices(config.snapshotsDir), ...namesOf.keys()]);
@@ -32,7 +33,7 @@ export async function freshShards(config: TributaryConfig, stream: StreamEntry[]
     const rebuilt = await rebuildShards(config, stream, models);
     for (const service of stale) {
       const shard = rebuilt.get(service) ?? emptyShard(service);
-      writeShard(config.snapshotsDir, shard);
+      if (persist) writeShard(config.snapshotsDir, shard);
       shards.set(service, shard);
     }
   }

@@ -1,0 +1,55 @@
+/**
+ * makemigrations and `check --offline` need no database: they work with DATABASE_URL pointing
+ * nowhere, while commands that need the database fail with one sentence naming it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scratchWorkspace, type Workspace } from './support/workspace.ts';
+
+let ws: Workspace;
+const env = { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere' };
+
+beforeAll(() => {
+  ws = scratchWorkspace();
+});
+
+afterAll(() => ws?.dispose());
+
+describe('without a reachable database', () => {
+  it('check --offline passes on the committed stream', async () => {
+    const result = await ws.migrate(['check', '--offline'], env);
+    expect(result.stdout).toContain('Check passed');
+    expect(result.code).toBe(0);
+  });
+
+  it('makemigrations --check and check --offline fail on a model change, makemigrations fixes it', async () => {
+    ws.edit('apps/billing-service/src/db/models/customer.ts', "taxId: p.string().length(32).nullable(),", "taxId: p.string().length(32).nullable(),\n    vatExempt: p.boolean().default(false),");
+    const makeCheck = await ws.migrate(['makemigrations', '--check'], env);
+    expect(makeCheck.code).toBe(1);
+    expect(makeCheck.stderr).toContain('Service billing-service has model changes without a migration.');
+    expect(ws.migrations()).toHaveLength(3);
+
+    const check = await ws.migrate(['check', '--offline', '--json'], env);
+    expect(check.code).toBe(1);
+    expect(JSON.parse(check.stdout)).toMatchObject({ ok: false, problems: [{ kind: 'model-changes', service: 'billing-service' }], database: { checked: false } });
+
+    const made = await ws.migrate(['makemigrations', '-m', 'vat exempt'], env);
+    expect(made.code).toBe(0);
+    expect(ws.migrations()).toHaveLength(4);
+    expect((await ws.migrate(['check', '--offline'], env)).code).toBe(0);
+  });
+
+  it('commands that need the database name it in one sentence', async () => {
+    for (const command of [['migrate'], ['showmigrations'], ['check']]) {
+      const result = await ws.migrate(command, env);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('error: Cannot connect to PostgreSQL 127.0.0.1:1/nowhere');
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('an invalid DATABASE_URL is a clear error', async () => {
+    const result = await ws.migrate(['migrate'], { DATABASE_URL: 'not a url' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('DATABASE_URL is not a valid URL');
+  });
+});
