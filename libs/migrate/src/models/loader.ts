@@ -3,7 +3,7 @@
  * value of every `.ts`/`.js` file under the service's models folder (tests excluded).
  */
 import { globSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EntitySchema } from '@mikro-orm/core';
 import type { Service } from '../config/services.ts';
@@ -42,7 +42,8 @@ export async function loadEntities(services: Service[], root: string): Promise<L
         if (earlier && earlier.service !== service) {
           throw new TributaryError(`Entity ${value.meta.className} is exported by service ${earlier.service.name} (${relative(root, earlier.file)}) and by service ${service.name} (${relative(root, file)}): export an entity only from the service that owns its table.`);
         }
-        if (!earlier) found.set(value, { schema: value, service, file });
+        // A barrel file (index.ts) re-exports; name the file that defines the entity instead.
+        if (!earlier || /^index\.[mc]?[jt]s$/.test(basename(earlier.file))) found.set(value, { schema: value, service, file });
       }
     }
   }

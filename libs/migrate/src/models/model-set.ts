@@ -3,7 +3,7 @@
  * answers, for every table, which service owns it. Two services mapping one table is an error.
  */
 import { relative } from 'node:path';
-import type { EntityMetadata } from '@mikro-orm/core';
+import { UnderscoreNamingStrategy, type EntityMetadata } from '@mikro-orm/core';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { TributaryError, describeError } from '../errors.ts';
 import type { LoadedEntity } from './loader.ts';
@@ -29,6 +29,7 @@ export function buildModelSet(entities: LoadedEntity[], root: string): ModelSet 
     byClass.set(name, entity);
   }
 
+  assertOneOwnerPerTable(entities, root);
   let orm: MikroORM;
   try {
     orm = new MikroORM({
@@ -69,6 +70,25 @@ export function buildModelSet(entities: LoadedEntity[], root: string): ModelSet 
     metadataOf: (service) => byService.get(service) ?? [],
     close: () => orm.close(),
   };
+}
+
+/**
+ * MikroORM itself rejects duplicate table names without saying where they come from; check
+ * first so the error names both services and files.
+ */
+function assertOneOwnerPerTable(entities: LoadedEntity[], root: string): void {
+  const naming = new UnderscoreNamingStrategy();
+  const seen = new Map<string, LoadedEntity>();
+  for (const entity of entities) {
+    const meta = entity.schema.meta;
+    if (meta.embeddable || meta.abstract || meta.virtual || (meta as any).extends) continue;
+    const table = qualified({ tableName: meta.tableName ?? meta.collection ?? naming.classToTableName(meta.className), schema: meta.schema });
+    const earlier = seen.get(table);
+    if (earlier && earlier.service !== entity.service) {
+      throw new TributaryError(`Table "${table}" is mapped by two services: ${earlier.service.name} (${relative(root, earlier.file)}) and ${entity.service.name} (${relative(root, entity.file)}); every table must belong to exactly one service.`);
+    }
+    seen.set(table, entity);
+  }
 }
 
 export function qualified(meta: { tableName: string; schema?: string }): string {
