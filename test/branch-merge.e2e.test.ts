@@ -75,4 +75,20 @@ describe('merging two branches that both changed one service', () => {
     expect(source).toContain('alter table "api_key" add "revoked" boolean not null default false');
     expect(source).not.toMatch(/avatar_url|ip_address/);
   });
+
+  it('check --since REV fails when a committed migration was edited or deleted', async () => {
+    commit('merged');
+    const [first, second] = ws.migrations();
+    expect((await ws.migrate(['check', '--offline', '--since', 'HEAD'])).code).toBe(0);
+    ws.edit(`migrations/${first}`, 'export class', '// tweak\nexport class');
+    ws.remove(`migrations/${second}`);
+    const result = await ws.migrate(['check', '--offline', '--since', 'HEAD', '--json']);
+    expect(result.code).toBe(1);
+    const kinds = JSON.parse(result.stdout).problems.map((p: any) => [p.kind, p.migration]);
+    expect(kinds).toContainEqual(['edited-since', first!.slice(0, -3)]);
+    expect(kinds).toContainEqual(['deleted-since', second!.slice(0, -3)]);
+    const bad = await ws.migrate(['check', '--offline', '--since', 'no-such-rev']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--since no-such-rev: not a git revision');
+  });
 });

@@ -52,6 +52,7 @@ export interface CheckReport {
 export async function checkOffline(config: TributaryConfig, options: CheckOptions = {}): Promise<Problem[]> {
   const problems: Problem[] = [];
   const wanted = options.services?.length ? options.services : undefined;
+  const changes = options.since ? streamChangesSince(config.root, config.migrationsDir, options.since) : undefined;
   try {
     selectServices(discoverServices(config), wanted);
     const { changed } = await makeMigrations(config, { services: wanted, check: true });
@@ -65,8 +66,7 @@ export async function checkOffline(config: TributaryConfig, options: CheckOption
   for (const file of strayFiles(config.migrationsDir)) {
     problems.push({ kind: 'stray-file', message: `${relative(config.root, config.migrationsDir)}/${file} does not follow the <YYYYMMDD>_<HHMMSS>_<service>_<slug>.ts naming, so it is not part of the stream.` });
   }
-  if (options.since) {
-    const changes = streamChangesSince(config.root, config.migrationsDir, options.since);
+  if (changes) {
     for (const name of changes.modified) {
       problems.push({ kind: 'edited-since', migration: name, message: `Migration ${name} existed at ${options.since} and was modified since; committed migrations must not change — add a new migration instead.` });
     }
