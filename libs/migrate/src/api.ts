@@ -2,10 +2,13 @@
  * The library API that the CLI, the Nx executors and the boot check share: each verb resolves
  * the workspace, opens what it needs (models, stream, database), does one job and closes.
  */
+import { resolve } from 'node:path';
 import { loadConfig, type TributaryConfig } from './config/config.ts';
 import { discoverServices, selectServices } from './config/services.ts';
 import { describeTarget, embeddedDatabaseExists, withDatabase, type Database } from './db/connection.ts';
 import { History, type HistoryRow } from './db/history.ts';
+import { restoreDatabase } from './db/backup.ts';
+import { withMigrationLock } from './db/lock.ts';
 import { makeMigrations, type MakeMigrationsOptions, type MakeMigrationsResult } from './diff/makemigrations.ts';
 import { checkDatabase, checkOffline, type CheckOptions, type CheckReport } from './checks/check.ts';
 import { migrate as applyPending, type MigrateEvents, type MigrateOptions, type MigrateResult } from './executor/migrate.ts';
@@ -111,4 +114,16 @@ export async function repair(target: Target): Promise<RepairResult> {
 export async function stamp(target: Target, name: string): Promise<MigrateResult> {
   const config = configOf(target);
   return open(config, target, (db) => stampHistory(db, config, name));
+}
+
+/** Restores a backup written by `migrate --backup`, under the migration lock. */
+export async function restore(target: Target, file: string): Promise<{ file: string; database: string }> {
+  const config = configOf(target);
+  const path = resolve(target.cwd ?? process.cwd(), file);
+  return open(config, target, (db) =>
+    withMigrationLock(db, new History(db, config).tableName, { waitSeconds: config.lockWaitSeconds }, async () => {
+      await restoreDatabase(db, config, path);
+      return { file: path, database: db.label };
+    }),
+  );
 }

@@ -81,6 +81,8 @@ export function buildProgram(): Command {
     .option('--lock-retries <n>', 'retries when a statement times out waiting for a table lock', integer('--lock-retries', 0))
     .option('--lock-timeout <duration>', "PostgreSQL lock_timeout for every statement (default 5s)")
     .option('--statement-timeout <duration>', 'PostgreSQL statement_timeout for every statement')
+    .option('--atomic', 'apply the whole batch in one transaction: all or nothing')
+    .option('--backup', 'write a pg_dump of the database to .data/backups/ before applying')
     .action(async (opts) => {
       const options = {
         services: opts.service,
@@ -92,6 +94,8 @@ export function buildProgram(): Command {
         lockRetries: opts.lockRetries,
         lockTimeout: opts.lockTimeout,
         statementTimeout: opts.statementTimeout,
+        atomic: opts.atomic,
+        backup: opts.backup,
       };
       if (opts.dryRun) {
         let count = 0;
@@ -112,6 +116,7 @@ export function buildProgram(): Command {
           applying: (name, index, total) => progress.update(`Applying ${index + 1}/${total} ${name}${opts.fake ? ' (fake)' : ''}`),
           applied: (name, ms) => progress.update(`  applied ${name} (${formatMs(ms)})`),
           retrying: (name, attempt, error) => note(`${name}: ${error}; retry ${attempt}`),
+          backedUp: (file) => note(`Backed up the database to ${rel(file)} (restore with \`migrate restore ${rel(file)}\`)`),
         }),
       );
       if (result.applied.length === 0) {

@@ -24,6 +24,8 @@ export interface TributaryConfig {
   lockTimeout: string;
   statementTimeout: string | undefined;
   lockRetries: number;
+  /** Dump the database to `.data/backups/` before every migrate run that applies something. */
+  backupBeforeMigrate: boolean;
 }
 
 export const CONFIG_FILE = 'tributary.config.json';
@@ -37,6 +39,7 @@ type FileSettings = Partial<{
   lockTimeout: string;
   statementTimeout: string;
   lockRetries: number;
+  backupBeforeMigrate: boolean;
 }>;
 
 export function findWorkspaceRoot(start: string): string {
@@ -81,6 +84,7 @@ export function loadConfig(options: { cwd?: string; databaseUrl?: string } = {})
     lockTimeout: settings.lockTimeout ?? '5s',
     statementTimeout: settings.statementTimeout,
     lockRetries: settings.lockRetries ?? 0,
+    backupBeforeMigrate: settings.backupBeforeMigrate ?? false,
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import type { TributaryConfig } from '../config/config.ts';
 import type { Database } from '../db/connection.ts';
+import { backupDatabase } from '../db/backup.ts';
 import { History } from '../db/history.ts';
 import { withMigrationLock } from '../db/lock.ts';
 import { TributaryError } from '../errors.ts';
@@ -11,7 +12,7 @@ import { MigrationGraph } from '../stream/graph.ts';
 import { loadMigration, type MigrationDefinition } from '../stream/migration-file.ts';
 import { findEntry, readStream, type StreamEntry } from '../stream/stream.ts';
 import { assertIntegrity } from './integrity.ts';
-import { collectSql, runMigration, type CollectedSql } from './runner.ts';
+import { collectSql, refuseNonTransactional, runAtomicBatch, runMigration, type CollectedSql } from './runner.ts';
 import { compareStreamWithHistory } from './status.ts';
 
 export interface MigrateOptions {
@@ -25,6 +26,10 @@ export interface MigrateOptions {
   lockRetries?: number;
   lockTimeout?: string;
   statementTimeout?: string;
+  /** Apply the whole batch in one transaction: all or nothing (no non-transactional migrations). */
+  atomic?: boolean;
+  /** Dump the database to `.data/backups/` before applying (default: config `backupBeforeMigrate`). */
+  backup?: boolean;
 }
 
 export interface MigrateEvents {
@@ -34,6 +39,7 @@ export interface MigrateEvents {
   applied?: (name: string, ms: number) => void;
   retrying?: (name: string, attempt: number, error: string) => void;
   dryRun?: (name: string, sql: CollectedSql) => void;
+  backedUp?: (file: string) => void;
 }
 
 export interface MigrateResult {
@@ -41,6 +47,8 @@ export interface MigrateResult {
   /** True when another runner held the lock first (it then usually left nothing to do). */
   waitedForLock: boolean;
   dryRun: boolean;
+  /** The backup written before applying, if any. */
+  backup?: string;
 }
 
 export async function migrate(db: Database, config: TributaryConfig, options: MigrateOptions = {}, events: MigrateEvents = {}): Promise<MigrateResult> {
@@ -55,21 +63,36 @@ export async function migrate(db: Database, config: TributaryConfig, options: Mi
     await history.ensureTable();
     const plan = await planPending(config, history, options);
     events.planned?.(plan.map((d) => d.entry.name));
+    if (options.atomic) refuseNonTransactional(plan, config.root);
     const applied: MigrateResult['applied'] = [];
+    let backup: string | undefined;
+    if (plan.length > 0 && !options.fake && (options.backup ?? config.backupBeforeMigrate)) {
+      backup = await backupDatabase(db, config);
+      events.backedUp?.(backup);
+    }
+    const runOptions = (definition: MigrationDefinition) => ({
+      root: config.root,
+      fake: options.fake,
+      lockTimeout: options.lockTimeout ?? config.lockTimeout,
+      statementTimeout: options.statementTimeout ?? config.statementTimeout,
+      lockRetries: options.lockRetries ?? config.lockRetries,
+      onRetry: (attempt: number, error: string) => events.retrying?.(definition.entry.name, attempt, error),
+    });
+    if (options.atomic && plan.length > 0) {
+      events.applying?.(`${plan.length} migration${plan.length === 1 ? '' : 's'} in one transaction`, 0, 1);
+      await runAtomicBatch(db, history, plan, { ...runOptions(plan[0]!), onRetry: (attempt, error) => events.retrying?.('the atomic batch', attempt, error) }, (definition, ms) => {
+        applied.push({ name: definition.entry.name, service: definition.entry.service, ms });
+        events.applied?.(definition.entry.name, ms);
+      });
+      return { applied, waitedForLock, dryRun: false, backup };
+    }
     for (const [index, definition] of plan.entries()) {
       events.applying?.(definition.entry.name, index, plan.length);
-      const ms = await runMigration(db, history, definition, 'up', {
-        root: config.root,
-        fake: options.fake,
-        lockTimeout: options.lockTimeout ?? config.lockTimeout,
-        statementTimeout: options.statementTimeout ?? config.statementTimeout,
-        lockRetries: options.lockRetries ?? config.lockRetries,
-        onRetry: (attempt, error) => events.retrying?.(definition.entry.name, attempt, error),
-      });
+      const ms = await runMigration(db, history, definition, 'up', runOptions(definition));
       applied.push({ name: definition.entry.name, service: definition.entry.service, ms });
       events.applied?.(definition.entry.name, ms);
     }
-    return { applied, waitedForLock, dryRun: false };
+    return { applied, waitedForLock, dryRun: false, backup };
   });
 }
 

@@ -9,6 +9,7 @@ import type { Migration } from '@mikro-orm/migrations';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database } from '../db/connection.ts';
 import type { History } from '../db/history.ts';
+import { invalidIndexes } from '../db/invalid-indexes.ts';
 import { TributaryError, describeError } from '../errors.ts';
 import type { MigrationDefinition } from '../stream/migration-file.ts';
 
@@ -62,53 +63,105 @@ export async function collectSql(db: Database, definition: MigrationDefinition, 
   return { statements: migration.getQueries().map(sqlText), directQueries };
 }
 
-export async function runMigration(db: Database, history: History, definition: MigrationDefinition, direction: Direction, options: RunOptions): Promise<number> {
+function timeoutStatements(definition: MigrationDefinition, options: RunOptions): string[] {
   const lockTimeout = checkDuration(definition.lockTimeout ?? options.lockTimeout, 'lockTimeout');
   const statementTimeout = definition.statementTimeout ?? options.statementTimeout;
   const timeouts = [`set lock_timeout = '${lockTimeout}'`];
   if (statementTimeout) timeouts.push(`set statement_timeout = '${checkDuration(statementTimeout, 'statementTimeout')}'`);
+  return timeouts;
+}
 
-  for (let attempt = 0; ; attempt++) {
+function isLockTimeout(error: unknown): boolean {
+  for (let e: any = error; e; e = e.cause) if (e.code === '55P03') return true;
+  return /lock timeout/i.test(describeError(error));
+}
+
+/** Runs `attempt` again (with back-off) while it fails on a lock timeout, up to `retries` times. */
+async function withLockRetries<T>(retries: number, onRetry: RunOptions['onRetry'], attempt: () => Promise<T>): Promise<T> {
+  for (let n = 0; ; n++) {
     try {
-      const started = performance.now();
-      if (definition.transactional) await runInTransaction(db, history, definition, direction, options, timeouts);
-      else await runOutsideTransaction(db, history, definition, direction, options, timeouts);
-      return performance.now() - started;
+      return await attempt();
     } catch (error) {
-      const lockTimedOut = (error as any)?.cause?.code === '55P03' || /lock timeout/i.test(describeError(error));
-      if (!lockTimedOut || attempt >= options.lockRetries || !definition.transactional) throw error;
-      options.onRetry?.(attempt + 1, describeError(error));
-      await sleep(Math.min(1000 * 2 ** attempt, 10_000));
+      if (!isLockTimeout(error) || n >= retries) throw error;
+      onRetry?.(n + 1, describeError(error));
+      await sleep(Math.min(1000 * 2 ** n, 10_000));
     }
   }
 }
 
-async function runInTransaction(db: Database, history: History, definition: MigrationDefinition, direction: Direction, options: RunOptions, timeouts: string[]): Promise<void> {
-  const started = performance.now();
-  await db.connection.transactional(async (trx: Transaction) => {
-    if (!options.fake) {
-      for (const sql of timeouts) await db.connection.execute(sql.replace(/^set /, 'set local '), [], 'run', trx);
-      const migration = instantiate(db, definition);
-      migration.setTransactionContext(trx);
-      await invoke(migration, direction, definition, options.root);
-      await executeAll(migration.getQueries(), (sql) => db.connection.execute(sql as any, [], 'run', trx), definition, options.root);
-    }
-    if (direction === 'up') await history.recordApplied(definition.entry, performance.now() - started, trx);
-    else await history.remove(definition.entry.name, trx);
+export async function runMigration(db: Database, history: History, definition: MigrationDefinition, direction: Direction, options: RunOptions): Promise<number> {
+  const timeouts = timeoutStatements(definition, options);
+  // A failed non-transactional migration may have left work behind (an INVALID index): never retry it blindly.
+  const retries = definition.transactional ? options.lockRetries : 0;
+  return withLockRetries(retries, options.onRetry, async () => {
+    const started = performance.now();
+    if (definition.transactional) await runInTransaction(db, history, definition, direction, options, timeouts);
+    else await runOutsideTransaction(db, history, definition, direction, options, timeouts);
+    return performance.now() - started;
   });
+}
+
+export function refuseNonTransactional(definitions: MigrationDefinition[], root: string): void {
+  const refused = definitions.find((d) => !d.transactional);
+  if (refused) {
+    throw new TributaryError(`Migration ${relative(root, refused.entry.file)} is non-transactional (static transactional = false), so it cannot run inside an --atomic batch; apply it on its own without --atomic.`);
+  }
+}
+
+/**
+ * Applies a whole batch in one transaction (`migrate --atomic`): every migration and its history
+ * row commit together, or none does. Non-transactional migrations cannot take part.
+ */
+export async function runAtomicBatch(db: Database, history: History, definitions: MigrationDefinition[], options: RunOptions, onApplied?: (definition: MigrationDefinition, ms: number) => void): Promise<number[]> {
+  refuseNonTransactional(definitions, options.root);
+  return withLockRetries(options.lockRetries, options.onRetry, async () => {
+    const durations: number[] = [];
+    await db.connection.transactional(async (trx: Transaction) => {
+      for (const definition of definitions) {
+        const started = performance.now();
+        await applyInside(db, history, definition, 'up', options, timeoutStatements(definition, options), trx);
+        durations.push(performance.now() - started);
+      }
+    });
+    definitions.forEach((d, i) => onApplied?.(d, durations[i]!));
+    return durations;
+  });
+}
+
+async function runInTransaction(db: Database, history: History, definition: MigrationDefinition, direction: Direction, options: RunOptions, timeouts: string[]): Promise<void> {
+  await db.connection.transactional((trx: Transaction) => applyInside(db, history, definition, direction, options, timeouts, trx));
+}
+
+/** One migration's SQL and its history row, inside the caller's transaction. */
+async function applyInside(db: Database, history: History, definition: MigrationDefinition, direction: Direction, options: RunOptions, timeouts: string[], trx: Transaction): Promise<void> {
+  const started = performance.now();
+  if (!options.fake) {
+    for (const sql of timeouts) await db.connection.execute(sql.replace(/^set /, 'set local '), [], 'run', trx);
+    const migration = instantiate(db, definition);
+    migration.setTransactionContext(trx);
+    await invoke(migration, direction, definition, options.root);
+    await executeAll(migration.getQueries(), (sql) => db.connection.execute(sql as any, [], 'run', trx), definition, options.root);
+  }
+  if (direction === 'up') await history.recordApplied(definition.entry, performance.now() - started, trx);
+  else await history.remove(definition.entry.name, trx);
 }
 
 async function runOutsideTransaction(db: Database, history: History, definition: MigrationDefinition, direction: Direction, options: RunOptions, timeouts: string[]): Promise<void> {
   const started = performance.now();
   if (!options.fake) {
+    const invalidBefore = new Set(await invalidIndexes(db.session));
     try {
       for (const sql of timeouts) await db.session.query(sql);
       const migration = instantiate(db, definition);
       await invoke(migration, direction, definition, options.root);
       await executeAll(migration.getQueries(), (sql) => db.session.query(sqlText(sql)), definition, options.root);
     } catch (error) {
-      if (direction === 'up') await history.recordFailed(definition.entry, describeError(error));
-      throw error;
+      // Nothing rolls back outside a transaction: say exactly what was left behind.
+      const leftovers = (await invalidIndexes(db.session).catch(() => [])).filter((name) => !invalidBefore.has(name));
+      const cleanup = leftovers.length > 0 ? ` It left ${leftovers.length === 1 ? 'an INVALID index' : 'INVALID indexes'} ${leftovers.join(', ')}: drop ${leftovers.length === 1 ? 'it' : 'them'} with DROP INDEX CONCURRENTLY, then run \`migrate repair\` and migrate again.` : '';
+      if (direction === 'up') await history.recordFailed(definition.entry, describeError(error) + cleanup).catch(() => {});
+      if (!cleanup) throw error;
+      throw new TributaryError(`${describeError(error)}${cleanup}`, { cause: error });
     } finally {
       await db.session.query('reset lock_timeout; reset statement_timeout').catch(() => {});
     }

@@ -3,5 +3,6 @@
  * the core verbs. Add a command by adding its `register` function here.
  */
 import type { Command } from 'commander';
+import { register as restore } from './restore.ts';
 
-export const extraCommands: Array<(program: Command) => void> = [];
+export const extraCommands: Array<(program: Command) => void> = [restore];

@@ -1,0 +1,16 @@
+/** `migrate restore FILE`: puts the database back to a backup written by `migrate --backup`. */
+import { relative } from 'node:path';
+import type { Command } from 'commander';
+import * as api from '../../api.ts';
+import { note, print } from '../output.ts';
+
+export function register(program: Command): void {
+  program
+    .command('restore')
+    .description('restore a backup written by `migrate --backup` (replaces every schema of the database)')
+    .argument('<file>', 'the backup, e.g. .data/backups/20261123_130623.sql')
+    .action(async (file: string) => {
+      const result = await api.restore({ onDatabase: (label) => note(`Using ${label}`) }, file);
+      print(`Restored ${relative(process.cwd(), result.file) || result.file} into ${result.database}.`);
+    });
+}
