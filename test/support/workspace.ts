@@ -93,7 +93,7 @@ function linkNodeModules(dir: string): void {
 }
 
 /** The test runner's environment minus what would point the CLI elsewhere. */
-function cleanEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
+export function cleanEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0' };
   delete env.DATABASE_URL;
   for (const key of Object.keys(env)) if (key.startsWith('VITEST') || key === 'NODE_OPTIONS') delete env[key];

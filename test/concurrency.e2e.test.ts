@@ -1,0 +1,99 @@
+/**
+ * Concurrent deploys: eight `migrate` processes (and eight processes calling the library's
+ * `migrate`, as app replicas booting with auto-migrate do) start together against one PostgreSQL
+ * database holding 50 pending migrations. Every migration is applied exactly once, every process
+ * succeeds, and the losers say that another runner held the lock and left nothing to do.
+ *
+ * The first migration waits until all eight processes are connected, so the race for the lock is
+ * real whatever the machine's speed: the winner holds the lock while the seven others try it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { scratchWorkspace, type RunResult, type Workspace } from './support/workspace.ts';
+
+const PROCESSES = 8;
+const MIGRATIONS = 50;
+
+function migrationFile(index: number): [string, string] {
+  const n = String(index).padStart(2, '0');
+  const name = `20300101_0000${n}_auth-service_step_${n}`;
+  const statements: string[] = [];
+  if (index === 1) {
+    statements.push('create table "applied_log" ("name" text not null, "by_pid" int not null default pg_backend_pid())');
+    // The gate: wait (bounded) until every runner has opened its session.
+    statements.push(`do $$ begin for i in 1..1200 loop exit when (select count(*) from pg_stat_activity where datname = current_database() and application_name = 'tributary') >= ${PROCESSES}; perform pg_sleep(0.05); end loop; end $$`);
+  }
+  statements.push(`create table "t_${n}" ("id" serial primary key)`);
+  statements.push(`insert into "applied_log" ("name") values ('${name}')`);
+  const body = statements.map((sql) => `    this.addSql(${JSON.stringify(sql)});`).join('\n');
+  return [`migrations/${name}.ts`, `import { Migration } from '@mikro-orm/migrations';\n\nexport class Step${n} extends Migration {\n  static service = 'auth-service';\n\n  override async up(): Promise<void> {\n${body}\n  }\n}\n`];
+}
+
+const DEPLOY_SCRIPT = `import { migrate } from '@tributary/migrate';
+const result = await migrate({ cwd: process.cwd() });
+console.log(JSON.stringify({ applied: result.applied.length, waitedForLock: result.waitedForLock }));
+`;
+
+let ws: Workspace;
+beforeAll(() => {
+  ws = scratchWorkspace({ withStream: false });
+  for (let i = 1; i <= MIGRATIONS; i++) ws.write(...migrationFile(i));
+  ws.write('deploy.ts', DEPLOY_SCRIPT);
+});
+afterAll(() => ws?.dispose());
+
+async function expectAppliedOnce(db: TestDatabase): Promise<void> {
+  const [history] = await db.query(`select count(*)::int as rows, count(distinct name)::int as names from tributary_migrations where status = 'applied'`);
+  expect(history).toEqual({ rows: MIGRATIONS, names: MIGRATIONS });
+  const [log] = await db.query(`select count(*)::int as rows, count(distinct name)::int as names, count(distinct by_pid)::int as sessions from applied_log`);
+  expect(log).toEqual({ rows: MIGRATIONS, names: MIGRATIONS, sessions: 1 }); // one runner did everything
+  const [tables] = await db.query(`select count(*)::int as n from pg_tables where schemaname = 'public' and tablename like 't\\_%'`);
+  expect(tables.n).toBe(MIGRATIONS);
+}
+
+describe(`${PROCESSES} concurrent deploys of ${MIGRATIONS} pending migrations`, () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => db?.drop());
+
+  it('with the migrate CLI: each migration applied once, all exit 0, the losers say why they did nothing', async () => {
+    const results: RunResult[] = await Promise.all(Array.from({ length: PROCESSES }, () => ws.migrate(['migrate'], { DATABASE_URL: db.url })));
+    for (const result of results) expect(result.code, result.stderr).toBe(0);
+    await expectAppliedOnce(db);
+
+    const winners = results.filter((r) => r.stdout.includes(`Applied ${MIGRATIONS} migrations`));
+    const losers = results.filter((r) => !winners.includes(r));
+    expect(winners).toHaveLength(1);
+    expect(losers).toHaveLength(PROCESSES - 1);
+    for (const loser of losers) {
+      expect(loser.stderr).toContain('Another runner holds the migration lock; waiting for it');
+      expect(loser.stdout).toContain('Another runner applied the pending migrations; nothing left to do.');
+    }
+  });
+
+  it('a later deploy finds nothing to do and changes nothing', async () => {
+    const result = await ws.migrate(['migrate'], { DATABASE_URL: db.url });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('No migrations to apply.');
+    await expectAppliedOnce(db);
+  });
+});
+
+describe(`${PROCESSES} app replicas calling the library's migrate() at boot`, () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => db?.drop());
+
+  it('applies each migration once; one replica applies, the others waited and found nothing left', async () => {
+    const results = await Promise.all(Array.from({ length: PROCESSES }, () => ws.run(process.execPath, ['deploy.ts'], { DATABASE_URL: db.url })));
+    for (const result of results) expect(result.code, result.stderr).toBe(0);
+    await expectAppliedOnce(db);
+    const reports = results.map((r) => JSON.parse(r.stdout.trim().split('\n').at(-1)!));
+    expect(reports.filter((r) => r.applied === MIGRATIONS)).toHaveLength(1);
+    expect(reports.filter((r) => r.applied === 0 && r.waitedForLock)).toHaveLength(PROCESSES - 1);
+  });
+});
