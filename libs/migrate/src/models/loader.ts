@@ -2,11 +2,11 @@
  * Loads each service's entity definitions: every exported `defineEntity(...)`/`EntitySchema`
  * value of every `.ts`/`.js` file under the service's models folder (tests excluded).
  */
-import { globSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { basename, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EntitySchema } from '@mikro-orm/core';
 import type { Service } from '../config/services.ts';
+import { modelFiles } from './files.ts';
 import { TributaryError, describeError } from '../errors.ts';
 
 export interface LoadedEntity {
@@ -16,15 +16,7 @@ export interface LoadedEntity {
   file: string;
 }
 
-const MODEL_FILES = '**/*.{ts,mts,js,mjs}';
-const NOT_MODELS = /(\.d\.ts|\.(test|spec)\.[mc]?[jt]s)$/;
-
-export function modelFiles(service: Service): string[] {
-  return globSync(MODEL_FILES, { cwd: service.modelsDir })
-    .filter((file) => !NOT_MODELS.test(file))
-    .sort()
-    .map((file) => join(service.modelsDir, file));
-}
+export { modelFiles };
 
 export async function loadEntities(services: Service[], root: string): Promise<LoadedEntity[]> {
   const found = new Map<EntitySchema<any, any>, LoadedEntity>();
