@@ -2,12 +2,12 @@
  * The `migrate` commands (the contract's CLI table). Each action parses its flags, calls one
  * library verb and prints the result; none holds logic of its own.
  */
-import { relative } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import * as api from '../api.ts';
 import { loadConfig } from '../config/config.ts';
 import { extraCommands } from './commands/index.ts';
-import { formatMs, note, print, printJson, withProgress } from './output.ts';
+import { formatMs, note, print, printJson } from './output.ts';
+import { announcingTarget, runCheck, runMakemigrations, runMigrate, runRollback, runShowmigrations } from './verbs.ts';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -19,17 +19,7 @@ function integer(name: string, min: number) {
   };
 }
 
-function target(): api.Target {
-  let told = false;
-  return {
-    onDatabase: (label) => {
-      if (!told) note(`Using ${label}`);
-      told = true;
-    },
-  };
-}
-
-const rel = (file: string) => relative(process.cwd(), file) || file;
+const target = (): api.Target => announcingTarget();
 
 export function buildProgram(): Command {
   const program = new Command('migrate')
@@ -50,23 +40,8 @@ export function buildProgram(): Command {
     .option('--check', 'write nothing; exit 1 if a model change lacks a migration')
     .option('--dry-run', 'print the file(s) instead of writing them')
     .action(async (opts) => {
-      const result = await api.makemigrations({}, { message: opts.message, services: opts.service, empty: opts.empty, check: opts.check, dryRun: opts.dryRun });
-      if (opts.check) {
-        if (result.changed.length === 0) return print('No model changes without a migration.');
-        for (const service of result.changed) note(`Service ${service} has model changes without a migration.`);
-        process.exitCode = 1;
-        return;
-      }
-      if (result.files.length === 0) return print('No changes detected.');
-      for (const file of result.files) {
-        if (opts.dryRun) {
-          print(`// ${rel(file.file)}`);
-          print(file.code);
-        } else {
-          const deps = file.dependsOn.length ? ` (depends on ${file.dependsOn.join(', ')})` : '';
-          print(`Created ${rel(file.file)}: ${file.statements} statement${file.statements === 1 ? '' : 's'}${deps}`);
-        }
-      }
+      const ok = await runMakemigrations({}, { message: opts.message, services: opts.service, empty: opts.empty, check: opts.check, dryRun: opts.dryRun });
+      if (!ok) process.exitCode = 1;
     });
 
   program
@@ -97,34 +72,7 @@ export function buildProgram(): Command {
         atomic: opts.atomic,
         backup: opts.backup,
       };
-      if (opts.dryRun) {
-        let count = 0;
-        await api.migrate(target(), options, {
-          dryRun: (name, sql) => {
-            count++;
-            print(`-- ${name}`);
-            for (const statement of sql.statements) print(statement.endsWith(';') ? statement : `${statement};`);
-            for (const query of sql.directQueries) print(`-- runs directly (not shown by a dry run's SQL, not executed now): ${query}`);
-            print();
-          },
-        });
-        return print(count === 0 ? 'No migrations to apply.' : `Dry run: ${count} migration${count === 1 ? '' : 's'} would be applied; nothing was changed.`);
-      }
-      const result = await withProgress('Migrating', (progress) =>
-        api.migrate(target(), options, {
-          waitingForLock: () => note('Another runner holds the migration lock; waiting for it…'),
-          applying: (name, index, total) => progress.update(`Applying ${index + 1}/${total} ${name}${opts.fake ? ' (fake)' : ''}`),
-          applied: (name, ms) => progress.update(`  applied ${name} (${formatMs(ms)})`),
-          retrying: (name, attempt, error) => note(`${name}: ${error}; retry ${attempt}`),
-          backedUp: (file) => note(`Backed up the database to ${rel(file)} (restore with \`migrate restore ${rel(file)}\`)`),
-        }),
-      );
-      if (result.applied.length === 0) {
-        print(result.waitedForLock ? 'Another runner applied the pending migrations; nothing left to do.' : 'No migrations to apply.');
-      } else {
-        const total = result.applied.reduce((sum, m) => sum + m.ms, 0);
-        print(`${opts.fake ? 'Faked' : 'Applied'} ${result.applied.length} migration${result.applied.length === 1 ? '' : 's'} in ${formatMs(total)}.`);
-      }
+      await runMigrate(target(), options);
     });
 
   program
@@ -133,16 +81,7 @@ export function buildProgram(): Command {
     .option('--service <name>', 'only this service (repeatable)', collect)
     .option('--json', 'print JSON')
     .action(async (opts) => {
-      const result = await api.showmigrations(opts.json ? {} : target(), { services: opts.service });
-      if (opts.json) return printJson({ migrations: result.migrations.map(({ problem: _, ...m }) => m), applied: result.applied, pending: result.pending });
-      const width = Math.max(7, ...result.migrations.map((m) => m.service.length));
-      print('Migrations:');
-      for (const m of result.migrations) {
-        const mark = m.applied ? '✅ applied' : '⏳ pending';
-        const problem = m.problem ? `  ⚠ ${m.problem}` : '';
-        print(`  ${mark} | ${m.service.padEnd(width)} | ${m.name}${problem}`);
-      }
-      print(`\nSummary: ${result.applied} applied, ${result.pending} pending, ${result.migrations.length} total`);
+      await runShowmigrations(target(), { services: opts.service, json: opts.json });
     });
 
   program
@@ -153,12 +92,7 @@ export function buildProgram(): Command {
     .option('--offline', 'do not look at the database')
     .option('--since <rev>', 'fail if a migration that existed at this git revision was edited or deleted')
     .action(async (opts) => {
-      const report = await api.check(opts.json ? {} : target(), { services: opts.service, offline: opts.offline, since: opts.since });
-      if (!report.ok) process.exitCode = 1;
-      if (opts.json) return printJson(report);
-      for (const problem of report.problems) note(`✗ ${problem.message}`);
-      if (report.database.note) note(`(${report.database.note})`);
-      print(report.ok ? 'Check passed.' : `Check failed: ${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}.`);
+      if (!(await runCheck(target(), { services: opts.service, offline: opts.offline, since: opts.since, json: opts.json }))) process.exitCode = 1;
     });
 
   program
@@ -170,23 +104,7 @@ export function buildProgram(): Command {
     .option('--dry-run', 'print the SQL and change nothing')
     .action(async (opts) => {
       const options = { steps: opts.steps, to: opts.to, service: opts.service, dryRun: opts.dryRun };
-      if (opts.dryRun) {
-        await api.rollback(target(), options, {
-          dryRun: (name, sql) => {
-            print(`-- revert ${name}`);
-            for (const statement of sql.statements) print(statement.endsWith(';') ? statement : `${statement};`);
-            for (const query of sql.directQueries) print(`-- runs directly: ${query}`);
-          },
-        });
-        return print('Dry run: nothing was changed.');
-      }
-      const result = await withProgress('Rolling back', (progress) =>
-        api.rollback(target(), options, {
-          reverting: (name, index, total) => progress.update(`Reverting ${index + 1}/${total} ${name}`),
-          reverted: (name, ms) => progress.update(`  reverted ${name} (${formatMs(ms)})`),
-        }),
-      );
-      print(result.reverted.length === 0 ? 'Nothing to roll back.' : `Rolled back ${result.reverted.length} migration${result.reverted.length === 1 ? '' : 's'}.`);
+      await runRollback(target(), options);
     });
 
   program

@@ -1,0 +1,131 @@
+/**
+ * Runs one library verb and reports it the way the `migrate` CLI does (results on stdout,
+ * notes on stderr, progress through listr2). Shared by the commander actions and the Nx
+ * executors so both print the same thing; each returns whether the command succeeded.
+ */
+import { relative } from 'node:path';
+import * as api from '../api.ts';
+import type { CheckOptions } from '../checks/check.ts';
+import type { MakeMigrationsOptions } from '../diff/makemigrations.ts';
+import type { MigrateOptions } from '../executor/migrate.ts';
+import type { RollbackOptions } from '../executor/rollback.ts';
+import { formatMs, note, print, printJson, withProgress } from './output.ts';
+
+/** A target that says once which database the command uses. */
+export function announcingTarget(cwd?: string): api.Target {
+  let told = false;
+  return {
+    cwd,
+    onDatabase: (label) => {
+      if (!told) note(`Using ${label}`);
+      told = true;
+    },
+  };
+}
+
+const rel = (file: string) => relative(process.cwd(), file) || file;
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+export async function runMakemigrations(target: api.Target, options: MakeMigrationsOptions): Promise<boolean> {
+  const result = await api.makemigrations(target, options);
+  if (options.check) {
+    if (result.changed.length === 0) print('No model changes without a migration.');
+    for (const service of result.changed) note(`Service ${service} has model changes without a migration.`);
+    return result.changed.length === 0;
+  }
+  if (result.files.length === 0) print('No changes detected.');
+  for (const file of result.files) {
+    if (options.dryRun) {
+      print(`// ${rel(file.file)}`);
+      print(file.code);
+    } else {
+      const deps = file.dependsOn.length ? ` (depends on ${file.dependsOn.join(', ')})` : '';
+      print(`Created ${rel(file.file)}: ${plural(file.statements, 'statement')}${deps}`);
+    }
+  }
+  return true;
+}
+
+export async function runMigrate(target: api.Target, options: MigrateOptions): Promise<boolean> {
+  if (options.dryRun) {
+    let count = 0;
+    await api.migrate(target, options, {
+      dryRun: (name, sql) => {
+        count++;
+        print(`-- ${name}`);
+        for (const statement of sql.statements) print(statement.endsWith(';') ? statement : `${statement};`);
+        for (const query of sql.directQueries) print(`-- runs directly (not shown by a dry run's SQL, not executed now): ${query}`);
+        print();
+      },
+    });
+    print(count === 0 ? 'No migrations to apply.' : `Dry run: ${plural(count, 'migration')} would be applied; nothing was changed.`);
+    return true;
+  }
+  const result = await withProgress('Migrating', (progress) =>
+    api.migrate(target, options, {
+      waitingForLock: () => note('Another runner holds the migration lock; waiting for it…'),
+      applying: (name, index, total) => progress.update(`Applying ${index + 1}/${total} ${name}${options.fake ? ' (fake)' : ''}`),
+      applied: (name, ms) => progress.update(`  applied ${name} (${formatMs(ms)})`),
+      retrying: (name, attempt, error) => note(`${name}: ${error}; retry ${attempt}`),
+      backedUp: (file) => note(`Backed up the database to ${rel(file)} (restore with \`migrate restore ${rel(file)}\`)`),
+    }),
+  );
+  if (result.applied.length === 0) {
+    print(result.waitedForLock ? 'Another runner applied the pending migrations; nothing left to do.' : 'No migrations to apply.');
+  } else {
+    const total = result.applied.reduce((sum, m) => sum + m.ms, 0);
+    print(`${options.fake ? 'Faked' : 'Applied'} ${plural(result.applied.length, 'migration')} in ${formatMs(total)}.`);
+  }
+  return true;
+}
+
+export async function runShowmigrations(target: api.Target, options: { services?: string[]; json?: boolean }): Promise<boolean> {
+  const result = await api.showmigrations(options.json ? { cwd: target.cwd } : target, { services: options.services });
+  if (options.json) {
+    printJson({ migrations: result.migrations.map(({ problem: _, ...m }) => m), applied: result.applied, pending: result.pending });
+    return true;
+  }
+  const width = Math.max(7, ...result.migrations.map((m) => m.service.length));
+  print('Migrations:');
+  for (const m of result.migrations) {
+    const mark = m.applied ? '✅ applied' : '⏳ pending';
+    const problem = m.problem ? `  ⚠ ${m.problem}` : '';
+    print(`  ${mark} | ${m.service.padEnd(width)} | ${m.name}${problem}`);
+  }
+  print(`\nSummary: ${result.applied} applied, ${result.pending} pending, ${result.migrations.length} total`);
+  return true;
+}
+
+export async function runCheck(target: api.Target, options: CheckOptions & { offline?: boolean; json?: boolean }): Promise<boolean> {
+  const report = await api.check(options.json ? { cwd: target.cwd } : target, { services: options.services, offline: options.offline, since: options.since });
+  if (options.json) {
+    printJson(report);
+    return report.ok;
+  }
+  for (const problem of report.problems) note(`✗ ${problem.message}`);
+  if (report.database.note) note(`(${report.database.note})`);
+  print(report.ok ? 'Check passed.' : `Check failed: ${plural(report.problems.length, 'problem')}.`);
+  return report.ok;
+}
+
+export async function runRollback(target: api.Target, options: RollbackOptions): Promise<boolean> {
+  if (options.dryRun) {
+    await api.rollback(target, options, {
+      dryRun: (name, sql) => {
+        print(`-- revert ${name}`);
+        for (const statement of sql.statements) print(statement.endsWith(';') ? statement : `${statement};`);
+        for (const query of sql.directQueries) print(`-- runs directly: ${query}`);
+      },
+    });
+    print('Dry run: nothing was changed.');
+    return true;
+  }
+  const result = await withProgress('Rolling back', (progress) =>
+    api.rollback(target, options, {
+      reverting: (name, index, total) => progress.update(`Reverting ${index + 1}/${total} ${name}`),
+      reverted: (name, ms) => progress.update(`  reverted ${name} (${formatMs(ms)})`),
+    }),
+  );
+  print(result.reverted.length === 0 ? 'Nothing to roll back.' : `Rolled back ${plural(result.reverted.length, 'migration')}.`);
+  return true;
+}
