@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 import type { EntitySchema } from '@mikro-orm/core';
 import { MikroORM as PostgreSqlMikroORM } from '@mikro-orm/postgresql';
-import { MikroORM as PgliteMikroORM } from '@mikro-orm/pglite';
+import { MikroORM as PgliteMikroORM, PgliteConnection } from '@mikro-orm/pglite';
 import type { AbstractSqlConnection, AbstractSqlDriver } from '@mikro-orm/sql';
 import pg from 'pg';
 import type { TributaryConfig } from '../config/config.ts';
@@ -121,6 +121,32 @@ async function openPglite(config: TributaryConfig, dataDir: string, label: strin
       await orm.close(true);
       lock?.release();
     },
+  };
+}
+
+/**
+ * Wraps an app's already-connected MikroORM (PostgreSQL or PGlite) as a `Database`, so the boot
+ * check reuses its connection instead of opening another. The pinned session is a client taken
+ * from the ORM's own pool on first use; `close()` returns it and leaves the ORM to its owner.
+ */
+export function adoptOrm(orm: PostgreSqlMikroORM | PgliteMikroORM, label = 'the application database'): Database {
+  const connection = orm.em.getConnection() as unknown as AbstractSqlConnection;
+  const base = { label, orm, driver: orm.em.getDriver() as unknown as AbstractSqlDriver, connection };
+  if (connection instanceof PgliteConnection) {
+    const session: PinnedSession = { query: (sql, params) => connection.execute(sql, params ?? [], 'all') as Promise<any[]>, close: async () => {} };
+    return { ...base, kind: 'pglite', session, close: async () => {} };
+  }
+  let client: Promise<pg.PoolClient> | undefined;
+  const pinned = () => (client ??= (connection.getNativeClient() as Promise<pg.Pool>).then((pool) => pool.connect()));
+  const release = async () => {
+    if (client) (await client.catch(() => undefined))?.release();
+    client = undefined;
+  };
+  return {
+    ...base,
+    kind: 'postgresql',
+    session: { query: async (sql, params) => (await (await pinned()).query(sql, params as any[])).rows, close: release },
+    close: release,
   };
 }
 

@@ -1,0 +1,3 @@
+export { Customer } from './customer.ts';
+export { Invoice, InvoiceStatuses } from './invoice.ts';
+export { InvoiceLine } from './invoice-line.ts';

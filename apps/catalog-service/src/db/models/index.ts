@@ -1,0 +1,2 @@
+export { Category } from './category.ts';
+export { Product } from './product.ts';

@@ -1,0 +1,138 @@
+/**
+ * The startup check apps run at boot: is the database at the head of the stream (nothing
+ * pending, no applied file edited or missing, no failure), and does every service's model match
+ * the stream? It warns (default), refuses to start (`strict`), or first applies pending
+ * migrations under the migration lock (`autoMigrate`). It reuses the app's open database.
+ */
+import type { MikroORM as PostgreSqlMikroORM } from '@mikro-orm/postgresql';
+import type { MikroORM as PgliteMikroORM } from '@mikro-orm/pglite';
+import { loadConfig, type TributaryConfig } from './config/config.ts';
+import { adoptOrm, openDatabase, type Database } from './db/connection.ts';
+import { History } from './db/history.ts';
+import { makeMigrations } from './diff/makemigrations.ts';
+import { TributaryError } from './errors.ts';
+import { integrityProblems } from './executor/integrity.ts';
+import { migrate } from './executor/migrate.ts';
+import { compareStreamWithHistory } from './executor/status.ts';
+import { readStream } from './stream/stream.ts';
+
+// What an app needs besides the check: its settings and one open database to share with it.
+export { loadConfig, type TributaryConfig } from './config/config.ts';
+export { openDatabase, type Database } from './db/connection.ts';
+export { TributaryError } from './errors.ts';
+
+export interface StartupCheckOptions {
+  /** Refuse to start (throw) unless the database is at the head and every model has its migration. */
+  strict?: boolean;
+  /** Apply pending migrations under the migration lock before checking. */
+  autoMigrate?: boolean;
+  /** Also look for model changes without a migration (default true). Loads the model files, which the app has usually imported already. */
+  modelChanges?: boolean;
+  /** The app's open database (from `openDatabase`): reused, left open. */
+  db?: Database;
+  /** Or the app's connected MikroORM instance: its connection is reused, and it is left open. */
+  orm?: PostgreSqlMikroORM | PgliteMikroORM;
+  /** Where the workspace is (default: the current directory). */
+  cwd?: string;
+  /** Without `db` or `orm`: overrides `DATABASE_URL` for the connection the check opens (and closes). */
+  databaseUrl?: string;
+  /** Receives each warning and progress line (default `console.warn`). */
+  log?: (line: string) => void;
+  /** How long `autoMigrate` waits for another replica holding the lock (default from the config, 60 s). */
+  lockWaitSeconds?: number;
+}
+
+/** What `/health` reports: `head` is the latest applied migration. */
+export interface MigrationCounts {
+  applied: number;
+  pending: number;
+  head: string | null;
+}
+
+export interface MigrationState {
+  migrations: MigrationCounts;
+  /** Pending migration names, in name order. */
+  pending: string[];
+  /** Edited or missing applied files, failed or out-of-order migrations: one sentence each. */
+  problems: string[];
+}
+
+export interface StartupStatus extends MigrationState {
+  status: 'ok' | 'degraded';
+  /** Where the data lives, for messages. */
+  database: string;
+  /** Services whose models changed without a migration. */
+  modelChanges: string[];
+  /** Migrations applied by `autoMigrate` during this check. */
+  migrated: string[];
+  /** Every finding as one line, as logged. */
+  warnings: string[];
+}
+
+/** History vs stream only: cheap enough for every `/health` request (reads files, imports none). */
+export async function readMigrationState(db: Database, config: TributaryConfig): Promise<MigrationState> {
+  const rows = await new History(db, config).rows();
+  const status = compareStreamWithHistory(readStream(config.migrationsDir), rows);
+  const problems = integrityProblems(status, config);
+  for (const entry of status.outOfOrder) {
+    problems.push(`Migration ${entry.name} is pending but ${entry.service} already has a later migration applied (out of order).`);
+  }
+  return {
+    migrations: { applied: status.applied.length, pending: status.pending.length, head: status.applied.at(-1)?.name ?? null },
+    pending: status.pending.map((e) => e.name),
+    problems,
+  };
+}
+
+export async function checkMigrationsOnStartup(options: StartupCheckOptions = {}): Promise<StartupStatus> {
+  const config = loadConfig({ cwd: options.cwd, databaseUrl: options.databaseUrl });
+  const owned = !options.db && !options.orm;
+  const db = options.db ?? (options.orm ? adoptOrm(options.orm) : await openDatabase(config));
+  const log = options.log ?? ((line: string) => console.warn(line));
+  try {
+    const migrated: string[] = [];
+    if (options.autoMigrate) {
+      const result = await migrate(db, config, { lockWaitSeconds: options.lockWaitSeconds }, {
+        waitingForLock: () => log('Another replica holds the migration lock; waiting for it…'),
+      });
+      migrated.push(...result.applied.map((m) => m.name));
+      if (migrated.length > 0) log(`Applied ${migrated.length} pending migration${migrated.length === 1 ? '' : 's'}: ${migrated.join(', ')}.`);
+    }
+    const state = await readMigrationState(db, config);
+    const modelChanges = options.modelChanges === false ? [] : await servicesWithUnmigratedChanges(config, state.problems);
+
+    const warnings = [
+      ...state.pending.map((name) => `Migration ${name} is pending on ${db.label}.`),
+      ...modelChanges.map((service) => `Service ${service} has model changes without a migration: run \`npx migrate makemigrations --service ${service}\`.`),
+      ...state.problems,
+    ];
+    const status: StartupStatus = { status: warnings.length ? 'degraded' : 'ok', database: db.label, ...state, modelChanges, migrated, warnings };
+    if (options.strict && warnings.length > 0) throw new TributaryError(refusal(status));
+    for (const line of warnings) log(`⚠ ${line}`);
+    if (state.pending.length > 0) log(`Run \`npx migrate migrate\` to apply ${state.pending.length === 1 ? 'it' : 'them'}.`);
+    return status;
+  } finally {
+    if (owned) await db.close();
+  }
+}
+
+/** The makemigrations check, read-only; a model the library cannot compile becomes a problem. */
+async function servicesWithUnmigratedChanges(config: TributaryConfig, problems: string[]): Promise<string[]> {
+  try {
+    return (await makeMigrations(config, { check: true })).changed;
+  } catch (error) {
+    if (!(error instanceof TributaryError)) throw error;
+    problems.push(error.message);
+    return [];
+  }
+}
+
+/** One sentence (a few names long) saying why strict mode will not start. */
+function refusal(status: StartupStatus): string {
+  const reasons: string[] = [];
+  if (status.pending.length > 0) reasons.push(`${status.pending.length} pending migration${status.pending.length === 1 ? '' : 's'} (${status.pending.join(', ')})`);
+  if (status.modelChanges.length > 0) reasons.push(`model changes without a migration in ${status.modelChanges.join(', ')}`);
+  reasons.push(...status.problems.map((problem) => problem.replace(/\.$/, '')));
+  const fix = status.pending.length > 0 ? ' Run `npx migrate migrate` first (or start with autoMigrate).' : status.modelChanges.length > 0 ? ' Run `npx migrate makemigrations` and apply the result.' : '';
+  return `Strict startup check failed for ${status.database}: ${reasons.join('; ')}.${fix}`;
+}

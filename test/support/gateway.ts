@@ -1,0 +1,64 @@
+/**
+ * The unified app in end-to-end tests: starts the real gateway (or `npm start`) in a scratch
+ * workspace on a free port, finds the URL it prints, talks JSON to it and stops it by signal,
+ * every wait bounded.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { start, type Running } from './process.ts';
+import type { RunResult, Workspace } from './workspace.ts';
+
+export const WAIT_MS = 60_000;
+
+/** Rejects with `what` and the process output when `promise` takes longer than `ms`. */
+export function bounded<T>(promise: Promise<T>, what: string, running?: Running, ms = WAIT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const output = running ? `\nstderr:\n${running.output().stderr}\nstdout:\n${running.output().stdout}` : '';
+      reject(new Error(`${what}: nothing after ${ms} ms${output}`));
+    }, ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** `node apps/gateway/src/main.ts` (as `npm run serve` runs it) on a free port. */
+export function serveGateway(ws: Workspace, env: Record<string, string | undefined> = {}): Running {
+  return start(ws, process.execPath, [ws.path('apps/gateway/src/main.ts')], { PORT: '0', ...env });
+}
+
+/** `npm <script>` exactly as a user types it, on a free port. */
+export function npmRun(ws: Workspace, script: 'start' | 'serve', env: Record<string, string | undefined> = {}): Running {
+  return start(ws, 'npm', script === 'start' ? ['start'] : ['run', script], { PORT: '0', ...env });
+}
+
+/** The base URL the gateway printed once it listens. */
+export async function listening(running: Running): Promise<string> {
+  await bounded(running.waitFor(/listening on http:\/\/localhost:\d+/), 'the gateway to listen', running);
+  const [, port] = running.output().stdout.match(/listening on http:\/\/localhost:(\d+)/)!;
+  return `http://127.0.0.1:${port}`;
+}
+
+export function exited(running: Running): Promise<RunResult & { signal: NodeJS.Signals | null }> {
+  return bounded(running.exited, 'the process to exit', running);
+}
+
+/** Sends `signal` and waits (bounded) for the exit; SIGKILL when that wait runs out. */
+export async function stop(running: Running, signal: NodeJS.Signals = 'SIGTERM'): Promise<RunResult & { signal: NodeJS.Signals | null }> {
+  running.child.kill(signal);
+  try {
+    return await exited(running);
+  } catch (error) {
+    running.child.kill('SIGKILL');
+    await sleep(100);
+    throw error;
+  }
+}
+
+export async function request(url: string, init?: RequestInit): Promise<{ status: number; body: any }> {
+  const response = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
+  return { status: response.status, body: await response.json() };
+}
+
+export function post(url: string, body: unknown): Promise<{ status: number; body: any }> {
+  return request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
