@@ -7,7 +7,8 @@ import type { TributaryConfig } from '../config/config.ts';
 import { TributaryError } from '../errors.ts';
 import type { StreamStatus } from './status.ts';
 
-export function integrityProblems(status: StreamStatus, config: TributaryConfig): string[] {
+/** `leftovers`: INVALID indexes now in the database, named so the user knows what to clean up. */
+export function integrityProblems(status: StreamStatus, config: TributaryConfig, leftovers: string[] = []): string[] {
   const problems: string[] = [];
   for (const { entry } of status.mismatched) {
     problems.push(`Migration ${relative(config.root, entry.file)} was edited after it was applied (checksum mismatch); restore it, or run \`migrate repair\` if the edit is intended.`);
@@ -16,12 +17,13 @@ export function integrityProblems(status: StreamStatus, config: TributaryConfig)
     problems.push(`Applied migration ${row.name} (${row.service}) is missing from ${relative(config.root, config.migrationsDir)}/; restore the file, or run \`migrate repair\` to forget it.`);
   }
   for (const row of status.failed) {
-    problems.push(`Migration ${row.name} (${row.service}) is non-transactional and failed earlier (${row.error ?? 'unknown error'}); clean up what it left (for example an INVALID index), then run \`migrate repair\` to clear the failure and migrate again.`);
+    const what = leftovers.length > 0 ? `the INVALID index${leftovers.length === 1 ? '' : 'es'} ${leftovers.join(', ')} (DROP INDEX CONCURRENTLY …)` : 'what it left (for example an INVALID index)';
+    problems.push(`Migration ${row.name} (${row.service}) is non-transactional and failed earlier (${row.error ?? 'unknown error'}); clean up ${what}, then run \`migrate repair\` to clear the failure and migrate again.`);
   }
   return problems;
 }
 
-export function assertIntegrity(status: StreamStatus, config: TributaryConfig): void {
-  const problems = integrityProblems(status, config);
+export function assertIntegrity(status: StreamStatus, config: TributaryConfig, leftovers: string[] = []): void {
+  const problems = integrityProblems(status, config, leftovers);
   if (problems.length > 0) throw new TributaryError(problems.join('\n'));
 }

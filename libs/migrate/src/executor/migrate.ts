@@ -3,7 +3,8 @@
  * `dependsOn`, refusing out-of-order migrations and edited history, stopping at `--to`.
  */
 import type { TributaryConfig } from '../config/config.ts';
-import type { Database } from '../db/connection.ts';
+import type { Database, PinnedSession } from '../db/connection.ts';
+import { invalidIndexes } from '../db/invalid-indexes.ts';
 import { backupDatabase } from '../db/backup.ts';
 import { History } from '../db/history.ts';
 import { withMigrationLock } from '../db/lock.ts';
@@ -54,14 +55,14 @@ export interface MigrateResult {
 export async function migrate(db: Database, config: TributaryConfig, options: MigrateOptions = {}, events: MigrateEvents = {}): Promise<MigrateResult> {
   const history = new History(db, config);
   if (options.dryRun) {
-    const plan = await planPending(config, history, options);
+    const plan = await planPending(config, history, options, db.session);
     for (const definition of plan) events.dryRun?.(definition.entry.name, await collectSql(db, definition, 'up'));
     return { applied: [], waitedForLock: false, dryRun: true };
   }
   const lock = { waitSeconds: options.lockWaitSeconds ?? config.lockWaitSeconds, onWait: events.waitingForLock };
   return withMigrationLock(db, history.tableName, lock, async (waitedForLock) => {
     await history.ensureTable();
-    const plan = await planPending(config, history, options);
+    const plan = await planPending(config, history, options, db.session);
     events.planned?.(plan.map((d) => d.entry.name));
     if (options.atomic) refuseNonTransactional(plan, config.root);
     const applied: MigrateResult['applied'] = [];
@@ -97,10 +98,10 @@ export async function migrate(db: Database, config: TributaryConfig, options: Mi
 }
 
 /** The pending migrations to apply, in the order to apply them. */
-export async function planPending(config: TributaryConfig, history: History, options: MigrateOptions): Promise<MigrationDefinition[]> {
+export async function planPending(config: TributaryConfig, history: History, options: MigrateOptions, session?: PinnedSession): Promise<MigrationDefinition[]> {
   const stream = readStream(config.migrationsDir);
   const status = compareStreamWithHistory(stream, await history.rows());
-  assertIntegrity(status, config);
+  assertIntegrity(status, config, status.failed.length > 0 && session ? await invalidIndexes(session) : []);
 
   let targets: StreamEntry[] = status.pending;
   if (options.services?.length) targets = targets.filter((e) => options.services!.includes(e.service));

@@ -71,6 +71,24 @@ function timeoutStatements(definition: MigrationDefinition, options: RunOptions)
   return timeouts;
 }
 
+const deadClientChecks = new WeakMap<Database, Promise<string[]>>();
+
+/**
+ * On PostgreSQL 14+ (Linux), `client_connection_check_interval` makes the server notice a runner
+ * that died (SIGKILL, lost host) in the middle of a long statement and roll its transaction back
+ * at once, instead of finishing the statement first and holding its locks meanwhile.
+ */
+function deadClientCheck(db: Database): Promise<string[]> {
+  if (db.kind !== 'postgresql') return Promise.resolve([]);
+  let check = deadClientChecks.get(db);
+  if (!check) {
+    const setting = `set client_connection_check_interval = '1s'`;
+    check = db.session.query(setting).then(() => [setting], () => []);
+    deadClientChecks.set(db, check);
+  }
+  return check;
+}
+
 function isLockTimeout(error: unknown): boolean {
   for (let e: any = error; e; e = e.cause) if (e.code === '55P03') return true;
   return /lock timeout/i.test(describeError(error));
@@ -90,7 +108,7 @@ async function withLockRetries<T>(retries: number, onRetry: RunOptions['onRetry'
 }
 
 export async function runMigration(db: Database, history: History, definition: MigrationDefinition, direction: Direction, options: RunOptions): Promise<number> {
-  const timeouts = timeoutStatements(definition, options);
+  const timeouts = [...timeoutStatements(definition, options), ...(await deadClientCheck(db))];
   // A failed non-transactional migration may have left work behind (an INVALID index): never retry it blindly.
   const retries = definition.transactional ? options.lockRetries : 0;
   return withLockRetries(retries, options.onRetry, async () => {
@@ -114,12 +132,13 @@ export function refuseNonTransactional(definitions: MigrationDefinition[], root:
  */
 export async function runAtomicBatch(db: Database, history: History, definitions: MigrationDefinition[], options: RunOptions, onApplied?: (definition: MigrationDefinition, ms: number) => void): Promise<number[]> {
   refuseNonTransactional(definitions, options.root);
+  const check = await deadClientCheck(db);
   return withLockRetries(options.lockRetries, options.onRetry, async () => {
     const durations: number[] = [];
     await db.connection.transactional(async (trx: Transaction) => {
       for (const definition of definitions) {
         const started = performance.now();
-        await applyInside(db, history, definition, 'up', options, timeoutStatements(definition, options), trx);
+        await applyInside(db, history, definition, 'up', options, [...timeoutStatements(definition, options), ...check], trx);
         durations.push(performance.now() - started);
       }
     });
@@ -150,6 +169,8 @@ async function runOutsideTransaction(db: Database, history: History, definition:
   const started = performance.now();
   if (!options.fake) {
     const invalidBefore = new Set(await invalidIndexes(db.session));
+    // Recorded as failed until it finishes: if the runner dies half-way, the next run knows.
+    if (direction === 'up') await history.recordFailed(definition.entry, 'interrupted: the runner stopped before this non-transactional migration finished');
     try {
       for (const sql of timeouts) await db.session.query(sql);
       const migration = instantiate(db, definition);
