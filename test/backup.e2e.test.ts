@@ -7,27 +7,10 @@ import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { describeSchema } from './support/schema.ts';
+import { migrationSource as migration } from './support/migrations.ts';
 import { scratchWorkspace, type Workspace } from './support/workspace.ts';
 
-const BROKEN = `import { Migration } from '@mikro-orm/migrations';
-
-export class Broken extends Migration {
-  static service = 'auth-service';
-  static transactional = false;
-
-  override async up(): Promise<void> {
-    this.addSql(\`delete from "user"\`);
-    this.addSql(\`create table "scratch" ("id" int)\`);
-    this.addSql(\`select no_such_function()\`);
-  }
-}
-`;
-
-/** A migration of auth-service whose up() runs `statements`. */
-function migration(statements: string[], transactional = true): string {
-  const body = statements.map((sql) => `    this.addSql(${JSON.stringify(sql)});`).join('\n');
-  return `import { Migration } from '@mikro-orm/migrations';\n\nexport class M extends Migration {\n  static service = 'auth-service';\n  static transactional = ${transactional};\n\n  override async up(): Promise<void> {\n${body}\n  }\n}\n`;
-}
+const BROKEN = migration(['delete from "user"', 'create table "scratch" ("id" int)', 'select no_such_function()'], { transactional: false });
 
 const SEED = `insert into "user" ("email", "display_name") values ('ada@example.com', 'Ada'), ('alan@example.com', 'Alan')`;
 

@@ -8,15 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockKey } from '../libs/migrate/src/db/lock.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startMigrate, until } from './support/process.ts';
+import { migrationSource as migration } from './support/migrations.ts';
 import { scratchWorkspace, type Workspace } from './support/workspace.ts';
 
 const LONG = '20300101_000001_auth-service_long';
 const INDEX = '20300101_000003_auth-service_index_concurrently';
 
-function migration(statements: string[], transactional = true, statics = ''): string {
-  const body = statements.map((sql) => `    this.addSql(${JSON.stringify(sql)});`).join('\n');
-  return `import { Migration } from '@mikro-orm/migrations';\n\nexport class M extends Migration {\n  static service = 'auth-service';\n  static transactional = ${transactional};\n${statics}\n  override async up(): Promise<void> {\n${body}\n  }\n}\n`;
-}
 
 let ws: Workspace;
 let db: TestDatabase;
@@ -67,7 +64,7 @@ describe('SIGKILL in the middle of a migration', () => {
 describe('SIGKILL in the middle of a non-transactional CREATE INDEX CONCURRENTLY', () => {
   it('is recorded as interrupted, the next run names the INVALID index, and repair lets the stream complete', async () => {
     // Waits for the open transaction below for as long as it lasts: only the kill ends it.
-    ws.write(`migrations/${INDEX}.ts`, migration(['create index concurrently "last_id_index" on "last" ("id")'], false, "  static lockTimeout = '10min';\n"));
+    ws.write(`migrations/${INDEX}.ts`, migration(['create index concurrently "last_id_index" on "last" ("id")'], { transactional: false, statics: ["static lockTimeout = '10min';"] }));
     const holder = new pg.Client({ connectionString: db.url });
     await holder.connect();
     try {
