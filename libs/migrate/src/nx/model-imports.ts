@@ -1,0 +1,66 @@
+/**
+ * Finds the workspace files a service's models import, directly or through other files (a
+ * shared entity base, another service's entities), so that the cache of `migrate-check`
+ * notices a change in any of them. Static string imports only; packages in node_modules are
+ * left to the lockfile.
+ */
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, relative, resolve, sep } from 'node:path';
+
+// `import x from '…'`, `export … from '…'`, `import '…'`, `import('…')`
+const SPECIFIERS = /\b(?:import|export)\s+(?:type\s+)?(?:[\w*{}\s,$]+?\s+from\s+)?['"]([^'"\n]+)['"]|\bimport\s*\(\s*['"]([^'"\n]+)['"]\s*\)/g;
+const SOURCE_EXTENSIONS = ['', '.ts', '.mts', '.js', '.mjs', '/index.ts', '/index.js'];
+
+export function importSpecifiers(source: string): string[] {
+  return [...source.matchAll(SPECIFIERS)].map((match) => (match[1] ?? match[2])!);
+}
+
+/** The file an import of `specifier` from `from` loads, when it is a file of the workspace. */
+export function resolveWorkspaceImport(specifier: string, from: string, workspaceRoot: string): string | undefined {
+  let resolved: string | undefined;
+  if (specifier.startsWith('.') || specifier.startsWith('/')) {
+    const base = resolve(dirname(from), specifier);
+    resolved = SOURCE_EXTENSIONS.map((ext) => base + ext).find((candidate) => existsSync(candidate) && statSync(candidate).isFile());
+  } else if (!specifier.startsWith('node:')) {
+    try {
+      resolved = createRequire(from).resolve(specifier);
+    } catch {
+      return undefined; // a package only `import` can resolve, or not installed: not ours to track
+    }
+  }
+  if (!resolved || !existsSync(resolved)) return undefined;
+  const real = realpathSync(resolved);
+  const inside = relative(workspaceRoot, real);
+  if (inside.startsWith('..') || inside.split(sep).includes('node_modules')) return undefined;
+  return real;
+}
+
+/**
+ * Every workspace file reachable by imports from `files`, outside the folder `own` (whose
+ * files the caller already covers with a glob), as paths relative to the workspace root.
+ */
+export function importedWorkspaceFiles(files: string[], own: string, workspaceRoot: string): string[] {
+  const root = realpathSync(workspaceRoot);
+  const ownReal = realpathSync(own);
+  const seen = new Set(files.map((file) => realpathSync(file)));
+  const queue = [...seen];
+  const found: string[] = [];
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    let source: string;
+    try {
+      source = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const specifier of importSpecifiers(source)) {
+      const target = resolveWorkspaceImport(specifier, file, root);
+      if (!target || seen.has(target)) continue;
+      seen.add(target);
+      queue.push(target);
+      if (!(target + sep).startsWith(ownReal + sep)) found.push(relative(root, target).split(sep).join('/'));
+    }
+  }
+  return found.sort();
+}

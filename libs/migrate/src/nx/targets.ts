@@ -1,0 +1,90 @@
+/**
+ * The Nx targets Tributary infers: the per-service set (makemigrations, migrate, migrate-check,
+ * showmigrations, rollback) and the global set of the `migrations` project. Pure data: which
+ * executor, which inputs make `migrate-check` cacheable, which targets must run alone.
+ */
+import type { TargetConfiguration } from '@nx/devkit';
+
+type Input = NonNullable<TargetConfiguration['inputs']>[number];
+
+export const EXECUTORS = '@tributary/migrate';
+/** The project of the stream folder, which carries the global targets. */
+export const STREAM_PROJECT = 'migrations';
+export const SERVICE_TARGETS = ['makemigrations', 'migrate', 'migrate-check', 'showmigrations', 'rollback'] as const;
+export const STREAM_TARGETS = ['makemigrations', 'migrate', 'showmigrations', 'check', 'rollback'] as const;
+
+/** Where the tool's own code comes from, for the cache key of `migrate-check`. */
+export type ToolSource =
+  /** The library is part of the workspace (this repository): its files, relative to the root. */
+  | { kind: 'workspace'; root: string }
+  /** The library is installed from a registry: the lockfile's version of the package. */
+  | { kind: 'package'; name: string };
+
+export interface ServiceTargetsInput {
+  /** The service's models folder, relative to its project root (e.g. `src/db/models`). */
+  modelsDir: string;
+  /** Workspace files outside the models folder that the models import (relative to the root). */
+  importedFiles: string[];
+  /** The stream folder relative to the workspace root (e.g. `migrations`). */
+  migrationsDir: string;
+  tool: ToolSource;
+}
+
+const run = (name: string, extra: Partial<TargetConfiguration> = {}): TargetConfiguration => ({
+  executor: `${EXECUTORS}:${name}`,
+  ...extra,
+  metadata: { technologies: ['tributary'], description: DESCRIPTIONS[name], ...extra.metadata },
+});
+
+const DESCRIPTIONS: Record<string, string> = {
+  makemigrations: 'Write a migration for model changes',
+  migrate: 'Apply pending migrations (never in parallel: one database)',
+  check: 'Check models, stream and database',
+  showmigrations: 'List migrations with their status',
+  rollback: 'Revert applied migrations',
+};
+
+export function toolInputs(tool: ToolSource): Input[] {
+  if (tool.kind === 'package') return [{ externalDependencies: [tool.name] }];
+  const root = tool.root === '' ? '{workspaceRoot}' : `{workspaceRoot}/${tool.root}`;
+  return [{ fileset: `${root}/src/**/*` }, { fileset: `${root}/package.json` }];
+}
+
+/** Everything the offline check of one service reads. */
+export function checkInputs(input: ServiceTargetsInput): Input[] {
+  return [
+    `{projectRoot}/${input.modelsDir}/**/*`,
+    ...input.importedFiles.map((file) => `{workspaceRoot}/${file}`),
+    `{workspaceRoot}/${input.migrationsDir}/**/*`,
+    '{workspaceRoot}/tributary.config.json',
+    ...toolInputs(input.tool),
+  ];
+}
+
+export function serviceTargets(input: ServiceTargetsInput): Record<string, TargetConfiguration> {
+  return {
+    makemigrations: run('makemigrations'),
+    // Two migrate runs at once would queue on the advisory lock (PostgreSQL) or fail on the
+    // embedded database's file lock: tasks that open the database run alone.
+    migrate: run('migrate', { parallelism: false }),
+    'migrate-check': run('check', {
+      cache: true,
+      inputs: checkInputs(input),
+      outputs: [],
+      metadata: { description: 'Fail when models changed without a migration (offline, cached; --db also checks the database, uncached)' },
+    }),
+    showmigrations: run('showmigrations', { parallelism: false }),
+    rollback: run('rollback', { parallelism: false }),
+  };
+}
+
+export function streamTargets(): Record<string, TargetConfiguration> {
+  return {
+    makemigrations: run('makemigrations'),
+    migrate: run('migrate', { parallelism: false }),
+    showmigrations: run('showmigrations', { parallelism: false }),
+    // The whole check, database included when there is one: never cached.
+    check: run('check', { options: { db: true }, parallelism: false }),
+    rollback: run('rollback', { parallelism: false }),
+  };
+}
