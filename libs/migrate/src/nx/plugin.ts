@@ -5,7 +5,7 @@
  * ones. No per-project configuration. Loaded by Nx through Node's type stripping: keep it
  * light (no ORM) and erasable.
  */
-import { realpathSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import type { CreateNodesContext, CreateNodesResult, CreateNodesV2, PreTasksExecutionContext } from '@nx/devkit';
@@ -37,17 +37,25 @@ export function toolSource(workspaceRoot: string): ToolSource {
   return { kind: 'workspace', root: posix(inside) };
 }
 
+function containsFile(dir: string): boolean {
+  if (!existsSync(dir)) return false;
+  return readdirSync(dir, { withFileTypes: true }).some((entry) => entry.isFile() || (entry.isDirectory() && containsFile(join(dir, entry.name))));
+}
+
 function inferProjects(files: readonly string[], context: CreateNodesContext): Array<readonly [string, CreateNodesResult]> {
   const root = context.workspaceRoot;
   const config = loadConfig({ cwd: root });
   const services = new Map(discoverServices(config).map((service) => [posix(relative(root, service.dir)), service]));
   const migrationsDir = posix(relative(root, config.migrationsDir));
   const tool = toolSource(root);
+  // Nx cannot hash a task of a project without files: until the stream folder holds one (the
+  // first makemigrations writes it), there is no `migrations` project to depend on.
+  const streamExists = containsFile(config.migrationsDir);
   const fileSet = new Set(files);
   const results: Array<readonly [string, CreateNodesResult]> = [];
   for (const file of files) {
     if (file === 'nx.json') {
-      results.push([file, { projects: { [migrationsDir]: { name: STREAM_PROJECT, targets: streamTargets() } } }]);
+      if (streamExists) results.push([file, { projects: { [migrationsDir]: { name: STREAM_PROJECT, targets: streamTargets() } } }]);
       continue;
     }
     const projectRoot = posix(dirname(file));
@@ -61,7 +69,7 @@ function inferProjects(files: readonly string[], context: CreateNodesContext): A
       tool,
     });
     // A service's check reads the stream: a change in migrations/ affects every service.
-    results.push([file, { projects: { [projectRoot]: { targets, implicitDependencies: [STREAM_PROJECT] } } }]);
+    results.push([file, { projects: { [projectRoot]: { targets, ...(streamExists ? { implicitDependencies: [STREAM_PROJECT] } : {}) } } }]);
   }
   return results;
 }
