@@ -2,7 +2,7 @@
  * Plans and applies pending migrations under the migration lock: name order, respecting
  * `dependsOn`, refusing out-of-order migrations and edited history, stopping at `--to`.
  */
-import type { TributaryConfig } from '../config/config.ts';
+import { CONFIG_FILE, type TributaryConfig } from '../config/config.ts';
 import type { Database, PinnedSession } from '../db/connection.ts';
 import { invalidIndexes } from '../db/invalid-indexes.ts';
 import { backupDatabase } from '../db/backup.ts';
@@ -13,7 +13,7 @@ import { MigrationGraph } from '../stream/graph.ts';
 import { loadMigration, type MigrationDefinition } from '../stream/migration-file.ts';
 import { findEntry, readStream, type StreamEntry } from '../stream/stream.ts';
 import { assertIntegrity } from './integrity.ts';
-import { collectSql, refuseNonTransactional, runAtomicBatch, runMigration, type CollectedSql } from './runner.ts';
+import { checkDuration, collectSql, refuseNonTransactional, runAtomicBatch, runMigration, type CollectedSql } from './runner.ts';
 import { compareStreamWithHistory } from './status.ts';
 
 export interface MigrateOptions {
@@ -53,6 +53,12 @@ export interface MigrateResult {
 }
 
 export async function migrate(db: Database, config: TributaryConfig, options: MigrateOptions = {}, events: MigrateEvents = {}): Promise<MigrateResult> {
+  // Bad durations fail before anything runs, not at the first migration.
+  options = {
+    ...options,
+    lockTimeout: checkDuration(options.lockTimeout ?? config.lockTimeout, options.lockTimeout !== undefined ? '--lock-timeout' : `lockTimeout in ${CONFIG_FILE}`),
+    statementTimeout: (options.statementTimeout ?? config.statementTimeout) === undefined ? undefined : checkDuration((options.statementTimeout ?? config.statementTimeout)!, options.statementTimeout !== undefined ? '--statement-timeout' : `statementTimeout in ${CONFIG_FILE}`),
+  };
   const history = new History(db, config);
   if (options.dryRun) {
     const plan = await planPending(config, history, options, db.session);

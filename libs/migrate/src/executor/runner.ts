@@ -64,10 +64,11 @@ export async function collectSql(db: Database, definition: MigrationDefinition, 
 }
 
 function timeoutStatements(definition: MigrationDefinition, options: RunOptions): string[] {
-  const lockTimeout = checkDuration(definition.lockTimeout ?? options.lockTimeout, 'lockTimeout');
-  const statementTimeout = definition.statementTimeout ?? options.statementTimeout;
+  const file = relative(options.root, definition.entry.file);
+  const lockTimeout = definition.lockTimeout !== undefined ? checkDuration(definition.lockTimeout, `static lockTimeout of ${file}`) : options.lockTimeout;
+  const statementTimeout = definition.statementTimeout !== undefined ? checkDuration(definition.statementTimeout, `static statementTimeout of ${file}`) : options.statementTimeout;
   const timeouts = [`set lock_timeout = '${lockTimeout}'`];
-  if (statementTimeout) timeouts.push(`set statement_timeout = '${checkDuration(statementTimeout, 'statementTimeout')}'`);
+  if (statementTimeout) timeouts.push(`set statement_timeout = '${statementTimeout}'`);
   return timeouts;
 }
 
@@ -206,7 +207,8 @@ async function executeAll(queries: unknown[], execute: (sql: unknown) => Promise
       await execute(query);
     } catch (error) {
       const sql = sqlText(query).replace(/\s+/g, ' ').slice(0, 300);
-      throw new TributaryError(`Migration ${relative(root, definition.entry.file)} failed at statement ${index + 1} (${sql}): ${describeError(error)}`, { cause: error });
+      const why = isLockTimeout(error) ? ' (another session holds a conflicting lock on a table it changes; retry later, or use --lock-retries N or a longer --lock-timeout)' : '';
+      throw new TributaryError(`Migration ${relative(root, definition.entry.file)} failed at statement ${index + 1} (${sql}): ${describeError(error)}${why}`, { cause: error });
     }
   }
 }
