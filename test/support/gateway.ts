@@ -28,7 +28,7 @@ export function serveGateway(ws: Workspace, env: Record<string, string | undefin
 
 /** `npm <script>` exactly as a user types it, on a free port. */
 export function npmRun(ws: Workspace, script: 'start' | 'serve', env: Record<string, string | undefined> = {}): Running {
-  return start(ws, 'npm', script === 'start' ? ['start'] : ['run', script], { PORT: '0', ...env });
+  return start(ws, 'npm', script === 'start' ? ['start'] : ['run', script], { PORT: '0', ...env }, { detached: true });
 }
 
 /** The base URL the gateway printed once it listens. */
@@ -42,13 +42,22 @@ export function exited(running: Running): Promise<RunResult & { signal: NodeJS.S
   return bounded(running.exited, 'the process to exit', running);
 }
 
-/** Sends `signal` and waits (bounded) for the exit; SIGKILL when that wait runs out. */
-export async function stop(running: Running, signal: NodeJS.Signals = 'SIGTERM'): Promise<RunResult & { signal: NodeJS.Signals | null }> {
-  running.child.kill(signal);
+/** Signals the process group when it has one (`npm` does not pass signals on), else the process. */
+function signal(running: Running, name: NodeJS.Signals): void {
+  try {
+    process.kill(-running.child.pid!, name);
+  } catch {
+    running.child.kill(name);
+  }
+}
+
+/** Sends `name` and waits (bounded) for the exit; SIGKILL when that wait runs out. */
+export async function stop(running: Running, name: NodeJS.Signals = 'SIGTERM'): Promise<RunResult & { signal: NodeJS.Signals | null }> {
+  signal(running, name);
   try {
     return await exited(running);
   } catch (error) {
-    running.child.kill('SIGKILL');
+    signal(running, 'SIGKILL');
     await sleep(100);
     throw error;
   }

@@ -13,8 +13,9 @@ export interface Running {
   exited: Promise<RunResult & { signal: NodeJS.Signals | null }>;
 }
 
-export function start(ws: Workspace, command: string, args: string[], env: Record<string, string | undefined> = {}): Running {
-  const child = spawn(command, args, { cwd: ws.dir, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+/** `detached`: its own process group, so that a signal to `-pid` reaches `npm` and the node it starts. */
+export function start(ws: Workspace, command: string, args: string[], env: Record<string, string | undefined> = {}, options: { detached?: boolean } = {}): Running {
+  const child = spawn(command, args, { cwd: ws.dir, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached });
   let stdout = '';
   let stderr = '';
   const listeners = new Set<() => void>();
