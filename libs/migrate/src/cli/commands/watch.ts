@@ -1,0 +1,51 @@
+/**
+ * `migrate watch [--apply]`: during development, prints the migration each save of a model file
+ * calls for, per service — or with `--apply` writes and applies it. Runs until Ctrl-C.
+ */
+import { relative } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { loadConfig } from '../../config/config.ts';
+import { watchModels, type ProbeReport } from '../../watch/watcher.ts';
+import { note, print } from '../output.ts';
+
+const rel = (file: string) => relative(process.cwd(), file) || file;
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+function milliseconds(value: string): number {
+  if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError('--debounce needs a whole number of milliseconds.');
+  return Number(value);
+}
+
+function render(report: ProbeReport, initial: boolean, apply: boolean): void {
+  for (const file of report.files) {
+    const deps = file.dependsOn.length ? `, depends on ${file.dependsOn.join(', ')}` : '';
+    print(`${file.service}: ${report.written ? 'wrote' : 'would write'} ${rel(file.file)} (${plural(file.statements, 'statement')}${deps})`);
+    if (!report.written) print(file.code.replace(/^(?=.)/gm, '  '));
+  }
+  if (report.applied.length > 0) print(`Applied ${plural(report.applied.length, 'migration')}: ${report.applied.join(', ')}.`);
+  if (report.error) note(`✗ ${report.error}`);
+  else if (report.files.length === 0) print('No model changes without a migration.');
+  else if (initial && apply) note('(--apply writes and applies on the next save of a model file)');
+}
+
+export function register(program: Command): void {
+  program
+    .command('watch')
+    .description("watch every service's models; on each save print the migration it calls for (--apply: write and apply it)")
+    .option('--apply', 'write and apply the migration on each save (refused when NODE_ENV=production)')
+    .option('-m, --message <msg>', 'slug of the migrations --apply writes')
+    .option('--service <name>', 'only this service (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
+    .option('--debounce <ms>', 'quiet time after the last save before evaluating', milliseconds, 300)
+    .action(async (opts) => {
+      const watcher = watchModels(loadConfig(), { apply: opts.apply, message: opts.message, services: opts.service, debounceMs: opts.debounce }, {
+        changed: (files) => note(`\n[${new Date().toLocaleTimeString()}] changed: ${files.join(', ') || 'model files'}`),
+        evaluated: (report, initial) => render(report, initial, Boolean(opts.apply)),
+      });
+      note(`Watching the models of ${watcher.services.map((s) => s.name).join(', ')} (${opts.apply ? 'writing and applying migrations' : 'preview only'}; Ctrl-C to stop)…`);
+      await new Promise((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await watcher.close();
+    });
+}
