@@ -16,7 +16,10 @@ import { rollback as revertApplied, type RollbackEvents, type RollbackOptions } 
 import { repair as repairHistory, stamp as stampHistory, type RepairResult } from './executor/maintenance.ts';
 import { compareStreamWithHistory, type MigrationStatus } from './executor/status.ts';
 import { integrityProblems } from './executor/integrity.ts';
-import { readStream } from './stream/stream.ts';
+import { readStream, type StreamEntry } from './stream/stream.ts';
+import { loadMigration } from './stream/migration-file.ts';
+import { lintMigrations, type LintReport } from './checks/lint.ts';
+import { streamChangesSince } from './checks/git.ts';
 
 export interface Target {
   /** Where to look for the workspace; defaults to the current directory. */
@@ -126,4 +129,35 @@ export async function restore(target: Target, file: string): Promise<{ file: str
       return { file: path, database: db.label };
     }),
   );
+}
+
+export interface LintResult extends LintReport {
+  /** Which migrations were linted and why. */
+  scope: string;
+}
+
+/**
+ * Lints the pending migrations (every migration when there is no database yet), or with `since`
+ * the migration files added since that git revision (CI, no database needed).
+ */
+export async function lint(target: Target, options: { since?: string; strict?: boolean } = {}): Promise<LintResult> {
+  const config = configOf(target);
+  const stream = readStream(config.migrationsDir);
+  let entries: StreamEntry[];
+  let scope: string;
+  if (options.since) {
+    const added = new Set(streamChangesSince(config.root, config.migrationsDir, options.since).added);
+    entries = stream.filter((e) => added.has(e.name));
+    scope = `migrations added since ${options.since}`;
+  } else if (config.databaseUrl || embeddedDatabaseExists(config)) {
+    const rows = await open(config, target, (db) => new History(db, config).rows());
+    entries = compareStreamWithHistory(stream, rows).pending;
+    scope = `pending migrations of ${describeTarget(config)}`;
+  } else {
+    entries = stream;
+    scope = 'every migration (no DATABASE_URL and no embedded database yet)';
+  }
+  const definitions = [];
+  for (const entry of entries) definitions.push(await loadMigration(entry, config.root));
+  return { scope, ...(await lintMigrations(definitions, config.root, { strict: options.strict })) };
 }

@@ -2,7 +2,8 @@
  * `check`: everything that can be wrong, reported together. Offline: models without a
  * migration, ownership, stream naming and shard health, and (with `--since REV`) committed
  * migrations edited or deleted. With a database: pending, out of order, edited after being
- * applied, applied but missing, failed.
+ * applied, applied but missing, failed. Lint errors (not warnings) of pending migrations, and of
+ * migrations added since REV, are problems too.
  */
 import { relative } from 'node:path';
 import type { TributaryConfig } from '../config/config.ts';
@@ -13,8 +14,9 @@ import { makeMigrations } from '../diff/makemigrations.ts';
 import { TributaryError, describeError } from '../errors.ts';
 import { integrityProblems } from '../executor/integrity.ts';
 import { compareStreamWithHistory } from '../executor/status.ts';
-import { loadMigration } from '../stream/migration-file.ts';
-import { readStream, strayFiles } from '../stream/stream.ts';
+import { loadMigration, type MigrationDefinition } from '../stream/migration-file.ts';
+import { readStream, strayFiles, type StreamEntry } from '../stream/stream.ts';
+import { lintMigrations } from './lint.ts';
 import { streamChangesSince } from './git.ts';
 
 export interface CheckOptions {
@@ -33,7 +35,8 @@ export type ProblemKind =
   | 'out-of-order'
   | 'checksum-mismatch'
   | 'missing-file'
-  | 'failed';
+  | 'failed'
+  | 'lint';
 
 export interface Problem {
   kind: ProblemKind;
@@ -74,13 +77,7 @@ export async function checkOffline(config: TributaryConfig, options: CheckOption
       problems.push({ kind: 'deleted-since', migration: name, message: `Migration ${name} existed at ${options.since} and was deleted since; committed migrations must not be removed.` });
     }
     const stream = readStream(config.migrationsDir);
-    for (const entry of stream.filter((e) => changes.added.includes(e.name))) {
-      try {
-        await loadMigration(entry, config.root);
-      } catch (error) {
-        problems.push({ kind: 'invalid-migration', migration: entry.name, message: describeError(error) });
-      }
-    }
+    problems.push(...(await lintProblems(stream.filter((e) => changes.added.includes(e.name)), config)));
   }
   return wanted ? problems.filter((p) => !p.service || wanted.includes(p.service)) : problems;
 }
@@ -101,9 +98,34 @@ export async function checkDatabase(db: Database, config: TributaryConfig, optio
         : `Migration ${entry.name} (${entry.service}) is not applied to ${db.label}.`,
     });
   }
+  problems.push(...(await lintProblems(status.pending.filter((e) => mine(e.service)), config)));
   const integrity = integrityProblems(status, config);
   status.mismatched.forEach(({ entry }, i) => mine(entry.service) && problems.push({ kind: 'checksum-mismatch', service: entry.service, migration: entry.name, message: integrity[i]! }));
   status.missing.forEach((row, i) => mine(row.service) && problems.push({ kind: 'missing-file', service: row.service, migration: row.name, message: integrity[status.mismatched.length + i]! }));
   status.failed.forEach((row, i) => mine(row.service) && problems.push({ kind: 'failed', service: row.service, migration: row.name, message: integrity[status.mismatched.length + status.missing.length + i]! }));
+  return problems;
+}
+
+/** Loads `entries` (a file that fails to load is a problem) and reports their lint errors. */
+async function lintProblems(entries: StreamEntry[], config: TributaryConfig): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  const definitions: MigrationDefinition[] = [];
+  for (const entry of entries) {
+    try {
+      definitions.push(await loadMigration(entry, config.root));
+    } catch (error) {
+      problems.push({ kind: 'invalid-migration', service: entry.service, migration: entry.name, message: describeError(error) });
+    }
+  }
+  try {
+    const report = await lintMigrations(definitions, config.root);
+    for (const finding of report.findings.filter((f) => f.severity === 'error' && !f.allowed)) {
+      const service = definitions.find((d) => d.entry.name === finding.migration)!.entry.service;
+      problems.push({ kind: 'lint', service, migration: finding.migration, message: `${finding.file}: [${finding.rule}] ${finding.message} Safely: ${finding.safely}` });
+    }
+  } catch (error) {
+    if (!(error instanceof TributaryError)) throw error;
+    problems.push({ kind: 'invalid-migration', message: error.message });
+  }
   return problems;
 }

@@ -16,6 +16,9 @@ export function streamChangesSince(root: string, migrationsDir: string, rev: str
   try {
     execFileSync('git', ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], { cwd: root, stdio: 'pipe' });
     output = execFileSync('git', ['diff', '--name-status', '--no-renames', rev, '--', folder], { cwd: root, encoding: 'utf8', stdio: 'pipe' });
+    // New files not committed (nor staged) yet are added too: `git diff` alone does not see them.
+    const untracked = execFileSync('git', ['ls-files', '--others', '--exclude-standard', '--', folder], { cwd: root, encoding: 'utf8', stdio: 'pipe' });
+    output += untracked.split('\n').filter(Boolean).map((path) => `A\t${path}\n`).join('');
   } catch {
     throw new TributaryError(`--since ${rev}: not a git revision in ${root}.`);
   }

@@ -3,6 +3,7 @@
  * the core verbs. Add a command by adding its `register` function here.
  */
 import type { Command } from 'commander';
+import { register as lint } from './lint.ts';
 import { register as restore } from './restore.ts';
 import { register as watch } from './watch.ts';
 

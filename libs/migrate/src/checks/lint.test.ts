@@ -1,0 +1,166 @@
+import { resolve } from 'node:path';
+import { Migration } from '@mikro-orm/migrations';
+import { describe, expect, it } from 'vitest';
+import { TributaryError } from '../errors.ts';
+import type { MigrationClass, MigrationDefinition } from '../stream/migration-file.ts';
+import { loadMigration } from '../stream/migration-file.ts';
+import { readStream } from '../stream/stream.ts';
+import { lintMigrations, narrows } from './lint.ts';
+
+const ROOT = '/ws';
+let counter = 0;
+
+/** A migration definition whose up() adds `up` (and down() adds `down`), without a file. */
+function definition(up: string[], options: { down?: string[]; allow?: MigrationClass['allow'] } = {}): MigrationDefinition {
+  const n = String(++counter).padStart(6, '0');
+  const name = `20300101_${n}_auth-service_m${n}`;
+  class M extends Migration {
+    static allow = options.allow;
+    override async up(): Promise<void> {
+      for (const sql of up) this.addSql(sql);
+    }
+    override async down(): Promise<void> {
+      for (const sql of options.down ?? []) this.addSql(sql);
+    }
+  }
+  return {
+    entry: { name, service: 'auth-service', file: `${ROOT}/migrations/${name}.ts`, checksum: '' },
+    migrationClass: M as MigrationClass,
+    dependsOn: [],
+    transactional: true,
+    irreversible: false,
+    lockTimeout: undefined,
+    statementTimeout: undefined,
+  };
+}
+
+async function rulesOf(...sql: string[]): Promise<string[]> {
+  const report = await lintMigrations([definition(sql)], ROOT);
+  return report.findings.map((f) => `${f.rule}:${f.severity}`);
+}
+
+describe('lint rules on existing tables', () => {
+  it('flags destructive changes as errors', async () => {
+    expect(await rulesOf('drop table "user"')).toEqual(['drop-table:error']);
+    expect(await rulesOf('alter table "user" drop column "email"')).toEqual(['drop-column:error']);
+    expect(await rulesOf('drop table if exists "a", "b" cascade')).toEqual(['drop-table:error', 'drop-table:error']);
+  });
+
+  it('flags locking changes as warnings', async () => {
+    expect(await rulesOf('create index "user_email_index" on "user" ("email")')).toEqual(['index-not-concurrently:warning']);
+    expect(await rulesOf('alter table "user" add constraint "user_email_unique" unique ("email")')).toEqual(['index-not-concurrently:warning']);
+    expect(await rulesOf('alter table "user" add column "age" int not null')).toEqual(['not-null-without-default:warning']);
+    expect(await rulesOf('alter table "user" alter column "age" set not null')).toEqual(['not-null-without-default:warning']);
+    expect(await rulesOf('alter table "user" rename column "email" to "mail"')).toEqual(['rename-column:warning']);
+    expect(await rulesOf('alter table "user" rename to "account"')).toEqual(['rename-table:warning']);
+    expect(await rulesOf('alter table "session" add constraint "session_user_fk" foreign key ("user_id") references "user" ("id")')).toEqual(['foreign-key-not-valid:warning']);
+  });
+
+  it('leaves the safe forms alone', async () => {
+    expect(
+      await rulesOf(
+        'create index concurrently "user_email_index" on "user" ("email")',
+        'alter table "user" add column "age" int not null default 0',
+        'alter table "user" add column "nickname" text null',
+        'alter table "session" add constraint "session_user_fk" foreign key ("user_id") references "user" ("id") not valid',
+        'alter table "session" validate constraint "session_user_fk"',
+        'alter table "user" alter column "display_name" type varchar(200)',
+      ),
+    ).toEqual(['change-type:warning']); // only the type change whose old type is unknown
+  });
+
+  it('gives each finding its message, statement, file and the safe way', async () => {
+    const report = await lintMigrations([definition(['alter table "user"   drop column "email";'])], ROOT);
+    expect(report.findings[0]).toMatchObject({
+      rule: 'drop-column',
+      severity: 'error',
+      file: expect.stringMatching(/^migrations\/20300101_\d{6}_auth-service_m\d+\.ts$/),
+      statement: 'alter table "user" drop column "email"',
+      message: 'Drops column "user"."email" and its data.',
+      safely: expect.stringContaining('deploy code that no longer reads or writes the column first'),
+    });
+    expect(report).toMatchObject({ ok: false, errors: 1, warnings: 0, allowed: 0 });
+  });
+});
+
+describe('tables created in the linted set are not "existing"', () => {
+  it('allows anything on a table an earlier migration of the set created', async () => {
+    const create = definition(['create table "review" ("id" serial primary key, "body" varchar(200) not null, "user_id" int not null)']);
+    const change = definition([
+      'create index "review_user_index" on "review" ("user_id")',
+      'alter table "review" add constraint "review_user_fk" foreign key ("user_id") references "user" ("id")',
+      'alter table "review" add column "stars" int not null',
+      'alter table "review" rename column "body" to "text"',
+      'alter table "review" drop column "stars"',
+      'drop table "review"',
+    ]);
+    const report = await lintMigrations([create, change], ROOT);
+    expect(report.findings).toEqual([]);
+    expect(report.migrations).toEqual([create.entry.name, change.entry.name]);
+  });
+});
+
+describe('type changes', () => {
+  it('knows the old type from the set, or from down(), and flags only narrowing', async () => {
+    const create = definition(['create table "t" ("name" varchar(200), "n" bigint, "price" numeric(10,2))']);
+    const narrow = definition(['alter table "t" alter column "name" type varchar(100)', 'alter table "t" alter column "n" type int']);
+    const widen = definition(['alter table "t" alter column "price" type numeric(12,2)', 'alter table "t" alter column "name" type text']);
+    const report = await lintMigrations([create, narrow, widen], ROOT);
+    expect(report.findings.map((f) => f.message)).toEqual([
+      'Changes "t"."name" from varchar(200) to varchar(100), which can truncate or reject existing values.',
+      'Changes "t"."n" from int8 to int4, which can truncate or reject existing values.',
+    ]);
+
+    const fromDown = definition(['alter table "user" alter column "display_name" type varchar(50)'], { down: ['alter table "user" alter column "display_name" type varchar(120)'] });
+    expect((await lintMigrations([fromDown], ROOT)).findings.map((f) => f.rule)).toEqual(['narrow-type']);
+  });
+
+  it('narrows() follows PostgreSQL conversions', () => {
+    const t = (name: string, ...mods: number[]) => ({ name, mods, array: false });
+    expect(narrows(t('varchar', 10), t('text'))).toBe(false);
+    expect(narrows(t('text'), t('varchar', 10))).toBe(true);
+    expect(narrows(t('int4'), t('int8'))).toBe(false);
+    expect(narrows(t('int8'), t('int2'))).toBe(true);
+    expect(narrows(t('numeric', 10, 2), t('numeric', 10, 4))).toBe(true);
+    expect(narrows(t('float8'), t('float4'))).toBe(true);
+    expect(narrows(t('text'), t('int4'))).toBe(true);
+  });
+});
+
+describe('acknowledging findings', () => {
+  it('static allow with a reason marks the finding allowed and the report ok', async () => {
+    const report = await lintMigrations([definition(['alter table "user" drop column "legacy"'], { allow: [{ rule: 'drop-column', reason: 'unused since v3' }] })], ROOT);
+    expect(report.findings[0]).toMatchObject({ rule: 'drop-column', allowed: { reason: 'unused since v3' } });
+    expect(report).toMatchObject({ ok: true, errors: 0, allowed: 1 });
+    const bare = await lintMigrations([definition(['drop table "legacy"'], { allow: ['drop-table'] })], ROOT);
+    expect(bare.findings[0]!.allowed).toEqual({ reason: null });
+  });
+
+  it('an unknown rule id in static allow is a mistake named with its file', async () => {
+    const bad = definition(['select 1'], { allow: ['drop-everything'] });
+    await expect(lintMigrations([bad], ROOT)).rejects.toThrow(TributaryError);
+    await expect(lintMigrations([bad], ROOT)).rejects.toThrow(/Migration migrations\/20300101_\d+_auth-service_m\d+\.ts: static allow names an unknown lint rule "drop-everything"/);
+  });
+
+  it('--strict makes warnings fail', async () => {
+    const sql = ['create index "user_email_index" on "user" ("email")'];
+    expect((await lintMigrations([definition(sql)], ROOT)).ok).toBe(true);
+    expect((await lintMigrations([definition(sql)], ROOT, { strict: true })).ok).toBe(false);
+  });
+});
+
+describe('parsing', () => {
+  it('reports SQL PostgreSQL would reject as a syntax-error finding', async () => {
+    const report = await lintMigrations([definition(['alter tabel "user" add column "x" int'])], ROOT);
+    expect(report.findings).toMatchObject([{ rule: 'syntax-error', severity: 'error', message: expect.stringContaining('syntax error at or near "tabel"') }]);
+  });
+
+  it('finds nothing to flag in the committed example stream', async () => {
+    const root = resolve(import.meta.dirname, '../../../..');
+    const stream = readStream(resolve(root, 'migrations'));
+    const definitions = await Promise.all(stream.map((entry) => loadMigration(entry, root)));
+    const report = await lintMigrations(definitions, root, { strict: true });
+    expect(report.migrations.length).toBeGreaterThanOrEqual(3);
+    expect(report.findings).toEqual([]);
+  });
+});

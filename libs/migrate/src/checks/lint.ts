@@ -1,0 +1,370 @@
+/**
+ * Lint: parses the SQL of a set of migrations with PostgreSQL's own parser (libpg-query) and
+ * flags changes that destroy data (errors) or lock busy tables (warnings), each with how to do it
+ * safely. A table is "existing" unless a migration earlier in the same set created it. A file
+ * acknowledges a finding with `static allow = [{ rule, reason }]` (or just the rule id).
+ */
+import { relative } from 'node:path';
+import { parse } from 'libpg-query';
+import { MikroORM } from '@mikro-orm/postgresql';
+import type { Database } from '../db/connection.ts';
+import { TributaryError, describeError } from '../errors.ts';
+import { collectSql } from '../executor/runner.ts';
+import type { MigrationDefinition } from '../stream/migration-file.ts';
+
+export type Severity = 'error' | 'warning';
+
+export interface LintRule {
+  id: string;
+  severity: Severity;
+  /** How to make the same change without the risk. */
+  safely: string;
+}
+
+export const RULES = {
+  'drop-table': {
+    id: 'drop-table',
+    severity: 'error',
+    safely: 'stop using the table in a release first, keep a backup (`migrate --backup`), then drop it in a later migration and acknowledge it with static allow.',
+  },
+  'drop-column': {
+    id: 'drop-column',
+    severity: 'error',
+    safely: 'deploy code that no longer reads or writes the column first, then drop it in a later migration and acknowledge it with static allow.',
+  },
+  'narrow-type': {
+    id: 'narrow-type',
+    severity: 'error',
+    safely: 'add a new column of the narrower type, backfill it in batches checking every value fits, switch the code over, then drop the old column.',
+  },
+  'change-type': {
+    id: 'change-type',
+    severity: 'warning',
+    safely: 'changing a column type usually rewrites the table under an ACCESS EXCLUSIVE lock: add a new column, backfill it in batches, then swap.',
+  },
+  'not-null-without-default': {
+    id: 'not-null-without-default',
+    severity: 'warning',
+    safely: 'add the column nullable (or with a DEFAULT), backfill it in batches, add a CHECK (col IS NOT NULL) NOT VALID constraint, VALIDATE it, then SET NOT NULL.',
+  },
+  'index-not-concurrently': {
+    id: 'index-not-concurrently',
+    severity: 'warning',
+    safely: 'use CREATE INDEX CONCURRENTLY in its own migration with static transactional = false (for a unique constraint: build the unique index concurrently, then ADD CONSTRAINT … USING INDEX).',
+  },
+  'rename-column': {
+    id: 'rename-column',
+    severity: 'warning',
+    safely: 'running code still uses the old name: add the new column, write to both, backfill, switch reads, then drop the old one (or acknowledge when no running code uses it).',
+  },
+  'rename-table': {
+    id: 'rename-table',
+    severity: 'warning',
+    safely: 'running code still uses the old name: create a view with the old name during the switch, or acknowledge when no running code uses it.',
+  },
+  'foreign-key-not-valid': {
+    id: 'foreign-key-not-valid',
+    severity: 'warning',
+    safely: 'add the foreign key with NOT VALID (no scan, brief lock), then ALTER TABLE … VALIDATE CONSTRAINT in a later migration.',
+  },
+  'syntax-error': {
+    id: 'syntax-error',
+    severity: 'error',
+    safely: 'fix the SQL: PostgreSQL would reject this statement when the migration runs.',
+  },
+} as const satisfies Record<string, LintRule>;
+
+export type RuleId = keyof typeof RULES;
+
+export interface LintFinding {
+  rule: RuleId;
+  severity: Severity;
+  migration: string;
+  /** The migration file, relative to the workspace root. */
+  file: string;
+  /** The offending statement, whitespace collapsed. */
+  statement: string;
+  message: string;
+  safely: string;
+  /** Present when the file acknowledges the finding with `static allow`. */
+  allowed?: { reason: string | null };
+}
+
+export interface LintReport {
+  ok: boolean;
+  /** The migrations that were linted, in order. */
+  migrations: string[];
+  findings: LintFinding[];
+  errors: number;
+  warnings: number;
+  allowed: number;
+}
+
+/** SQL of a migration's up() (and down(), which tells what a type change changes from). */
+export interface MigrationSql {
+  up: string[];
+  down: string[];
+}
+
+/**
+ * Collects what each migration would run without a database: the migration class is instantiated
+ * with the driver of a never-connected MikroORM, which `addSql` needs and nothing else.
+ */
+export async function collectOffline(definitions: MigrationDefinition[]): Promise<Map<string, MigrationSql>> {
+  const orm = new MikroORM({ dbName: 'tributary_lint', discovery: { warnWhenNoEntities: false }, allowGlobalContext: true, entities: [] });
+  const offline = { driver: orm.em.getDriver(), orm } as unknown as Database;
+  const result = new Map<string, MigrationSql>();
+  for (const definition of definitions) {
+    const up = await collectSql(offline, definition, 'up');
+    const down = await collectSql(offline, definition, 'down').catch(() => ({ statements: [], directQueries: [] }));
+    result.set(definition.entry.name, { up: [...up.statements, ...up.directQueries], down: [...down.statements, ...down.directQueries] });
+  }
+  return result;
+}
+
+export async function lintMigrations(definitions: MigrationDefinition[], root: string, options: { strict?: boolean } = {}): Promise<LintReport> {
+  const sqlOf = await collectOffline(definitions);
+  const seen: Seen = { tables: new Set(), types: new Map() };
+  const findings: LintFinding[] = [];
+  for (const definition of definitions) {
+    const allow = allowList(definition, root);
+    const sql = sqlOf.get(definition.entry.name)!;
+    const raw: Array<Omit<LintFinding, 'migration' | 'file' | 'severity' | 'safely' | 'allowed'>> = [];
+    const oldTypes = await typesChangedBy(sql.down);
+    for (const text of sql.up) {
+      let statements: Statement[];
+      try {
+        statements = await statementsOf(text);
+      } catch (error) {
+        raw.push({ rule: 'syntax-error', statement: collapse(text), message: `SQL syntax error: ${describeError(error)}.` });
+        continue;
+      }
+      for (const statement of statements) raw.push(...inspect(statement, seen, oldTypes));
+    }
+    for (const finding of raw) {
+      const rule = RULES[finding.rule];
+      const acknowledged = allow.get(finding.rule);
+      findings.push({
+        ...finding,
+        severity: rule.severity,
+        migration: definition.entry.name,
+        file: relative(root, definition.entry.file),
+        safely: rule.safely,
+        ...(acknowledged !== undefined ? { allowed: { reason: acknowledged } } : {}),
+      });
+    }
+  }
+  const counted = findings.filter((f) => !f.allowed);
+  const errors = counted.filter((f) => f.severity === 'error').length;
+  const warnings = counted.filter((f) => f.severity === 'warning').length;
+  return {
+    ok: errors === 0 && (!options.strict || warnings === 0),
+    migrations: definitions.map((d) => d.entry.name),
+    findings,
+    errors,
+    warnings,
+    allowed: findings.length - counted.length,
+  };
+}
+
+/** `static allow`: rule id → reason (null when none was given). Unknown rule ids are a mistake. */
+function allowList(definition: MigrationDefinition, root: string): Map<string, string | null> {
+  const where = relative(root, definition.entry.file);
+  const allow = definition.migrationClass.allow ?? [];
+  if (!Array.isArray(allow)) throw new TributaryError(`Migration ${where}: static allow must be an array of rule ids or { rule, reason } objects.`);
+  const result = new Map<string, string | null>();
+  for (const item of allow) {
+    const rule = typeof item === 'string' ? item : item?.rule;
+    if (typeof rule !== 'string' || !(rule in RULES)) {
+      throw new TributaryError(`Migration ${where}: static allow names an unknown lint rule ${JSON.stringify(rule)} (known: ${Object.keys(RULES).join(', ')}).`);
+    }
+    result.set(rule, typeof item === 'string' ? null : (item.reason ?? null));
+  }
+  return result;
+}
+
+// --- parsing -------------------------------------------------------------------------------
+
+type Node = Record<string, any>;
+
+interface Statement {
+  node: Node;
+  text: string;
+}
+
+async function statementsOf(sql: string): Promise<Statement[]> {
+  const tree = await parse(sql);
+  return (tree.stmts ?? []).map((raw: Node) => {
+    const start = raw.stmt_location ?? 0;
+    const text = raw.stmt_len ? sql.slice(start, start + raw.stmt_len) : sql.slice(start);
+    return { node: raw.stmt, text: collapse(text) };
+  });
+}
+
+const collapse = (sql: string) => sql.replace(/\s+/g, ' ').trim().replace(/;$/, '');
+
+function tableName(range: Node | undefined): string {
+  return `${range?.schemaname ?? 'public'}.${range?.relname}`;
+}
+
+const display = (table: string) => (table.startsWith('public.') ? table.slice(7) : table);
+
+/** A column type as `name(mod, …)`, e.g. `varchar(120)`, `int4`, `numeric(10,2)`; arrays end in `[]`. */
+interface ColumnType {
+  name: string;
+  mods: number[];
+  array: boolean;
+}
+
+function typeOf(typeName: Node | undefined): ColumnType | undefined {
+  if (!typeName) return undefined;
+  const names = (typeName.names ?? []).map((n: Node) => n.String?.sval).filter((n: string) => n && n !== 'pg_catalog');
+  const mods = (typeName.typmods ?? []).map((m: Node) => m.A_Const?.ival?.ival).filter((n: unknown) => typeof n === 'number');
+  return { name: ALIASES[names.at(-1)] ?? names.at(-1), mods, array: Boolean(typeName.arrayBounds?.length) };
+}
+
+const ALIASES: Record<string, string> = {
+  smallint: 'int2', integer: 'int4', int: 'int4', bigint: 'int8', serial: 'int4', bigserial: 'int8', smallserial: 'int2',
+  real: 'float4', 'double precision': 'float8', decimal: 'numeric', 'character varying': 'varchar', character: 'bpchar', char: 'bpchar',
+  timestamp: 'timestamp', timestamptz: 'timestamptz', bool: 'bool', boolean: 'bool',
+};
+
+const showType = (t: ColumnType) => `${t.name}${t.mods.length ? `(${t.mods.join(',')})` : ''}${t.array ? '[]' : ''}`;
+
+/** `ALTER COLUMN … TYPE` statements of down(): the type each column had before up() changed it. */
+async function typesChangedBy(down: string[]): Promise<Map<string, ColumnType>> {
+  const types = new Map<string, ColumnType>();
+  for (const sql of down) {
+    let statements: Statement[];
+    try {
+      statements = await statementsOf(sql);
+    } catch {
+      continue;
+    }
+    for (const { node } of statements) {
+      for (const cmd of node.AlterTableStmt?.cmds ?? []) {
+        const c = cmd.AlterTableCmd;
+        if (c?.subtype === 'AT_AlterColumnType') {
+          const type = typeOf(c.def?.ColumnDef?.typeName);
+          if (type) types.set(`${tableName(node.AlterTableStmt.relation)}.${c.name}`, type);
+        }
+      }
+    }
+  }
+  return types;
+}
+
+const INTEGER_RANK: Record<string, number> = { int2: 1, int4: 2, int8: 3, numeric: 4 };
+const FLOAT_RANK: Record<string, number> = { float4: 1, float8: 2 };
+const TEXT_TYPES = new Set(['varchar', 'bpchar', 'text']);
+
+/** True when converting `from` to `to` can lose or reject existing values. */
+export function narrows(from: ColumnType, to: ColumnType): boolean {
+  if (from.array !== to.array) return true;
+  if (to.name === 'text' && TEXT_TYPES.has(from.name)) return false;
+  if (from.name === to.name) {
+    if (from.mods.length === 0) return to.mods.length > 0 && !['timestamp', 'timestamptz', 'time', 'timetz'].includes(to.name);
+    if (to.mods.length === 0) return false;
+    if (from.name === 'numeric') return (to.mods[0] ?? 0) - (to.mods[1] ?? 0) < (from.mods[0] ?? 0) - (from.mods[1] ?? 0) || (to.mods[1] ?? 0) < (from.mods[1] ?? 0);
+    return to.mods[0]! < from.mods[0]!;
+  }
+  if (from.name === 'varchar' && to.name === 'varchar') return false;
+  if (from.name in INTEGER_RANK && to.name in INTEGER_RANK) return INTEGER_RANK[to.name]! < INTEGER_RANK[from.name]! || (to.name === 'numeric' && to.mods.length > 0);
+  if (from.name in FLOAT_RANK && to.name in FLOAT_RANK) return FLOAT_RANK[to.name]! < FLOAT_RANK[from.name]!;
+  if (from.name === 'timestamp' && to.name === 'timestamptz') return false;
+  return true;
+}
+
+// --- rules ---------------------------------------------------------------------------------
+
+type RawFinding = Omit<LintFinding, 'migration' | 'file' | 'severity' | 'safely' | 'allowed'>;
+
+/** What the linted set has done so far: the tables it created, the column types it set. */
+interface Seen {
+  tables: Set<string>;
+  types: Map<string, ColumnType>;
+}
+
+/** Findings of one statement; records the tables it creates and the column types it sets. */
+function inspect({ node, text }: Statement, seen: Seen, oldTypes: Map<string, ColumnType>): RawFinding[] {
+  const { tables: created, types: knownTypes } = seen;
+  const found: RawFinding[] = [];
+  const add = (rule: RuleId, message: string) => found.push({ rule, statement: text, message });
+
+  if (node.CreateStmt) {
+    created.add(tableName(node.CreateStmt.relation));
+    for (const element of node.CreateStmt.tableElts ?? []) {
+      const column = element.ColumnDef;
+      const type = typeOf(column?.typeName);
+      if (column && type) knownTypes.set(`${tableName(node.CreateStmt.relation)}.${column.colname}`, type);
+    }
+  }
+  if (node.CreateTableAsStmt) created.add(tableName(node.CreateTableAsStmt.into?.rel));
+
+  if (node.DropStmt?.removeType === 'OBJECT_TABLE') {
+    for (const object of node.DropStmt.objects ?? []) {
+      const parts = (object.List?.items ?? []).map((i: Node) => i.String?.sval);
+      const table = parts.length > 1 ? parts.join('.') : `public.${parts[0]}`;
+      if (!created.has(table)) add('drop-table', `Drops table "${display(table)}" and all its data.`);
+      created.delete(table);
+    }
+  }
+
+  if (node.IndexStmt && !node.IndexStmt.concurrent) {
+    const table = tableName(node.IndexStmt.relation);
+    if (!created.has(table)) add('index-not-concurrently', `Creates index ${node.IndexStmt.idxname ? `"${node.IndexStmt.idxname}" ` : ''}on existing table "${display(table)}" without CONCURRENTLY, blocking writes to it while the index builds.`);
+  }
+
+  if (node.RenameStmt) {
+    const r = node.RenameStmt;
+    const table = tableName(r.relation);
+    if (r.renameType === 'OBJECT_COLUMN' && !created.has(table)) add('rename-column', `Renames column "${display(table)}"."${r.subname}" to "${r.newname}"; code still running uses the old name.`);
+    if (r.renameType === 'OBJECT_TABLE' && !created.has(table)) add('rename-table', `Renames table "${display(table)}" to "${r.newname}"; code still running uses the old name.`);
+    if (r.renameType === 'OBJECT_TABLE' && created.has(table)) created.add(`${r.relation?.schemaname ?? 'public'}.${r.newname}`);
+  }
+
+  if (node.AlterTableStmt && node.AlterTableStmt.objtype === 'OBJECT_TABLE') {
+    const table = tableName(node.AlterTableStmt.relation);
+    const existing = !created.has(table);
+    for (const cmd of node.AlterTableStmt.cmds ?? []) {
+      const c = cmd.AlterTableCmd;
+      if (!c) continue;
+      switch (c.subtype) {
+        case 'AT_DropColumn':
+          if (existing) add('drop-column', `Drops column "${display(table)}"."${c.name}" and its data.`);
+          break;
+        case 'AT_AddColumn': {
+          const column = c.def?.ColumnDef;
+          const constraints = (column?.constraints ?? []).map((k: Node) => k.Constraint?.contype);
+          const type = typeOf(column?.typeName);
+          if (type) knownTypes.set(`${table}.${column.colname}`, type);
+          if (existing && (constraints.includes('CONSTR_NOTNULL') || constraints.includes('CONSTR_PRIMARY')) && !constraints.includes('CONSTR_DEFAULT') && !constraints.includes('CONSTR_IDENTITY') && !column?.typeName?.names?.some((n: Node) => /serial$/.test(n.String?.sval ?? ''))) {
+            add('not-null-without-default', `Adds NOT NULL column "${display(table)}"."${column.colname}" without a default: it fails if the table has rows.`);
+          }
+          if (existing && constraints.includes('CONSTR_FOREIGN')) add('foreign-key-not-valid', `Adds column "${display(table)}"."${column.colname}" with a foreign key, validated at once under lock.`);
+          break;
+        }
+        case 'AT_SetNotNull':
+          if (existing) add('not-null-without-default', `Sets "${display(table)}"."${c.name}" NOT NULL: scans the whole table under an ACCESS EXCLUSIVE lock, and fails if any row is null.`);
+          break;
+        case 'AT_AlterColumnType': {
+          const key = `${table}.${c.name}`;
+          const to = typeOf(c.def?.ColumnDef?.typeName);
+          const from = knownTypes.get(key) ?? oldTypes.get(key);
+          if (to && from && narrows(from, to)) add('narrow-type', `Changes "${display(table)}"."${c.name}" from ${showType(from)} to ${showType(to)}, which can truncate or reject existing values.`);
+          else if (to && !from && existing) add('change-type', `Changes the type of "${display(table)}"."${c.name}" to ${showType(to)} (the old type is unknown here), which usually rewrites the table under lock.`);
+          if (to) knownTypes.set(key, to);
+          break;
+        }
+        case 'AT_AddConstraint': {
+          const k = c.def?.Constraint;
+          if (!existing || !k) break;
+          if (k.contype === 'CONSTR_FOREIGN' && !k.skip_validation) add('foreign-key-not-valid', `Adds foreign key ${k.conname ? `"${k.conname}" ` : ''}on existing table "${display(table)}" without NOT VALID: it scans the table while blocking writes.`);
+          if ((k.contype === 'CONSTR_UNIQUE' || k.contype === 'CONSTR_PRIMARY') && !k.indexname) add('index-not-concurrently', `Adds ${k.contype === 'CONSTR_UNIQUE' ? 'unique' : 'primary key'} constraint ${k.conname ? `"${k.conname}" ` : ''}on existing table "${display(table)}", building its index without CONCURRENTLY and blocking writes.`);
+          break;
+        }
+      }
+    }
+  }
+  return found;
+}
