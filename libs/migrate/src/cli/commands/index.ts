@@ -7,4 +7,4 @@ import { register as lint } from './lint.ts';
 import { register as restore } from './restore.ts';
 import { register as watch } from './watch.ts';
 
-export const extraCommands: Array<(program: Command) => void> = [restore, watch];
+export const extraCommands: Array<(program: Command) => void> = [lint, restore, watch];
