@@ -27,6 +27,8 @@ export interface Workspace {
   /** Runs the real `migrate` CLI in the workspace. */
   migrate(args: string[], env?: Record<string, string | undefined>): Promise<RunResult>;
   run(command: string, args: string[], env?: Record<string, string | undefined>): Promise<RunResult>;
+  /** Runs the real `nx` in the workspace: no daemon, no cloud, no TUI. */
+  nx(args: string[], env?: Record<string, string | undefined>): Promise<RunResult>;
   migrations(): string[];
   dispose(): void;
 }
@@ -36,6 +38,8 @@ export interface ScratchOptions {
   withStream?: boolean;
   /** Which services to copy (default: all of apps/). */
   apps?: string[];
+  /** Also copy libs/migrate, and link @tributary/migrate to the copy (to edit the tool itself). */
+  withLibrary?: boolean;
 }
 
 export function scratchWorkspace(options: ScratchOptions = {}): Workspace {
@@ -51,7 +55,10 @@ export function scratchWorkspace(options: ScratchOptions = {}): Workspace {
     }
     cpSync(join(REPO, item), join(dir, item), { recursive: true, filter: (src) => !src.includes('/.data') && !src.includes('/node_modules') });
   }
-  linkNodeModules(dir);
+  if (options.withLibrary) {
+    cpSync(join(REPO, 'libs/migrate'), join(dir, 'libs/migrate'), { recursive: true, filter: (src) => !src.includes('/node_modules') });
+  }
+  linkNodeModules(dir, options.withLibrary ? join(dir, 'libs/migrate') : join(REPO, 'libs/migrate'));
 
   const run = (command: string, args: string[], env: Record<string, string | undefined> = {}) => exec(command, args, { cwd: dir, env: cleanEnv(env) });
   return {
@@ -71,19 +78,26 @@ export function scratchWorkspace(options: ScratchOptions = {}): Workspace {
     remove: (file) => rmSync(join(dir, file), { force: true, recursive: true }),
     migrate: (args, env) => run(process.execPath, [join(dir, 'node_modules/.bin/migrate'), ...args], env),
     run,
+    nx: (args, env = {}) => run(process.execPath, [nxBin(dir), ...args], { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_SKIP_NX_CACHE: undefined, NX_CACHE_FAILURES: undefined, ...env }),
     migrations: () => readdirSync(join(dir, 'migrations')).filter((f) => f.endsWith('.ts')).sort(),
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
 
-function linkNodeModules(dir: string): void {
+/** The workspace's own `nx` command (its package.json names the file). */
+function nxBin(dir: string): string {
+  const pkg = JSON.parse(readFileSync(join(dir, 'node_modules/nx/package.json'), 'utf8'));
+  return join(dir, 'node_modules/nx', pkg.bin.nx);
+}
+
+function linkNodeModules(dir: string, library: string): void {
   const modules = join(dir, 'node_modules');
   mkdirSync(join(modules, '@tributary'), { recursive: true });
   for (const entry of readdirSync(join(REPO, 'node_modules'))) {
     if (entry === '@tributary' || entry === '.package-lock.json') continue;
     symlinkSync(join(REPO, 'node_modules', entry), join(modules, entry));
   }
-  symlinkSync(join(REPO, 'libs/migrate'), join(modules, '@tributary/migrate'));
+  symlinkSync(library, join(modules, '@tributary/migrate'));
   for (const app of readdirSync(join(dir, 'apps'))) {
     const pkg = join(dir, 'apps', app, 'package.json');
     if (!existsSync(pkg)) continue;
