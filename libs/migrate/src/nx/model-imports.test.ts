@@ -1,0 +1,58 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { importedWorkspaceFiles, importSpecifiers } from './model-imports.ts';
+
+describe('importSpecifiers', () => {
+  it('finds static, re-exported, side-effect and dynamic imports', () => {
+    const source = `
+import { defineEntity, p } from '@mikro-orm/core';
+import type { Base } from "../base.ts";
+import * as shared from './shared.ts';
+import './side-effect.ts';
+export { User } from '@acme/auth-service/models';
+export * from './more.ts';
+const lazy = await import('./lazy.ts');
+import {
+  a,
+  b,
+} from './multi-line.ts';
+`;
+    expect(importSpecifiers(source)).toEqual(['@mikro-orm/core', '../base.ts', './shared.ts', './side-effect.ts', '@acme/auth-service/models', './more.ts', './lazy.ts', './multi-line.ts']);
+  });
+});
+
+describe('importedWorkspaceFiles', () => {
+  let root: string;
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  function file(path: string, content = ''): string {
+    mkdirSync(join(root, path, '..'), { recursive: true });
+    writeFileSync(join(root, path), content);
+    return join(root, path);
+  }
+
+  it("follows imports out of the models folder, through workspace packages, but not into installed packages", () => {
+    root = mkdtempSync(join(tmpdir(), 'tributary-imports-'));
+    file('libs/base/src/columns.ts', "export const createdAt = 1;\n");
+    file('libs/base/src/index.ts', "export * from './columns.ts';\n");
+    file('apps/auth/package.json', JSON.stringify({ name: '@acme/auth', exports: { './models': './src/db/models/index.ts' } }));
+    file('apps/auth/src/db/models/index.ts', "export { User } from './user.ts';\n");
+    file('apps/auth/src/db/models/user.ts', "import { createdAt } from '../../../../../libs/base/src/index.ts';\nexport const User = createdAt;\n");
+    file('node_modules/external/package.json', JSON.stringify({ name: 'external', main: 'index.js' }));
+    file('node_modules/external/index.js', "require('./other.js');\n");
+    mkdirSync(join(root, 'node_modules/@acme'), { recursive: true });
+    symlinkSync(join(root, 'apps/auth'), join(root, 'node_modules/@acme/auth'));
+    const models = join(root, 'apps/billing/src/db/models');
+    const customer = file('apps/billing/src/db/models/customer.ts', "import { User } from '@acme/auth/models';\nimport { Invoice } from './invoice.ts';\nimport 'external';\nimport 'node:fs';\nimport './missing.ts';\n");
+    const invoice = file('apps/billing/src/db/models/invoice.ts', "export const Invoice = 1;\n");
+
+    expect(importedWorkspaceFiles([customer, invoice], models, root)).toEqual([
+      'apps/auth/src/db/models/index.ts',
+      'apps/auth/src/db/models/user.ts',
+      'libs/base/src/columns.ts',
+      'libs/base/src/index.ts',
+    ]);
+  });
+});
