@@ -1,0 +1,52 @@
+/**
+ * The boot check, in-process (models imported, ORM connected): history vs stream, and with
+ * model-change detection, over N applied migrations of the makemigrations workspace. Each
+ * figure is the median over fresh processes of the one call an app makes at boot.
+ */
+import { resolve } from 'node:path';
+import { median, runOnce } from '../measure.ts';
+import type { Row } from '../report.ts';
+import { freshDatabase, recordWholeStream, urlOf } from '../database.ts';
+import { growStream } from '../streams.ts';
+import type { BenchWorkspace } from '../workspace.ts';
+import type { Plan, Size } from './context.ts';
+
+const PROBE = resolve(import.meta.dirname, '../probes/boot-check.ts');
+
+export async function benchBoot(plan: Plan, size: Size, ws: BenchWorkspace): Promise<Row[]> {
+  const total = plan.boot * size.factor;
+  growStream(ws, total);
+  const database = await freshDatabase(`boot_${size.factor}x`);
+  const recorded = await recordWholeStream(ws.dir, database);
+  const scale = `${recorded} applied, ${ws.services.length} services × ${plan.shape.entitiesPerService} entities`;
+
+  const probe = async (mode: 'history' | 'models'): Promise<{ ms: number[]; unavailable?: string }> => {
+    const ms: number[] = [];
+    for (let i = 0; i < size.repeats + 1; i++) {
+      const run = await runOnce({ label: `boot check (${mode})`, cmd: process.execPath, args: [PROBE, ws.dir, urlOf(database), mode], cwd: ws.dir });
+      const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+      if (result.unavailable) return { ms, unavailable: result.unavailable };
+      if (result.applied !== recorded || result.status !== 'ok') throw new Error(`bench: boot check (${mode}) saw ${result.applied} applied, status ${result.status}: ${result.warnings.join(' ')}`);
+      if (i > 0) ms.push(result.ms); // the first process warms the file-system cache
+    }
+    return { ms };
+  };
+  const row = async (key: string, title: string, mode: 'history' | 'models', budgetMs: number): Promise<Row> => {
+    const { ms, unavailable } = await probe(mode);
+    if (unavailable) return { key, title, size: size.label, scale, note: `n/a (boot check not ready: ${unavailable.slice(0, 80)})` };
+    const wallMs = median(ms);
+    return {
+      key,
+      title,
+      size: size.label,
+      scale,
+      ours: { wallMs, rssMb: Number.NaN, runs: ms.map(Math.round) },
+      budget: size.factor === 1 ? `< ${budgetMs} ms` : undefined,
+      ok: size.factor === 1 ? wallMs < budgetMs : undefined,
+    };
+  };
+  return [
+    await row('boot_check_history', 'boot check, history vs stream (in-process)', 'history', 30),
+    await row('boot_check_models', 'boot check with model-change detection (in-process)', 'models', 300),
+  ];
+}
