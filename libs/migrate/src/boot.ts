@@ -86,7 +86,8 @@ export async function readMigrationState(db: Database, config: TributaryConfig):
 
 export async function checkMigrationsOnStartup(options: StartupCheckOptions = {}): Promise<StartupStatus> {
   const config = loadConfig({ cwd: options.cwd, databaseUrl: options.databaseUrl });
-  const owned = !options.db && !options.orm;
+  // Close what this check opened: its own connection, or the session it pinned on the app's ORM.
+  const closeAfter = !options.db;
   const db = options.db ?? (options.orm ? adoptOrm(options.orm) : await openDatabase(config));
   const log = options.log ?? ((line: string) => console.warn(line));
   try {
@@ -112,7 +113,7 @@ export async function checkMigrationsOnStartup(options: StartupCheckOptions = {}
     if (state.pending.length > 0) log(`Run \`npx migrate migrate\` to apply ${state.pending.length === 1 ? 'it' : 'them'}.`);
     return status;
   } finally {
-    if (owned) await db.close();
+    if (closeAfter) await db.close();
   }
 }
 

@@ -1,0 +1,89 @@
+/**
+ * The boot check in-process on PostgreSQL, as an app calls it with its own connected ORM: it
+ * warns with each pending migration's name, refuses in strict mode without touching anything,
+ * applies under the lock with autoMigrate, and reports edited migrations and model changes.
+ */
+import { MikroORM } from '@mikro-orm/postgresql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../../test/support/database.ts';
+import { scratchWorkspace, type Workspace } from '../../../test/support/workspace.ts';
+import { checkMigrationsOnStartup, readMigrationState } from './boot.ts';
+import { loadConfig } from './config/config.ts';
+import { adoptOrm } from './db/connection.ts';
+import { TributaryError } from './errors.ts';
+
+let ws: Workspace;
+let db: TestDatabase;
+let orm: MikroORM;
+let names: string[];
+const lines: string[] = [];
+const log = (line: string) => lines.push(line);
+
+beforeAll(async () => {
+  ws = scratchWorkspace();
+  db = await createTestDatabase();
+  orm = await MikroORM.init({ clientUrl: db.url, entities: [], discovery: { warnWhenNoEntities: false } });
+  names = ws.migrations().map((f) => f.replace(/\.ts$/, ''));
+});
+
+afterAll(async () => {
+  await orm?.close(true);
+  await db?.drop();
+  ws?.dispose();
+});
+
+describe('checkMigrationsOnStartup', () => {
+  it('warns by default, naming each pending migration, and changes nothing', async () => {
+    lines.length = 0;
+    const status = await checkMigrationsOnStartup({ orm, cwd: ws.dir, log });
+    expect(status).toMatchObject({ status: 'degraded', pending: names, modelChanges: [], problems: [], migrated: [], migrations: { applied: 0, pending: 3, head: null } });
+    for (const name of names) expect(lines).toContain(`⚠ Migration ${name} is pending on the application database.`);
+    expect(await db.query(`select to_regclass('tributary_migrations') as t`)).toEqual([{ t: null }]);
+  });
+
+  it('strict mode throws one sentence naming the pending migrations', async () => {
+    const attempt = checkMigrationsOnStartup({ orm, cwd: ws.dir, strict: true, log });
+    await expect(attempt).rejects.toBeInstanceOf(TributaryError);
+    await expect(attempt).rejects.toThrow(`Strict startup check failed for the application database: 3 pending migrations (${names.join(', ')}). Run \`npx migrate migrate\` first (or start with autoMigrate).`);
+  });
+
+  it('autoMigrate applies them under the lock on the same connection, then strict passes', async () => {
+    lines.length = 0;
+    const status = await checkMigrationsOnStartup({ orm, cwd: ws.dir, autoMigrate: true, strict: true, log });
+    expect(status).toMatchObject({ status: 'ok', migrated: names, warnings: [], migrations: { applied: 3, pending: 0, head: names[2] } });
+    expect(lines).toEqual([`Applied 3 pending migrations: ${names.join(', ')}.`]);
+    expect((await db.query('select name from tributary_migrations order by id')).map((r) => r.name)).toEqual(names);
+    expect(await orm.em.getConnection().execute('select count(*)::int as n from "user"')).toEqual([{ n: 0 }]); // the ORM is still open
+  });
+
+  it('reports an applied migration edited since, and a service whose models changed', async () => {
+    // A workspace of its own: this process has imported the first one's models already (ESM cache).
+    const edited = scratchWorkspace();
+    try {
+      const file = `migrations/${names[0]}.ts`;
+      edited.write(file, `${edited.read(file)}\n// edited\n`);
+      edited.edit('apps/catalog-service/src/db/models/category.ts', 'name: p.string().length(120),', 'name: p.string().length(120),\n    position: p.integer().default(0),');
+      const status = await checkMigrationsOnStartup({ orm, cwd: edited.dir, log: () => {} });
+      expect(status.status).toBe('degraded');
+      expect(status.modelChanges).toEqual(['catalog-service']);
+      expect(status.problems).toEqual([`Migration ${file} was edited after it was applied (checksum mismatch); restore it, or run \`migrate repair\` if the edit is intended.`]);
+      const quick = await checkMigrationsOnStartup({ orm, cwd: edited.dir, modelChanges: false, log: () => {} });
+      expect(quick.modelChanges).toEqual([]);
+      await expect(checkMigrationsOnStartup({ orm, cwd: edited.dir, strict: true, log: () => {} })).rejects.toThrow(/model changes without a migration in catalog-service; Migration migrations\/.* was edited after it was applied/);
+    } finally {
+      edited.dispose();
+    }
+  });
+
+  it('opens and closes its own connection when given none', async () => {
+    const status = await checkMigrationsOnStartup({ cwd: ws.dir, databaseUrl: db.url, modelChanges: false, log: () => {} });
+    expect(status).toMatchObject({ status: 'ok', database: `PostgreSQL 127.0.0.1:5432/${db.name}` });
+    const sessions = await db.query(`select count(*)::int as n from pg_stat_activity where datname = $1 and application_name = 'tributary'`, [db.name]);
+    expect(sessions).toEqual([{ n: 0 }]);
+  });
+
+  it('readMigrationState is what /health reports', async () => {
+    const state = await readMigrationState(adoptOrm(orm), loadConfig({ cwd: ws.dir }));
+    expect(state).toEqual({ migrations: { applied: 3, pending: 0, head: names[2] }, pending: [], problems: [] });
+  });
+});
