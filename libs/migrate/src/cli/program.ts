@@ -25,7 +25,8 @@ export function buildProgram(): Command {
   const program = new Command('migrate')
     .description('Tributary: one migration stream for every service of the workspace')
     .option('--verbose', 'show stack traces for unexpected errors')
-    .showHelpAfterError()
+    // one line, not the whole help: a user mistake is one sentence
+    .showHelpAfterError('(add --help for usage)')
     .exitOverride((error) => {
       // commander's own messages (unknown option, missing argument) are user mistakes: exit 1
       process.exit(error.exitCode === 0 ? 0 : 1);

@@ -56,14 +56,41 @@ export function findWorkspaceRoot(start: string): string {
   throw new TributaryError(`No workspace found from ${start}: expected nx.json, ${CONFIG_FILE} or package.json in it or a parent folder.`);
 }
 
+/** What each setting of the config file must be, so a typo or a wrong type is named, not ignored. */
+const SETTING_KINDS: Record<keyof FileSettings, 'string' | 'string[]' | 'count' | 'boolean'> = {
+  migrationsDir: 'string',
+  projects: 'string[]',
+  historyTable: 'string',
+  pgliteDir: 'string',
+  lockWaitSeconds: 'count',
+  lockTimeout: 'string',
+  statementTimeout: 'string',
+  lockRetries: 'count',
+  backupBeforeMigrate: 'boolean',
+};
+
+const KIND_WORDS = { string: 'a string', 'string[]': 'an array of strings', count: 'a whole number of at least 0', boolean: 'true or false' } as const;
+
 function readSettings(root: string): FileSettings {
   const file = join(root, CONFIG_FILE);
   if (!existsSync(file)) return {};
+  let settings: unknown;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as FileSettings;
+    settings = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
     throw new TributaryError(`${file} is not valid JSON: ${(error as Error).message}`);
   }
+  if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) throw new TributaryError(`${CONFIG_FILE} must hold a JSON object of settings.`);
+  for (const [key, value] of Object.entries(settings)) {
+    const kind = SETTING_KINDS[key as keyof FileSettings];
+    if (!kind) throw new TributaryError(`Unknown setting "${key}" in ${CONFIG_FILE} (known: ${Object.keys(SETTING_KINDS).join(', ')}).`);
+    const ok =
+      kind === 'string[]' ? Array.isArray(value) && value.every((v) => typeof v === 'string')
+      : kind === 'count' ? Number.isInteger(value) && (value as number) >= 0
+      : typeof value === kind;
+    if (!ok) throw new TributaryError(`${key} in ${CONFIG_FILE} must be ${KIND_WORDS[kind]} (got ${JSON.stringify(value)}).`);
+  }
+  return settings as FileSettings;
 }
 
 export function loadConfig(options: { cwd?: string; databaseUrl?: string } = {}): TributaryConfig {

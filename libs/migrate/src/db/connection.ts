@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { EntitySchema } from '@mikro-orm/core';
 import { MikroORM as PostgreSqlMikroORM } from '@mikro-orm/postgresql';
 import { MikroORM as PgliteMikroORM, PgliteConnection } from '@mikro-orm/pglite';
@@ -95,7 +96,11 @@ async function openPostgres(config: TributaryConfig, options: OpenOptions): Prom
     },
     close: async () => {
       await client.end().catch(() => {});
-      await orm.close(true);
+      // After the server killed a session mid-transaction (restart, failover, pg_terminate_backend),
+      // the pool waits forever for that client: bound the wait so the real error gets reported.
+      const bound = new AbortController();
+      await Promise.race([orm.close(true), sleep(2000, undefined, { signal: bound.signal }).catch(() => {})]);
+      bound.abort();
     },
   };
 }

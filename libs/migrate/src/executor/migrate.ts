@@ -109,6 +109,7 @@ export async function planPending(config: TributaryConfig, history: History, opt
   const status = compareStreamWithHistory(stream, await history.rows());
   assertIntegrity(status, config, status.failed.length > 0 && session ? await invalidIndexes(session) : []);
 
+  assertNoCopies(status.pending);
   let targets: StreamEntry[] = status.pending;
   if (options.services?.length) targets = targets.filter((e) => options.services!.includes(e.service));
   if (options.to && options.to !== 'head') {
@@ -141,4 +142,14 @@ export async function planPending(config: TributaryConfig, history: History, opt
     throw new TributaryError(`Out of order: ${names} ${outOfOrder.length === 1 ? 'is' : 'are'} pending but ${outOfOrder[0]!.service} already has a later migration applied; review the order, then rerun with --allow-out-of-order.`);
   }
   return order.map((name) => definitions.get(name)!);
+}
+
+/** Two pending files with the same bytes are one migration under two names (a merge or copy gone wrong). */
+function assertNoCopies(pending: StreamEntry[]): void {
+  const byChecksum = new Map<string, StreamEntry>();
+  for (const entry of pending) {
+    const first = byChecksum.get(entry.checksum);
+    if (first) throw new TributaryError(`Migrations ${first.name} and ${entry.name} are identical files (same checksum); one is a copy — delete it.`);
+    byChecksum.set(entry.checksum, entry);
+  }
 }
