@@ -1,6 +1,7 @@
 /**
- * Concurrent deploys: eight `migrate` processes (and eight processes calling the library's
- * `migrate`, as app replicas booting with auto-migrate do) start together against one PostgreSQL
+ * Concurrent deploys: eight `migrate` processes, eight app replicas booting with the boot check's
+ * `autoMigrate`, and eight processes calling the library's `migrate` (as the Nx executors do)
+ * start together against one PostgreSQL
  * database holding 50 pending migrations. Every migration is applied exactly once, every process
  * succeeds, and the losers say that another runner held the lock and left nothing to do.
  *
@@ -34,11 +35,18 @@ const result = await migrate({ cwd: process.cwd() });
 console.log(JSON.stringify({ applied: result.applied.length, waitedForLock: result.waitedForLock }));
 `;
 
+const BOOT_SCRIPT = `import { checkMigrationsOnStartup } from '@tributary/migrate/boot';
+const lines = [];
+const status = await checkMigrationsOnStartup({ autoMigrate: true, modelChanges: false, log: (line) => lines.push(line) });
+console.log(JSON.stringify({ migrated: status.migrated.length, status: status.status, waited: lines.some((line) => line.includes('holds the migration lock')) }));
+`;
+
 let ws: Workspace;
 beforeAll(() => {
   ws = scratchWorkspace({ withStream: false });
   for (let i = 1; i <= MIGRATIONS; i++) ws.write(...migrationFile(i));
   ws.write('deploy.ts', DEPLOY_SCRIPT);
+  ws.write('boot.ts', BOOT_SCRIPT);
 });
 afterAll(() => ws?.dispose());
 
@@ -81,19 +89,37 @@ describe(`${PROCESSES} concurrent deploys of ${MIGRATIONS} pending migrations`, 
   });
 });
 
-describe(`${PROCESSES} app replicas calling the library's migrate() at boot`, () => {
+describe(`${PROCESSES} processes calling the library's migrate() (as the Nx executors do)`, () => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase();
   });
   afterAll(async () => db?.drop());
 
-  it('applies each migration once; one replica applies, the others waited and found nothing left', async () => {
+  it('applies each migration once; one process applies, the others waited and found nothing left', async () => {
     const results = await Promise.all(Array.from({ length: PROCESSES }, () => ws.run(process.execPath, ['deploy.ts'], { DATABASE_URL: db.url })));
     for (const result of results) expect(result.code, result.stderr).toBe(0);
     await expectAppliedOnce(db);
     const reports = results.map((r) => JSON.parse(r.stdout.trim().split('\n').at(-1)!));
     expect(reports.filter((r) => r.applied === MIGRATIONS)).toHaveLength(1);
     expect(reports.filter((r) => r.applied === 0 && r.waitedForLock)).toHaveLength(PROCESSES - 1);
+  });
+});
+
+describe(`${PROCESSES} app replicas booting with checkMigrationsOnStartup({ autoMigrate: true })`, () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => db?.drop());
+
+  it('applies each migration once; every replica starts at the head; the others waited for the lock', async () => {
+    const results = await Promise.all(Array.from({ length: PROCESSES }, () => ws.run(process.execPath, ['boot.ts'], { DATABASE_URL: db.url })));
+    for (const result of results) expect(result.code, result.stderr).toBe(0);
+    await expectAppliedOnce(db);
+    const reports = results.map((r) => JSON.parse(r.stdout.trim().split('\n').at(-1)!));
+    for (const report of reports) expect(report.status).toBe('ok');
+    expect(reports.filter((r) => r.migrated === MIGRATIONS)).toHaveLength(1);
+    expect(reports.filter((r) => r.migrated === 0 && r.waited)).toHaveLength(PROCESSES - 1);
   });
 });
