@@ -196,3 +196,52 @@ describe('timeouts', () => {
     expect(result.stderr).toContain('error: --lock-timeout "soon" is not a duration like 5s, 500ms or 2min.');
   });
 });
+
+describe('on PGlite (the embedded database)', () => {
+  let local: Workspace;
+  beforeAll(() => {
+    local = scratchWorkspace({ withStream: false });
+  });
+  afterAll(() => local?.dispose());
+
+  const showJson = async () => JSON.parse((await local.migrate(['showmigrations', '--json'])).stdout) as { migrations: Array<{ name: string; applied: boolean }> };
+
+  it('a failing migration rolls back alone; --atomic applies all or nothing', async () => {
+    local.write('migrations/20300101_000001_auth-service_a.ts', migration(['create table "a" ("id" int)']));
+    local.write('migrations/20300101_000002_auth-service_c.ts', migration(['create table "c" ("id" int primary key)', 'insert into "c" values (1)', 'insert into "c" values (1)']));
+    const failed = await local.migrate(['migrate']);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('Migration migrations/20300101_000002_auth-service_c.ts failed at statement 3 (insert into "c" values (1)): duplicate key value violates unique constraint "c_pkey"');
+    expect((await showJson()).migrations.map((m) => [m.name, m.applied])).toEqual([
+      ['20300101_000001_auth-service_a', true],
+      ['20300101_000002_auth-service_c', false],
+    ]);
+
+    local.write('migrations/20300101_000003_auth-service_d.ts', migration(['create table "d" ("id" int)']));
+    const atomic = await local.migrate(['migrate', '--atomic']);
+    expect(atomic.code).toBe(1);
+    expect((await showJson()).migrations.filter((m) => m.applied)).toHaveLength(1); // d was rolled back with c
+
+    local.write('migrations/20300101_000002_auth-service_c.ts', migration(['create table "c" ("id" int primary key)', 'insert into "c" values (1)', 'insert into "c" values (2)']));
+    const fixed = await local.migrate(['migrate', '--atomic']);
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(fixed.stdout).toContain('Applied 2 migrations');
+  });
+
+  it('a failed non-transactional migration is recorded as failed and blocks the next run until repaired', async () => {
+    const name = '20300101_000004_auth-service_index';
+    local.write(`migrations/${name}.ts`, migration(['create index concurrently "d_id_index" on "d" ("id")', 'select no_such_function()'], { transactional: false }));
+    const failed = await local.migrate(['migrate']);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain(`Migration migrations/${name}.ts failed at statement 2 (select no_such_function())`);
+    const next = await local.migrate(['migrate']);
+    expect(next.code).toBe(1);
+    expect(next.stderr).toContain(`Migration ${name} (auth-service) is non-transactional and failed earlier`);
+    expect((await showJson()).migrations.find((m) => m.name === name)).toMatchObject({ applied: false });
+
+    local.write(`migrations/${name}.ts`, migration(['create index concurrently if not exists "d_id_index" on "d" ("id")'], { transactional: false }));
+    expect((await local.migrate(['repair'])).code).toBe(0);
+    const done = await local.migrate(['migrate']);
+    expect(done.code, done.stderr).toBe(0);
+  });
+});
