@@ -10,6 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { migrationSource } from './support/migrations.ts';
 import { scratchWorkspace, type RunResult, type Workspace } from './support/workspace.ts';
 
 const PROCESSES = 8;
@@ -121,5 +122,30 @@ describe(`${PROCESSES} app replicas booting with checkMigrationsOnStartup({ auto
     for (const report of reports) expect(report.status).toBe('ok');
     expect(reports.filter((r) => r.migrated === MIGRATIONS)).toHaveLength(1);
     expect(reports.filter((r) => r.migrated === 0 && r.waited)).toHaveLength(PROCESSES - 1);
+  });
+});
+
+describe('concurrent deploys of a stream with CREATE INDEX CONCURRENTLY', () => {
+  let db: TestDatabase;
+  let cic: Workspace;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    cic = scratchWorkspace({ withStream: false });
+    const source = (statements: string[], transactional: boolean) => migrationSource(statements, { transactional });
+    cic.write('migrations/20300101_000001_auth-service_table.ts', source(['create table "big" ("id" int)', 'insert into "big" select generate_series(1, 200000)'], true));
+    cic.write('migrations/20300101_000002_auth-service_index.ts', source(['create index concurrently "big_id_index" on "big" ("id")'], false));
+    cic.write('migrations/20300101_000003_auth-service_after.ts', source(['create table "after_index" ("id" int)'], true));
+  });
+  afterAll(async () => {
+    await db?.drop();
+    cic?.dispose();
+  });
+
+  it('never deadlocks with the runners waiting for the lock: all exit 0, the index is valid', async () => {
+    const results = await Promise.all(Array.from({ length: 4 }, () => cic.migrate(['migrate'], { DATABASE_URL: db.url })));
+    for (const result of results) expect(result.code, result.stderr).toBe(0);
+    expect(results.filter((r) => r.stdout.includes('Applied 3 migrations'))).toHaveLength(1);
+    expect(await db.query(`select indisvalid from pg_index where indexrelid = 'big_id_index'::regclass`)).toEqual([{ indisvalid: true }]);
+    expect(await db.query(`select count(*)::int as n from tributary_migrations where status = 'applied'`)).toEqual([{ n: 3 }]);
   });
 });
