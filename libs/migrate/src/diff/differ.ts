@@ -23,13 +23,14 @@ export function targetSchema(models: ModelSet, service: string): DatabaseSchema 
   return DatabaseSchema.fromMetadata(models.metadataOf(service), orm.em.getPlatform() as AbstractSqlPlatform, orm.config as any, 'public', orm.em);
 }
 
-export function diffService(models: ModelSet, service: string, shard: Shard | undefined): ServiceDiff {
+/** `upOnly`: skip the down SQL (read-only checks only ask whether there is an up). */
+export function diffService(models: ModelSet, service: string, shard: Shard | undefined, upOnly = false): ServiceDiff {
   const platform = models.orm.em.getPlatform() as AbstractSqlPlatform;
   const from = schemaFromShard(shard?.schema, platform);
   const to = targetSchema(models, service);
   const comparator = new SchemaComparator(platform);
   const upDiff = comparator.compare(from, to);
-  const downDiff = comparator.compare(to, from, upDiff);
+  const downDiff = upOnly ? undefined : comparator.compare(to, from, upDiff);
   const toSql = (diff: typeof upDiff) => splitStatements((models.orm.schema as any).diffToSQL(diff, { wrap: false, safe: false, dropTables: true }));
 
   // Only foreign keys this migration adds need the referenced table to exist first.
@@ -45,7 +46,7 @@ export function diffService(models: ModelSet, service: string, shard: Shard | un
   return {
     service,
     up: toSql(upDiff),
-    down: toSql(downDiff),
+    down: downDiff ? toSql(downDiff) : [],
     target: to,
     foreignTables,
     createdTables: Object.values(upDiff.newTables).map((t) => t.name),

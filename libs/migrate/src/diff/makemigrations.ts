@@ -74,7 +74,7 @@ export async function makeMigrations(config: TributaryConfig, options: MakeMigra
   try {
     const shards = await freshShards(config, stream, models, selected.map((s) => s.name), !options.check && !options.dryRun);
     const diffs = selected
-      .map((service) => diffService(models, service.name, shards.get(service.name)))
+      .map((service) => diffService(models, service.name, shards.get(service.name), options.check))
       .filter((diff) => diff.up.length > 0);
     const changed = diffs.map((d) => d.service);
     if (options.check) return { changed, files: [], written: false };

@@ -19,6 +19,8 @@ export interface StreamEntry {
 
 /** sha256 of the file's bytes with CRLF normalised to LF, lowercase hex. */
 export function checksumOf(bytes: Buffer | string): string {
+  // Most files have no CR: hash their bytes as they are (the same digest, without two copies).
+  if (Buffer.isBuffer(bytes) && !bytes.includes(13)) return createHash('sha256').update(bytes).digest('hex');
   const text = Buffer.isBuffer(bytes) ? bytes.toString('latin1') : bytes;
   return createHash('sha256').update(text.replaceAll('\r\n', '\n'), Buffer.isBuffer(bytes) ? 'latin1' : 'utf8').digest('hex');
 }
