@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { exited, listening, npmRun, post, request, stop } from './support/gateway.ts';
+import { exited, listening, npmRun, post, request, serveGateway, stop } from './support/gateway.ts';
 import type { Running } from './support/process.ts';
 import { scratchWorkspace, type Workspace } from './support/workspace.ts';
 
@@ -69,5 +69,23 @@ describe('npm start on the embedded database', () => {
     expect(again.output().stderr).not.toContain('Applied');
     expect((await request(`${url2}/health`)).body.status).toBe('ok');
     expectCleanShutdown(await stop(again), 'SIGTERM');
+  });
+
+  it('a signal during boot lets the migration step finish, then closes without serving', async () => {
+    const fresh = scratchWorkspace();
+    try {
+      const gateway = serveGateway(fresh, {}, 'start.ts');
+      started.push(gateway);
+      await gateway.waitFor('Using embedded PGlite');
+      gateway.child.kill('SIGTERM');
+      const result = await exited(gateway);
+      expect({ code: result.code, signal: result.signal }).toEqual({ code: 0, signal: null });
+      expect(result.stderr).toMatch(/SIGTERM: (stopping once the current startup step is done|closing the server and the database)/);
+      expect(existsSync(fresh.path('.data/pglite.lock'))).toBe(false);
+      const shown = await fresh.migrate(['showmigrations', '--json']);
+      expect(JSON.parse(shown.stdout)).toMatchObject({ applied: 3, pending: 0 });
+    } finally {
+      fresh.dispose();
+    }
   });
 });

@@ -21,9 +21,9 @@ export function bounded<T>(promise: Promise<T>, what: string, running?: Running,
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** `node apps/gateway/src/main.ts` (as `npm run serve` runs it) on a free port. */
-export function serveGateway(ws: Workspace, env: Record<string, string | undefined> = {}): Running {
-  return start(ws, process.execPath, [ws.path('apps/gateway/src/main.ts')], { PORT: '0', ...env });
+/** `node apps/gateway/src/main.ts` (what `npm run serve` runs; `start.ts` for `npm start`) on a free port. */
+export function serveGateway(ws: Workspace, env: Record<string, string | undefined> = {}, script: 'main.ts' | 'start.ts' = 'main.ts'): Running {
+  return start(ws, process.execPath, [ws.path('apps/gateway/src', script)], { PORT: '0', ...env });
 }
 
 /** `npm <script>` exactly as a user types it, on a free port. */

@@ -1,13 +1,14 @@
 /**
  * Runs the unified app: opens the database once (PGlite or PostgreSQL) with every service's
- * entities, runs the startup check on that same connection, listens, and on SIGTERM/SIGINT
- * closes the server, then the database. A refusal or a bad setting is one line and exit code 1.
+ * entities, runs the startup check on that same connection, and listens until SIGTERM/SIGINT
+ * (shutdown.ts). A refusal or a bad setting is one line and exit code 1.
  */
 import type { AddressInfo } from 'node:net';
 import { checkMigrationsOnStartup, loadConfig, openDatabase, readMigrationState, TributaryError, type Database } from '@tributary/migrate/boot';
 import { buildGateway } from './app.ts';
 import { services } from './services.ts';
 import { settingsFromEnv, type GatewaySettings } from './settings.ts';
+import { shutdownOnSignals } from './shutdown.ts';
 
 export interface ServeOptions {
   /** Applies pending migrations first whatever AUTO_MIGRATE says (`npm start`). */
@@ -15,11 +16,14 @@ export interface ServeOptions {
 }
 
 export async function serve(options: ServeOptions = {}): Promise<void> {
+  const shutdown = shutdownOnSignals();
   let db: Database | undefined;
   try {
     const settings: GatewaySettings = settingsFromEnv();
     const config = loadConfig({ cwd: import.meta.dirname });
     db = await openDatabase(config, { entities: services.flatMap((s) => s.entities) });
+    const open = db;
+    shutdown.closeLater(() => open.close());
     console.error(`Using ${db.label}`);
     const boot = await checkMigrationsOnStartup({
       db,
@@ -27,7 +31,7 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
       strict: settings.strict,
       autoMigrate: settings.autoMigrate || options.autoMigrate,
     });
-    const open = db;
+    if (shutdown.requested) return shutdown.ready(); // stopped during boot: close without serving
     const app = await buildGateway({
       orm: db.orm,
       services,
@@ -38,13 +42,11 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
         return { status: degraded ? 'degraded' : 'ok', migrations: state.migrations };
       },
     });
+    shutdown.closeLater(() => app.close());
     await app.listen({ port: settings.port, host: settings.host });
     const { port } = app.server.address() as AddressInfo;
     console.log(`Gateway listening on http://localhost:${port} (${boot.status === 'ok' ? 'migrations up to date' : 'degraded: see the warnings above'}; GET /health)`);
-    closeOnSignals(async () => {
-      await app.close();
-      await open.close();
-    });
+    shutdown.ready();
   } catch (error) {
     await db?.close().catch(() => {});
     if (error instanceof TributaryError) {
@@ -55,22 +57,4 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
     }
     process.exitCode = 1;
   }
-}
-
-function closeOnSignals(close: () => Promise<void>): void {
-  let closing = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (closing) return;
-    closing = true;
-    console.error(`${signal}: closing the server and the database…`);
-    close().then(
-      () => process.exit(0),
-      (error) => {
-        console.error('error: shutdown failed:', error);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
 }
