@@ -5,7 +5,6 @@
  * acknowledges a finding with `static allow = [{ rule, reason }]` (or just the rule id).
  */
 import { relative } from 'node:path';
-import { parse } from 'libpg-query';
 import { MikroORM } from '@mikro-orm/postgresql';
 import type { Database } from '../db/connection.ts';
 import { TributaryError, describeError } from '../errors.ts';
@@ -123,7 +122,7 @@ export async function collectOffline(definitions: MigrationDefinition[]): Promis
 }
 
 export async function lintMigrations(definitions: MigrationDefinition[], root: string, options: { strict?: boolean } = {}): Promise<LintReport> {
-  const sqlOf = await collectOffline(definitions);
+  const sqlOf = definitions.length > 0 ? await collectOffline(definitions) : new Map<string, MigrationSql>();
   const seen: Seen = { tables: new Set(), types: new Map() };
   const findings: LintFinding[] = [];
   for (const definition of definitions) {
@@ -192,7 +191,11 @@ interface Statement {
   text: string;
 }
 
+// Loaded on first use: the WASM parser costs a few hundred ms that other commands should not pay.
+let parser: Promise<typeof import('libpg-query')> | undefined;
+
 async function statementsOf(sql: string): Promise<Statement[]> {
+  const { parse } = await (parser ??= import('libpg-query'));
   const tree = await parse(sql);
   return (tree.stmts ?? []).map((raw: Node) => {
     const start = raw.stmt_location ?? 0;
