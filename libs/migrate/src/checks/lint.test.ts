@@ -164,3 +164,14 @@ describe('parsing', () => {
     expect(report.findings).toEqual([]);
   });
 });
+
+describe('migrations lint cannot read', () => {
+  it('a migration whose up() needs a database is reported, not skipped silently', async () => {
+    const needsDb = definition([]);
+    needsDb.migrationClass.prototype.up = async function (this: Migration) {
+      throw new Error('connect ECONNREFUSED');
+    };
+    const report = await lintMigrations([needsDb], ROOT);
+    expect(report.findings).toMatchObject([{ rule: 'unlintable', severity: 'warning', message: 'up() could not run without a database (connect ECONNREFUSED), so its SQL was not linted.' }]);
+  });
+});

@@ -66,6 +66,11 @@ export const RULES = {
     severity: 'warning',
     safely: 'add the foreign key with NOT VALID (no scan, brief lock), then ALTER TABLE … VALIDATE CONSTRAINT in a later migration.',
   },
+  unlintable: {
+    id: 'unlintable',
+    severity: 'warning',
+    safely: 'keep schema changes in this.addSql(…) and data access that needs a database in a separate data migration, so lint can read the SQL.',
+  },
   'syntax-error': {
     id: 'syntax-error',
     severity: 'error',
@@ -103,6 +108,8 @@ export interface LintReport {
 export interface MigrationSql {
   up: string[];
   down: string[];
+  /** Why up() could not be run offline (it queried the database through the entity manager, say). */
+  failure?: string;
 }
 
 /**
@@ -114,9 +121,11 @@ export async function collectOffline(definitions: MigrationDefinition[]): Promis
   const offline = { driver: orm.em.getDriver(), orm } as unknown as Database;
   const result = new Map<string, MigrationSql>();
   for (const definition of definitions) {
-    const up = await collectSql(offline, definition, 'up');
-    const down = await collectSql(offline, definition, 'down').catch(() => ({ statements: [], directQueries: [] }));
-    result.set(definition.entry.name, { up: [...up.statements, ...up.directQueries], down: [...down.statements, ...down.directQueries] });
+    const none = { statements: [] as string[], directQueries: [] as string[] };
+    let failure: string | undefined;
+    const up = await collectSql(offline, definition, 'up').catch((error) => ((failure = describeError(error)), none));
+    const down = await collectSql(offline, definition, 'down').catch(() => none);
+    result.set(definition.entry.name, { up: [...up.statements, ...up.directQueries], down: [...down.statements, ...down.directQueries], failure });
   }
   return result;
 }
@@ -130,6 +139,7 @@ export async function lintMigrations(definitions: MigrationDefinition[], root: s
     const sql = sqlOf.get(definition.entry.name)!;
     const raw: Array<Omit<LintFinding, 'migration' | 'file' | 'severity' | 'safely' | 'allowed'>> = [];
     const oldTypes = await typesChangedBy(sql.down);
+    if (sql.failure) raw.push({ rule: 'unlintable', statement: '', message: `up() could not run without a database (${sql.failure}), so its SQL was not linted.` });
     for (const text of sql.up) {
       let statements: Statement[];
       try {
