@@ -47,7 +47,8 @@ const DESCRIPTIONS: Record<string, string> = {
 export function toolInputs(tool: ToolSource): Input[] {
   if (tool.kind === 'package') return [{ externalDependencies: [tool.name] }];
   const root = tool.root === '' ? '{workspaceRoot}' : `{workspaceRoot}/${tool.root}`;
-  return [{ fileset: `${root}/src/**/*` }, { fileset: `${root}/package.json` }];
+  // The library's own unit tests are not part of what the check runs.
+  return [{ fileset: `${root}/src/**/*` }, { fileset: `!${root}/src/**/*.test.ts` }, { fileset: `${root}/package.json` }];
 }
 
 /** Everything the offline check of one service reads. */
