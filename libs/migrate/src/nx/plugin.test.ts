@@ -44,7 +44,7 @@ describe('createNodes', () => {
     expect(byRoot.migrations.targets.check.options).toEqual({ db: true });
     expect(Object.keys(byRoot['apps/orders'].targets)).toEqual(['makemigrations', 'migrate', 'migrate-check', 'showmigrations', 'rollback']);
     expect(byRoot['apps/orders'].implicitDependencies).toEqual(['migrations']);
-    expect(byRoot['apps/orders'].targets['migrate-check'].inputs).toEqual(expect.arrayContaining(['{projectRoot}/src/db/models/**/*', '{workspaceRoot}/migrations/**/*', { externalDependencies: ['@tributary/migrate'] }]));
+    expect(byRoot['apps/orders'].targets['migrate-check'].inputs).toEqual(expect.arrayContaining(['{projectRoot}/src/db/models/**/*', '{workspaceRoot}/migrations/**/*', { runtime: `node -p "require('@tributary/migrate/package.json').version"` }]));
     expect(byRoot['libs/legacy'].targets['migrate-check'].inputs[0]).toBe('{projectRoot}/db/models/**/*');
   });
 
@@ -64,7 +64,9 @@ describe('toolSource', () => {
   it('hashes the files of a library that lives in the workspace, the package version otherwise', () => {
     root = mkdtempSync(join(tmpdir(), 'tributary-plugin-'));
     file('package.json');
-    expect(toolSource(root)).toEqual({ kind: 'package', name: '@tributary/migrate' });
+    expect(toolSource(root)).toEqual({ kind: 'package', name: '@tributary/migrate', locked: false });
+    file('package-lock.json', JSON.stringify({ packages: { 'node_modules/@tributary/migrate': { version: '0.1.0' } } }));
+    expect(toolSource(root)).toEqual({ kind: 'package', name: '@tributary/migrate', locked: true });
     const repo = join(import.meta.dirname, '../../../..');
     expect(toolSource(repo)).toEqual({ kind: 'workspace', root: 'libs/migrate' });
   });

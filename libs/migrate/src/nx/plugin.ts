@@ -5,7 +5,7 @@
  * ones. No per-project configuration. Loaded by Nx through Node's type stripping: keep it
  * light (no ORM) and erasable.
  */
-import { existsSync, readdirSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import type { CreateNodesContext, CreateNodesResult, CreateNodesV2, PreTasksExecutionContext } from '@nx/devkit';
@@ -26,15 +26,22 @@ const posix = (path: string) => path.split(sep).join('/');
 
 /** Whether the tool's code lives in this workspace (hash its files) or comes from a package (hash its version). */
 export function toolSource(workspaceRoot: string): ToolSource {
+  const installed: ToolSource = { kind: 'package', name: PACKAGE, locked: inLockfile(workspaceRoot, PACKAGE) };
   let libraryRoot: string;
   try {
     libraryRoot = realpathSync(dirname(createRequire(join(workspaceRoot, 'package.json')).resolve(`${PACKAGE}/package.json`)));
   } catch {
-    return { kind: 'package', name: PACKAGE };
+    return installed;
   }
   const inside = relative(realpathSync(workspaceRoot), libraryRoot);
-  if (inside.startsWith('..') || inside.split(sep).includes('node_modules')) return { kind: 'package', name: PACKAGE };
+  if (inside.startsWith('..') || inside.split(sep).includes('node_modules')) return installed;
   return { kind: 'workspace', root: posix(inside) };
+}
+
+const LOCKFILES = ['package-lock.json', 'pnpm-lock.yaml', 'yarn.lock', 'bun.lock'];
+
+function inLockfile(workspaceRoot: string, name: string): boolean {
+  return LOCKFILES.some((file) => existsSync(join(workspaceRoot, file)) && readFileSync(join(workspaceRoot, file), 'utf8').includes(name));
 }
 
 function containsFile(dir: string): boolean {

@@ -17,8 +17,8 @@ export const STREAM_TARGETS = ['makemigrations', 'migrate', 'showmigrations', 'c
 export type ToolSource =
   /** The library is part of the workspace (this repository): its files, relative to the root. */
   | { kind: 'workspace'; root: string }
-  /** The library is installed from a registry: the lockfile's version of the package. */
-  | { kind: 'package'; name: string };
+  /** The library is installed: the lockfile's entry of the package, or (not in a lockfile) its version. */
+  | { kind: 'package'; name: string; locked: boolean };
 
 export interface ServiceTargetsInput {
   /** The service's models folder, relative to its project root (e.g. `src/db/models`). */
@@ -45,7 +45,10 @@ const DESCRIPTIONS: Record<string, string> = {
 };
 
 export function toolInputs(tool: ToolSource): Input[] {
-  if (tool.kind === 'package') return [{ externalDependencies: [tool.name] }];
+  if (tool.kind === 'package') {
+    // Nx refuses an external dependency its lockfile parser did not see (a linked package).
+    return tool.locked ? [{ externalDependencies: [tool.name] }] : [{ runtime: `node -p "require('${tool.name}/package.json').version"` }];
+  }
   const root = tool.root === '' ? '{workspaceRoot}' : `{workspaceRoot}/${tool.root}`;
   // The library's own unit tests are not part of what the check runs.
   return [{ fileset: `${root}/src/**/*` }, { fileset: `!${root}/src/**/*.test.ts` }, { fileset: `${root}/package.json` }];
