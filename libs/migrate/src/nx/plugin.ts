@@ -26,15 +26,15 @@ const posix = (path: string) => path.split(sep).join('/');
 
 /** Whether the tool's code lives in this workspace (hash its files) or comes from a package (hash its version). */
 export function toolSource(workspaceRoot: string): ToolSource {
-  const installed: ToolSource = { kind: 'package', name: PACKAGE, locked: inLockfile(workspaceRoot, PACKAGE) };
+  const installed = (): ToolSource => ({ kind: 'package', name: PACKAGE, locked: inLockfile(workspaceRoot, PACKAGE) });
   let libraryRoot: string;
   try {
     libraryRoot = realpathSync(dirname(createRequire(join(workspaceRoot, 'package.json')).resolve(`${PACKAGE}/package.json`)));
   } catch {
-    return installed;
+    return installed();
   }
   const inside = relative(realpathSync(workspaceRoot), libraryRoot);
-  if (inside.startsWith('..') || inside.split(sep).includes('node_modules')) return installed;
+  if (inside.startsWith('..') || inside.split(sep).includes('node_modules')) return installed();
   return { kind: 'workspace', root: posix(inside) };
 }
 
