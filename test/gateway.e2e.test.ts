@@ -4,6 +4,7 @@
  * replicas at once); `/health` reports the migration status; the routes read and write through
  * MikroORM; SIGTERM closes it cleanly.
  */
+import { symlinkSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { exited, listening, post, request, serveGateway, stop } from './support/gateway.ts';
@@ -171,6 +172,20 @@ describe('the gateway on PostgreSQL', () => {
     expect(gateway.output().stderr).toContain(`Applied 1 pending migration: ${name}.`);
     expect(await request(`${url}/health`)).toEqual({ status: 200, body: { status: 'ok', migrations: { applied: 4, pending: 0, head: name } } });
     expect(await db.query(`select column_name from information_schema.columns where table_name = 'product' and column_name = 'weight_grams'`)).toHaveLength(1);
+    await stop(gateway);
+  });
+
+  it('mounts a service added by `nx g @tributary/migrate:service` and migrates it at boot', async () => {
+    const generated = await ws.nx(['g', '@tributary/migrate:service', 'orders-service'], env);
+    expect(generated.code).toBe(0);
+    symlinkSync(ws.path('apps/orders-service'), ws.path('node_modules/@tributary/orders-service')); // what `npm install` does
+    expect((await ws.migrate(['makemigrations', '--service', 'orders-service', '-m', 'create order'], env)).code).toBe(0);
+
+    const gateway = serve({ AUTO_MIGRATE: 'true' });
+    const url = await listening(gateway);
+    expect(gateway.output().stderr).toMatch(/Applied \d+ pending migrations?: .*\d{8}_\d{6}_orders-service_create_order\./);
+    expect(await request(`${url}/orders/`)).toEqual({ status: 200, body: [] });
+    expect((await request(`${url}/health`)).body).toMatchObject({ status: 'ok', migrations: { pending: 0 } });
     await stop(gateway);
   });
 });
