@@ -44,7 +44,7 @@ describe('checkMigrationsOnStartup', () => {
   it('strict mode throws one sentence naming the pending migrations', async () => {
     const attempt = checkMigrationsOnStartup({ orm, cwd: ws.dir, strict: true, log });
     await expect(attempt).rejects.toBeInstanceOf(TributaryError);
-    await expect(attempt).rejects.toThrow(`Strict startup check failed for the application database: 3 pending migrations (${names.join(', ')}). Run \`npx migrate migrate\` first (or start with autoMigrate).`);
+    await expect(attempt).rejects.toThrow(`Strict startup check failed for the application database: 3 pending migrations (${names.join(', ')}). Run \`npx migrate migrate\` first (or start with AUTO_MIGRATE=true).`);
   });
 
   it('autoMigrate applies them under the lock on the same connection, then strict passes', async () => {

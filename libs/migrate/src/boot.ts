@@ -134,6 +134,6 @@ function refusal(status: StartupStatus): string {
   if (status.pending.length > 0) reasons.push(`${status.pending.length} pending migration${status.pending.length === 1 ? '' : 's'} (${status.pending.join(', ')})`);
   if (status.modelChanges.length > 0) reasons.push(`model changes without a migration in ${status.modelChanges.join(', ')}`);
   reasons.push(...status.problems.map((problem) => problem.replace(/\.$/, '')));
-  const fix = status.pending.length > 0 ? ' Run `npx migrate migrate` first (or start with autoMigrate).' : status.modelChanges.length > 0 ? ' Run `npx migrate makemigrations` and apply the result.' : '';
+  const fix = status.pending.length > 0 ? ' Run `npx migrate migrate` first (or start with AUTO_MIGRATE=true).' : status.modelChanges.length > 0 ? ' Run `npx migrate makemigrations` and apply the result.' : '';
   return `Strict startup check failed for ${status.database}: ${reasons.join('; ')}.${fix}`;
 }
