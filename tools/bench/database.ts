@@ -36,11 +36,16 @@ export async function freshDatabase(suffix: string, template?: string): Promise<
   return name;
 }
 
+/** Creates Tributary's (empty) history table in the database at `url`. */
+export async function createHistoryTable(workspace: string, url: string): Promise<void> {
+  const config = loadConfig({ cwd: workspace, databaseUrl: url });
+  await withDatabase(config, (db) => new History(db, config).ensureTable());
+}
+
 /** A template database with Tributary's history table and nothing else. */
 export async function historyTemplate(workspace: string): Promise<string> {
   const name = await freshDatabase('template');
-  const config = loadConfig({ cwd: workspace, databaseUrl: urlOf(name) });
-  await withDatabase(config, (db) => new History(db, config).ensureTable());
+  await createHistoryTable(workspace, urlOf(name));
   return name;
 }
 

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Sample } from './measure.ts';
 import { REPO } from './workspace.ts';
@@ -33,10 +33,13 @@ export interface Machine {
   cpu: string;
   ramGb: number;
   platform: string;
+  /** 1-minute load averages when the run started and ended: other work on the machine skews every figure. */
+  load: { start: number; end: number };
 }
 
-export function machine(): Machine {
-  return { cores: cpus().length, cpu: cpus()[0]?.model.trim() ?? 'unknown', ramGb: Math.round(totalmem() / 2 ** 30), platform: `${process.platform} ${process.arch}` };
+export function machine(loadAtStart: number): Machine {
+  const load = { start: Math.round(loadAtStart * 100) / 100, end: Math.round(loadavg()[0]! * 100) / 100 };
+  return { cores: cpus().length, cpu: cpus()[0]?.model.trim() ?? 'unknown', ramGb: Math.round(totalmem() / 2 ** 30), platform: `${process.platform} ${process.arch}`, load };
 }
 
 function packageVersion(name: string): string {

@@ -8,6 +8,7 @@
  * workspaces). Runs with --only or --size write nothing but the table.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dropAll, serverVersion } from './database.ts';
@@ -31,6 +32,7 @@ const FULL: Plan = {
   stream: 5000,
   boot: 1000,
   nxServices: 50,
+  nxEntitiesPerService: 4,
   sizes: [
     { label: '1×', factor: 1, pairs: 5, repeats: 5, warmUp: true },
     { label: '4×', factor: 4, pairs: 3, repeats: 3, warmUp: true },
@@ -46,6 +48,7 @@ const QUICK: Plan = {
   stream: 250,
   boot: 100,
   nxServices: 4,
+  nxEntitiesPerService: 2,
   sizes: [
     { label: '1×', factor: 1, pairs: 2, repeats: 2, warmUp: false },
     { label: '4×', factor: 4, pairs: 2, repeats: 2, warmUp: false },
@@ -56,6 +59,7 @@ const plan = flags.quick ? QUICK : FULL;
 if (flags.size) plan.sizes = plan.sizes.filter((s) => s.factor === Number.parseInt(flags.size!, 10));
 const only = new Set((flags.only ?? 'makemigrations,migrate,status,boot,nx').split(','));
 const started = Date.now();
+const loadAtStart = loadavg()[0]!;
 const rows: Row[] = [];
 const workspaces: BenchWorkspace[] = [];
 const step = (what: string) => process.stderr.write(`bench [${Math.round((Date.now() - started) / 1000)}s] ${what}\n`);
@@ -107,7 +111,7 @@ try {
   const keys = [...new Set(measured.map(({ row }) => row.key))];
   const grouped = keys.flatMap((key) => measured.filter(({ row }) => row.key === key).map(({ row }) => row).sort((a, b) => a.size.localeCompare(b.size)));
 
-  const context = { date: new Date().toISOString(), machine: machine(), versions: versions(await serverVersion()), mode: plan.mode };
+  const context = { date: new Date().toISOString(), machine: machine(loadAtStart), versions: versions(await serverVersion()), mode: plan.mode };
   const partial = Boolean(flags.only || flags.size);
   const out = flags.quick || partial ? join(REPO, 'bench/scratch') : join(REPO, 'bench');
   mkdirSync(out, { recursive: true });
@@ -119,7 +123,7 @@ try {
   const m = context.machine;
   const v = context.versions;
   process.stdout.write(`\nTributary benchmark (${plan.mode}), ${context.date}\n`);
-  process.stdout.write(`machine: ${m.cores} cores (${m.cpu}), ${m.ramGb} GB RAM, ${m.platform}\n`);
+  process.stdout.write(`machine: ${m.cores} cores (${m.cpu}), ${m.ramGb} GB RAM, ${m.platform}; load average ${m.load.start} at start, ${m.load.end} at end\n`);
   process.stdout.write(`versions: ${Object.entries(v).map(([k, x]) => `${k} ${x}`).join(', ')}\n\n`);
   process.stdout.write(`${textTable(grouped)}\n\n`);
   process.stdout.write(`ratio = Tributary / baseline (median of per-pair wall-time ratios; lower is better); 4×/1× = how Tributary's time grows.\n`);

@@ -58,17 +58,17 @@ export function oneStatementStream(ws: BenchWorkspace, count: number, services =
   return written;
 }
 
-/** One migration of `statements` statements: tables with an index, a column, a comment and a row each. */
+/**
+ * One migration of `statements` statements, the shape of a large data migration: every hundred
+ * statements a new table with an index, then rows inserted into it and updated.
+ */
 export function bigMigration(ws: BenchWorkspace, statements: number): WrittenMigration {
   const up: string[] = [];
-  for (let k = 0; up.length < statements; k++) {
-    up.push(
-      createTable(k),
-      `create index "bench_${k}_name_index" on ${table(k)} ("name");`,
-      `alter table ${table(k)} add column "note" text null;`,
-      `comment on table ${table(k)} is 'generated for the benchmark';`,
-      `insert into ${table(k)} ("name") values ('seed');`,
-    );
+  for (let i = 0; up.length < statements; i++) {
+    const k = Math.floor(i / 100);
+    if (i % 100 === 0) up.push(createTable(k), `create index "bench_${k}_name_index" on ${table(k)} ("name");`);
+    else if (i % 2 === 1) up.push(`insert into ${table(k)} ("name") values ('row ${i}');`);
+    else up.push(`update ${table(k)} set "name" = 'row ${i} renamed' where "name" = 'row ${i - 1}';`);
   }
   up.length = statements;
   const name = migrationName(clock(new Date('2026-01-01T00:00:00Z'))(), 'svc-000', 'big');

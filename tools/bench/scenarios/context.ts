@@ -25,6 +25,8 @@ export interface Plan {
   stream: number;
   boot: number;
   nxServices: number;
+  /** Fewer entities for Nx: a cold run-many runs every service's check, each loading all models. */
+  nxEntitiesPerService: number;
   sizes: Size[];
 }
 
