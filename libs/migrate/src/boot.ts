@@ -100,7 +100,7 @@ export async function checkMigrationsOnStartup(options: StartupCheckOptions = {}
       if (migrated.length > 0) log(`Applied ${migrated.length} pending migration${migrated.length === 1 ? '' : 's'}: ${migrated.join(', ')}.`);
     }
     const state = await readMigrationState(db, config);
-    const modelChanges = options.modelChanges === false ? [] : await servicesWithUnmigratedChanges(config, state.problems);
+    const modelChanges = options.modelChanges === false ? [] : await servicesWithUnmigratedChanges(config, db, state.problems);
 
     const warnings = [
       ...state.pending.map((name) => `Migration ${name} is pending on ${db.label}.`),
@@ -118,9 +118,10 @@ export async function checkMigrationsOnStartup(options: StartupCheckOptions = {}
 }
 
 /** The makemigrations check, read-only; a model the library cannot compile becomes a problem. */
-async function servicesWithUnmigratedChanges(config: TributaryConfig, problems: string[]): Promise<string[]> {
+async function servicesWithUnmigratedChanges(config: TributaryConfig, db: Database, problems: string[]): Promise<string[]> {
   try {
-    return (await makeMigrations(config, { check: true })).changed;
+    // The app's ORM has discovered the models already: lend its metadata (used only if it holds exactly them).
+    return (await makeMigrations(config, { check: true, orm: db.orm as PostgreSqlMikroORM })).changed;
   } catch (error) {
     if (!(error instanceof TributaryError)) throw error;
     problems.push(error.message);

@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import type { TributaryConfig } from '../config/config.ts';
 import { discoverServices, selectServices } from '../config/services.ts';
 import { TributaryError } from '../errors.ts';
@@ -24,6 +25,8 @@ export interface MakeMigrationsOptions {
   check?: boolean;
   /** Write nothing; return the files that would be written. */
   dryRun?: boolean;
+  /** An ORM the caller has initialised with exactly the workspace's models (an app at boot): its metadata is reused, not discovered again. */
+  orm?: MikroORM;
   now?: Date;
 }
 
@@ -70,7 +73,7 @@ export async function makeMigrations(config: TributaryConfig, options: MakeMigra
     return { changed: [], files: [file], written: !options.check && !options.dryRun };
   }
 
-  const models = await loadModels(config, all);
+  const models = await loadModels(config, all, options.orm);
   try {
     const shards = await freshShards(config, stream, models, selected.map((s) => s.name), !options.check && !options.dryRun);
     const diffs = selected

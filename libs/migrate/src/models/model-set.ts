@@ -9,7 +9,7 @@ import { TributaryError, describeError } from '../errors.ts';
 import type { LoadedEntity } from './loader.ts';
 
 export interface ModelSet {
-  /** A MikroORM instance used for metadata and SQL generation only; never connected. */
+  /** A MikroORM instance used for metadata and SQL generation only (its own, never connected, or one borrowed from an app). */
   orm: MikroORM;
   /** Table name → owning service name. */
   owners: Map<string, string>;
@@ -18,7 +18,11 @@ export interface ModelSet {
   close(): Promise<void>;
 }
 
-export function buildModelSet(entities: LoadedEntity[], root: string): ModelSet {
+/**
+ * `reuse`: an ORM that has already discovered exactly these entities (an app checking itself at
+ * boot) lends its metadata instead of a second discovery, the costly part; it is left open.
+ */
+export function buildModelSet(entities: LoadedEntity[], root: string, reuse?: MikroORM): ModelSet {
   const byClass = new Map<string, LoadedEntity>();
   for (const entity of entities) {
     const name = entity.schema.meta.className;
@@ -30,9 +34,10 @@ export function buildModelSet(entities: LoadedEntity[], root: string): ModelSet 
   }
 
   assertOneOwnerPerTable(entities, root);
+  const borrowed = reuse && discoveredAll(reuse, entities) ? reuse : undefined;
   let orm: MikroORM;
   try {
-    orm = new MikroORM({
+    orm = borrowed ?? new MikroORM({
       entities: entities.map((e) => e.schema),
       dbName: 'tributary_offline',
       discovery: { warnWhenNoEntities: false },
@@ -68,8 +73,16 @@ export function buildModelSet(entities: LoadedEntity[], root: string): ModelSet 
     orm,
     owners,
     metadataOf: (service) => byService.get(service) ?? [],
-    close: () => orm.close(),
+    close: async () => {
+      if (!borrowed) await orm.close();
+    },
   };
+}
+
+/** Whether `orm` knows every one of `entities` and nothing else (then its metadata is theirs). */
+function discoveredAll(orm: MikroORM, entities: LoadedEntity[]): boolean {
+  const known = new Set([...orm.getMetadata().getAll().values()].filter((meta) => !meta.pivotTable).map((meta) => meta.className));
+  return known.size === new Set(entities.map((e) => e.schema.meta.className)).size && entities.every((e) => known.has(e.schema.meta.className));
 }
 
 /**
