@@ -1,6 +1,6 @@
 /**
  * Times one boot check in-process, the way an app runs it: the models already imported, the
- * ORM already connected to PostgreSQL, then `checkMigrationsOnStartup` once. Prints
+ * ORM already connected to PostgreSQL with them, then `checkMigrationsOnStartup` once. Prints
  * `{"ms", "applied", "status"}` on stdout, or `{"unavailable": reason}` when the library has no
  * boot check yet.
  *
@@ -25,10 +25,14 @@ if (typeof boot.checkMigrationsOnStartup !== 'function' || typeof boot.openDatab
   process.exit(0);
 }
 
-// An app has imported its models before it checks.
-for (const file of globSync('apps/*/src/db/models/**/*.ts', { cwd: workspace })) await import(pathToFileURL(join(workspace, file)).href);
+// An app has imported its models and opened its ORM with them before it checks.
+const { EntitySchema } = await import('@mikro-orm/core');
+const entities: unknown[] = [];
+for (const file of globSync('apps/*/src/db/models/**/*.ts', { cwd: workspace })) {
+  for (const value of Object.values(await import(pathToFileURL(join(workspace, file)).href))) if (value instanceof EntitySchema) entities.push(value);
+}
 const config = boot.loadConfig({ cwd: workspace, databaseUrl });
-const db = await boot.openDatabase(config);
+const db = await boot.openDatabase(config, { entities });
 await db.connection.execute('select 1');
 
 const started = performance.now();
