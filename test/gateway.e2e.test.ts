@@ -188,4 +188,21 @@ describe('the gateway on PostgreSQL', () => {
     expect((await request(`${url}/health`)).body).toMatchObject({ status: 'ok', migrations: { pending: 0 } });
     await stop(gateway);
   });
+
+  it('answers /health with 503 when the database is gone, and still stops cleanly', async () => {
+    const doomed = await createTestDatabase();
+    try {
+      const gateway = serve({ DATABASE_URL: doomed.url, AUTO_MIGRATE: 'true' });
+      const url = await listening(gateway);
+      expect((await request(`${url}/health`)).status).toBe(200);
+      await doomed.drop(); // terminates the gateway's connections too
+      const health = await request(`${url}/health`);
+      expect(health.status).toBe(503);
+      expect(health.body.status).toBe('unavailable');
+      const result = await stop(gateway);
+      expect(result.code).toBe(0);
+    } finally {
+      await doomed.drop();
+    }
+  });
 });
