@@ -79,6 +79,17 @@ describe('migrate watch', () => {
     await stop(watcher, 'SIGTERM');
   });
 
+  it('names a model file that fails to load, and keeps watching', async () => {
+    const watcher = watch(['--debounce', '100']);
+    await printed(watcher, /No model changes without a migration\./);
+    ws.write('apps/catalog-service/src/db/models/broken.ts', "import { defineEntity } from '@mikro-orm/core';\nexport const Broken = defineEntity({ name: 'Broken', properties: {\n");
+    await printed(watcher, /✗ Service catalog-service: model file apps\/catalog-service\/src\/db\/models\/broken\.ts failed to load/);
+    ws.remove('apps/catalog-service/src/db/models/broken.ts');
+    await printed(watcher, /No model changes without a migration\.[\s\S]*No model changes without a migration\./); // again, once it is gone
+    expect(watcher.output().stderr).toContain('changed: apps/catalog-service/src/db/models/broken.ts');
+    expect((await stop(watcher, 'SIGINT')).code).toBe(0);
+  });
+
   it('refuses --apply when NODE_ENV=production, in one sentence', async () => {
     const result = await exited(watch(['--apply'], { NODE_ENV: 'production' }));
     expect(result.code).toBe(1);
