@@ -75,6 +75,27 @@ describe('checkMigrationsOnStartup', () => {
     }
   });
 
+  it('names at most 50 pending migrations in the log and 5 in the strict refusal', async () => {
+    const crowded = scratchWorkspace();
+    const empty = await createTestDatabase();
+    try {
+      for (let i = 0; i < 60; i++) {
+        const name = `20270101_0000${String(i).padStart(2, '0')}_catalog-service_data_${i}`;
+        crowded.write(`migrations/${name}.ts`, `import { Migration } from '@mikro-orm/migrations';\nexport class M${i} extends Migration {\n  override async up(): Promise<void> {\n    this.addSql('select 1');\n  }\n}\n`);
+      }
+      const logged: string[] = [];
+      const status = await checkMigrationsOnStartup({ cwd: crowded.dir, databaseUrl: empty.url, modelChanges: false, log: (line) => logged.push(line) });
+      expect(status.pending).toHaveLength(63);
+      expect(logged.filter((line) => / is pending on /.test(line))).toHaveLength(50);
+      expect(logged).toContain('⚠ … and 13 more pending migrations (`npx migrate showmigrations` lists them).');
+      const strict = checkMigrationsOnStartup({ cwd: crowded.dir, databaseUrl: empty.url, modelChanges: false, strict: true, log: () => {} });
+      await expect(strict).rejects.toThrow(`63 pending migrations (${names.join(', ')}, 20270101_000000_catalog-service_data_0, 20270101_000001_catalog-service_data_1, … 58 more).`);
+    } finally {
+      await empty.drop();
+      crowded.dispose();
+    }
+  });
+
   it('opens and closes its own connection when given none', async () => {
     const status = await checkMigrationsOnStartup({ cwd: ws.dir, databaseUrl: db.url, modelChanges: false, log: () => {} });
     expect(status).toMatchObject({ status: 'ok', database: `PostgreSQL 127.0.0.1:5432/${db.name}` });

@@ -69,6 +69,8 @@ export interface StartupStatus extends MigrationState {
   warnings: string[];
 }
 
+const MAX_NAMED = 50;
+
 /** History vs stream only: cheap enough for every `/health` request (reads files, imports none). */
 export async function readMigrationState(db: Database, config: TributaryConfig): Promise<MigrationState> {
   const rows = await new History(db, config).rows();
@@ -102,8 +104,12 @@ export async function checkMigrationsOnStartup(options: StartupCheckOptions = {}
     const state = await readMigrationState(db, config);
     const modelChanges = options.modelChanges === false ? [] : await servicesWithUnmigratedChanges(config, db, state.problems);
 
+    // Name each pending migration, but don't flood the log of a fresh database with thousands.
+    const named = state.pending.slice(0, MAX_NAMED);
+    const unnamed = state.pending.length - named.length;
     const warnings = [
-      ...state.pending.map((name) => `Migration ${name} is pending on ${db.label}.`),
+      ...named.map((name) => `Migration ${name} is pending on ${db.label}.`),
+      ...(unnamed > 0 ? [`… and ${unnamed} more pending migration${unnamed === 1 ? '' : 's'} (\`npx migrate showmigrations\` lists them).`] : []),
       ...modelChanges.map((service) => `Service ${service} has model changes without a migration: run \`npx migrate makemigrations --service ${service}\`.`),
       ...state.problems,
     ];
@@ -132,7 +138,10 @@ async function servicesWithUnmigratedChanges(config: TributaryConfig, db: Databa
 /** One sentence (a few names long) saying why strict mode will not start. */
 function refusal(status: StartupStatus): string {
   const reasons: string[] = [];
-  if (status.pending.length > 0) reasons.push(`${status.pending.length} pending migration${status.pending.length === 1 ? '' : 's'} (${status.pending.join(', ')})`);
+  if (status.pending.length > 0) {
+    const more = status.pending.length > 5 ? `, … ${status.pending.length - 5} more` : '';
+    reasons.push(`${status.pending.length} pending migration${status.pending.length === 1 ? '' : 's'} (${status.pending.slice(0, 5).join(', ')}${more})`);
+  }
   if (status.modelChanges.length > 0) reasons.push(`model changes without a migration in ${status.modelChanges.join(', ')}`);
   reasons.push(...status.problems.map((problem) => problem.replace(/\.$/, '')));
   const fix = status.pending.length > 0 ? ' Run `npx migrate migrate` first (or start with AUTO_MIGRATE=true).' : status.modelChanges.length > 0 ? ' Run `npx migrate makemigrations` and apply the result.' : '';
