@@ -5,6 +5,7 @@
  * MikroORM; SIGTERM closes it cleanly.
  */
 import { symlinkSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { exited, listening, post, request, serveGateway, stop } from './support/gateway.ts';
@@ -50,6 +51,20 @@ describe('the gateway on PostgreSQL', () => {
     const badFlag = await exited(serve({ MIGRATIONS_STRICT: 'maybe' }));
     expect(badFlag.code).toBe(1);
     expect(badFlag.stderr).toContain('error: MIGRATIONS_STRICT must be true or false, not "maybe".');
+  });
+
+  it('says so in one sentence when its port is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const result = await exited(serve({ PORT: String(port), HOST: '127.0.0.1' }));
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`error: Port ${port} on 127.0.0.1 is already in use: stop what listens there, or set PORT to another port (0 picks a free one).`);
+      expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    } finally {
+      taken.close();
+    }
   });
 
   it('warns by default, naming each pending migration, and /health says degraded', async () => {

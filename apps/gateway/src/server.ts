@@ -4,6 +4,7 @@
  * (shutdown.ts). A refusal or a bad setting is one line and exit code 1.
  */
 import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 import { checkMigrationsOnStartup, loadConfig, openDatabase, readMigrationState, TributaryError, type Database } from '@tributary/migrate/boot';
 import { buildGateway } from './app.ts';
 import { services } from './services.ts';
@@ -43,7 +44,7 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
       },
     });
     shutdown.closeLater(() => app.close());
-    await app.listen({ port: settings.port, host: settings.host });
+    await listen(app, settings);
     const { port } = app.server.address() as AddressInfo;
     console.log(`Gateway listening on http://localhost:${port} (${boot.status === 'ok' ? 'migrations up to date' : 'degraded: see the warnings above'}; GET /health)`);
     shutdown.ready();
@@ -56,5 +57,17 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
       console.error('error: the gateway failed to start:', error);
     }
     process.exitCode = 1;
+  }
+}
+
+async function listen(app: FastifyInstance, settings: GatewaySettings): Promise<void> {
+  try {
+    await app.listen({ port: settings.port, host: settings.host });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new TributaryError(`Port ${settings.port} on ${settings.host} is already in use: stop what listens there, or set PORT to another port (0 picks a free one).`);
+    if (code === 'EACCES') throw new TributaryError(`Not allowed to listen on port ${settings.port}: use a port above 1023, or set PORT.`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new TributaryError(`HOST ${settings.host} is not an address of this machine.`);
+    throw error;
   }
 }
