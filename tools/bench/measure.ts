@@ -4,7 +4,7 @@
  * per-pair ratios. A run that exits non-zero, or fails its `verify`, aborts the benchmark.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -62,17 +62,23 @@ export async function runOnce(command: Command): Promise<Run> {
   const useTime = existsSync(TIME);
   const rssFile = join(scratch, `rss-${process.hrtime.bigint()}`);
   const [cmd, args] = useTime ? [TIME, ['-f', '%M', '-o', rssFile, command.cmd, ...command.args]] : [command.cmd, command.args];
+  // Output goes to files, not pipes: a child that calls process.exit() (Nx does) loses piped
+  // output it had not flushed yet, and files cost the parent nothing while it measures.
+  const outFile = `${rssFile}.out`;
+  const errFile = `${rssFile}.err`;
+  const [out, err] = [openSync(outFile, 'w'), openSync(errFile, 'w')];
   const started = performance.now();
-  const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: command.cwd, env: childEnv(command.env), stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+  const code = await new Promise<number>((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: command.cwd, env: childEnv(command.env), stdio: ['ignore', out, err] });
     child.on('error', reject);
-    child.on('close', (exitCode) => resolve({ code: exitCode ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+    child.on('close', (exitCode) => resolve(exitCode ?? 1));
   });
   const wallMs = performance.now() - started;
+  closeSync(out);
+  closeSync(err);
+  const [stdout, stderr] = [readFileSync(outFile, 'utf8'), readFileSync(errFile, 'utf8')];
+  rmSync(outFile, { force: true });
+  rmSync(errFile, { force: true });
   let rssMb = Number.NaN;
   if (useTime && existsSync(rssFile)) {
     rssMb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)) / 1024;

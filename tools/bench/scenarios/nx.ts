@@ -22,7 +22,7 @@ export function pluginReady(): boolean {
 
 function expectTasks(count: number, target: string) {
   return (run: Run) => {
-    const out = run.stdout + run.stderr;
+    const out = (run.stdout + run.stderr).replace(/\x1b\[[0-9;]*m/g, '');
     if (!new RegExp(`Successfully ran target ${target} for ${count} projects`).test(out)) {
       throw new Error(`bench: nx run-many -t ${target} did not run ${count} projects:\n${out.slice(-1500)}`);
     }
