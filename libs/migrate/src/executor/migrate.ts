@@ -86,10 +86,12 @@ export async function migrate(db: Database, config: TributaryConfig, options: Mi
       onRetry: (attempt: number, error: string) => events.retrying?.(definition.entry.name, attempt, error),
     });
     if (options.atomic && plan.length > 0) {
-      events.applying?.(`${plan.length} migration${plan.length === 1 ? '' : 's'} in one transaction`, 0, 1);
-      await runAtomicBatch(db, history, plan, { ...runOptions(plan[0]!), onRetry: (attempt, error) => events.retrying?.('the atomic batch', attempt, error) }, (definition, ms) => {
-        applied.push({ name: definition.entry.name, service: definition.entry.service, ms });
-        events.applied?.(definition.entry.name, ms);
+      await runAtomicBatch(db, history, plan, { ...runOptions(plan[0]!), onRetry: (attempt, error) => events.retrying?.('the atomic batch', attempt, error) }, {
+        applying: (definition, index) => events.applying?.(`${definition.entry.name} (one transaction for all)`, index, plan.length),
+        applied: (definition, ms) => {
+          applied.push({ name: definition.entry.name, service: definition.entry.service, ms });
+          events.applied?.(definition.entry.name, ms);
+        },
       });
       return { applied, waitedForLock, dryRun: false, backup };
     }

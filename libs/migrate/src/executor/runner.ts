@@ -131,19 +131,26 @@ export function refuseNonTransactional(definitions: MigrationDefinition[], root:
  * Applies a whole batch in one transaction (`migrate --atomic`): every migration and its history
  * row commit together, or none does. Non-transactional migrations cannot take part.
  */
-export async function runAtomicBatch(db: Database, history: History, definitions: MigrationDefinition[], options: RunOptions, onApplied?: (definition: MigrationDefinition, ms: number) => void): Promise<number[]> {
+export async function runAtomicBatch(
+  db: Database,
+  history: History,
+  definitions: MigrationDefinition[],
+  options: RunOptions,
+  events: { applying?: (definition: MigrationDefinition, index: number) => void; applied?: (definition: MigrationDefinition, ms: number) => void } = {},
+): Promise<number[]> {
   refuseNonTransactional(definitions, options.root);
   const check = await deadClientCheck(db);
   return withLockRetries(options.lockRetries, options.onRetry, async () => {
     const durations: number[] = [];
     await db.connection.transactional(async (trx: Transaction) => {
-      for (const definition of definitions) {
+      for (const [index, definition] of definitions.entries()) {
+        events.applying?.(definition, index);
         const started = performance.now();
         await applyInside(db, history, definition, 'up', options, [...timeoutStatements(definition, options), ...check], trx);
         durations.push(performance.now() - started);
       }
     });
-    definitions.forEach((d, i) => onApplied?.(d, durations[i]!));
+    definitions.forEach((d, i) => events.applied?.(d, durations[i]!)); // only once the batch committed
     return durations;
   });
 }
