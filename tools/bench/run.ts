@@ -32,10 +32,10 @@ const FULL: Plan = {
   stream: 5000,
   boot: 1000,
   nxServices: 50,
-  nxEntitiesPerService: 4,
+  nxEntitiesPerService: 2,
   sizes: [
-    { label: '1×', factor: 1, pairs: 5, repeats: 5, warmUp: true },
-    { label: '4×', factor: 4, pairs: 3, repeats: 3, warmUp: true },
+    { label: '1×', factor: 1, pairs: 4, repeats: 4, warmUp: true },
+    { label: '4×', factor: 4, pairs: 2, repeats: 2, warmUp: true },
   ],
 };
 
