@@ -10,7 +10,7 @@ import { bigMigration, oneStatementStream, psqlScript, type WrittenMigration } f
 import { blankWorkspace } from '../workspace.ts';
 import { tributary, type Plan, type Size } from './context.ts';
 
-const PSQL = '/usr/bin/psql';
+const PSQL = 'psql';
 
 async function versusPsql(label: string, migrations: (ws: ReturnType<typeof blankWorkspace>) => WrittenMigration[], singleTransaction: boolean, pairs: number, warmUp: boolean) {
   const ws = blankWorkspace(label);
