@@ -44,8 +44,16 @@ export interface Comparison {
 }
 
 const TIME = '/usr/bin/time';
-const scratch = mkdtempSync(join(tmpdir(), 'tributary-bench-time-'));
-process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
+let scratchDir: string | undefined;
+/** Where runs leave their output and RSS files: made on first use, removed at exit. */
+function scratch(): string {
+  if (!scratchDir) {
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-bench-time-'));
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+    scratchDir = dir;
+  }
+  return scratchDir;
+}
 
 export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0', NX_DAEMON: 'false', NX_NO_CLOUD: 'true' };
@@ -60,7 +68,7 @@ export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS
 export async function runOnce(command: Command): Promise<Run> {
   await command.prepare?.();
   const useTime = existsSync(TIME);
-  const rssFile = join(scratch, `rss-${process.hrtime.bigint()}`);
+  const rssFile = join(scratch(), `rss-${process.hrtime.bigint()}`);
   const [cmd, args] = useTime ? [TIME, ['-f', '%M', '-o', rssFile, command.cmd, ...command.args]] : [command.cmd, command.args];
   // Output goes to files, not pipes: a child that calls process.exit() (Nx does) loses piped
   // output it had not flushed yet, and files cost the parent nothing while it measures.
