@@ -5,7 +5,7 @@
  * same stream with the same history rows as `migrate`.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createHistoryTable } from '../tools/bench/database.ts';
@@ -51,8 +51,15 @@ describe('benchmark workspaces', () => {
     const check = await migrate(ws, ['makemigrations', '--check']);
     expect(check.code).toBe(0);
 
-    const mikro = execFileSync(process.execPath, [join(REPO, 'tools/bench/baselines/mikroorm-create.ts'), ws.dir, ws.path('.mikro-orm'), 'postgres://postgres@127.0.0.1:5432/tributary_bench_never'], { cwd: ws.dir, encoding: 'utf8', env: childEnv() });
+    // As the benchmark runs it: offline, from an (empty) snapshot — the database is never created.
+    const offline = `tributary_bench_offline_${process.pid}`;
+    mkdirSync(ws.path('.mikro-orm'));
+    writeFileSync(ws.path('.mikro-orm', `.snapshot-${offline}.json`), JSON.stringify({ namespaces: ['public'], tables: [], nativeEnums: {} }));
+    const mikro = execFileSync(process.execPath, [join(REPO, 'tools/bench/baselines/mikroorm-create.ts'), ws.dir, ws.path('.mikro-orm'), `postgres://postgres@127.0.0.1:5432/${offline}`], { cwd: ws.dir, encoding: 'utf8', env: childEnv() });
     expect(JSON.parse(mikro.trim().split('\n').at(-1)!).statements).toBeGreaterThan(50);
+    const admin = await createTestDatabase('bench_admin');
+    opened.push(admin);
+    expect(await admin.query('select 1 from pg_database where datname = $1', [offline])).toEqual([]);
   });
 
   it('writes a psql script that records the same history rows as migrate', async () => {
