@@ -85,6 +85,18 @@ export class History {
     );
   }
 
+  /**
+   * The same write as `recordApplied`/`remove`, as one SQL string with inline literals, so it can
+   * travel in the migration's own round trip; `execution_ms` is measured by the server from the
+   * start of that round trip.
+   */
+  recordSql(direction: 'up' | 'down', entry: { name: string; service: string; checksum: string }): string {
+    const name = sqlLiteral(entry.name);
+    if (direction === 'down') return `delete from ${this.#table} where "name" = ${name}`;
+    return `insert into ${this.#table} ("name", "service", "checksum", "execution_ms", "status") values (${name}, ${sqlLiteral(entry.service)}, ${sqlLiteral(entry.checksum)}, round(extract(epoch from clock_timestamp() - statement_timestamp()) * 1000)::int, 'applied')
+       on conflict ("name") do update set "checksum" = excluded."checksum", "execution_ms" = excluded."execution_ms", "status" = 'applied', "error" = null, "applied_at" = now(), "applied_by" = current_user`;
+  }
+
   async recordFailed(entry: { name: string; service: string; checksum: string }, error: string): Promise<void> {
     await this.#db.connection.execute(
       `insert into ${this.#table} ("name", "service", "checksum", "status", "error") values (?, ?, ?, 'failed', ?)
@@ -101,4 +113,8 @@ export class History {
   async updateChecksum(name: string, checksum: string): Promise<void> {
     await this.#db.connection.execute(`update ${this.#table} set "checksum" = ? where "name" = ?`, [checksum, name], 'run');
   }
+}
+
+function sqlLiteral(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
 }
