@@ -114,6 +114,9 @@ export async function runMigration(db: Database, history: History, definition: M
   const retries = definition.transactional ? options.lockRetries : 0;
   return withLockRetries(retries, options.onRetry, async () => {
     const started = performance.now();
+    if (fitsOneRoundTrip(db, definition, options, timeouts) && (await runInOneRoundTrip(db, history, definition, direction, options, timeouts))) {
+      return performance.now() - started;
+    }
     if (definition.transactional) await runInTransaction(db, history, definition, direction, options, timeouts);
     else await runOutsideTransaction(db, history, definition, direction, options, timeouts);
     return performance.now() - started;
@@ -162,64 +165,69 @@ async function runInTransaction(db: Database, history: History, definition: Migr
 /** One migration's SQL and its history row, inside the caller's transaction. */
 async function applyInside(db: Database, history: History, definition: MigrationDefinition, direction: Direction, options: RunOptions, timeouts: string[], trx: Transaction): Promise<void> {
   const started = performance.now();
-  const execute = (sql: unknown) => db.connection.execute(sql as any, [], 'run', trx);
   if (!options.fake) {
-    const batchable = db.kind === 'postgresql' && !timeouts.some((t) => t.includes('statement_timeout'));
-    const setup = timeouts.map((sql) => sql.replace(/^set /, 'set local '));
-    await executeEach(db, batchable ? [...setup, `savepoint ${SAVEPOINT}`] : setup, execute);
+    for (const sql of timeouts) await db.connection.execute(sql.replace(/^set /, 'set local '), [], 'run', trx);
     const migration = instantiate(db, definition);
     migration.setTransactionContext(trx);
-    const ranDirectly = watchDirectQueries(migration);
     await invoke(migration, direction, definition, options.root);
-    const queries = migration.getQueries().filter((q) => typeof q !== 'string' || q.trim() !== '');
-    if (batchable && !ranDirectly() && queries.every((q) => typeof q === 'string')) {
-      const record = history.recordSql(direction, definition.entry);
-      if (await inOneRoundTrip(queries as string[], record, execute, definition, options.root)) return;
-    }
-    await executeAll(queries, execute, definition, options.root);
+    await executeAll(migration.getQueries(), (sql) => db.connection.execute(sql as any, [], 'run', trx), definition, options.root);
   }
   if (direction === 'up') await history.recordApplied(definition.entry, performance.now() - started, trx);
   else await history.remove(definition.entry.name, trx);
 }
 
-/** Runs settings one per round trip on PGlite (no multi-statement queries), together on PostgreSQL. */
-async function executeEach(db: Database, statements: string[], execute: (sql: string) => Promise<unknown>): Promise<void> {
-  if (db.kind === 'postgresql' && statements.length > 1) await execute(statements.join(';\n'));
-  else for (const sql of statements) await execute(sql);
+/**
+ * Whether a migration can take the one-round-trip path: PostgreSQL, transactional, no
+ * statement_timeout (it would cover the whole batch), and a class whose source never runs
+ * queries itself (`execute`, `getEntityManager`, the driver) — only then is its SQL known
+ * before anything runs.
+ */
+function fitsOneRoundTrip(db: Database, definition: MigrationDefinition, options: RunOptions, timeouts: string[]): boolean {
+  return (
+    db.kind === 'postgresql' &&
+    definition.transactional &&
+    !options.fake &&
+    !timeouts.some((t) => t.includes('statement_timeout')) &&
+    !/\b(execute|getEntityManager|driver|ctx)\b/.test(String(definition.migrationClass))
+  );
 }
-
-/** Whether up()/down() ran queries itself (`this.execute`, `this.getEntityManager()`). */
-function watchDirectQueries(migration: Migration): () => boolean {
-  let used = false;
-  const execute = migration.execute.bind(migration);
-  const entityManager = migration.getEntityManager.bind(migration);
-  migration.execute = (...args: Parameters<Migration['execute']>) => ((used = true), execute(...args));
-  migration.getEntityManager = () => ((used = true), entityManager());
-  return () => used;
-}
-
-const SAVEPOINT = 'tributary_statements';
 
 /**
- * On PostgreSQL, a migration whose SQL is plain strings goes to the server in one round trip with
- * its history row (as fast as `psql`). If anything in it fails, the transaction returns to the
- * savepoint taken with the settings, and the caller replays the statements one by one so that the
- * error names the failing statement. Not used with a statement_timeout (it would then cover the
- * whole batch) nor when up() ran queries itself (a replay would not repeat them).
+ * Sends a migration's settings, SQL, history row and COMMIT as one multi-statement query on the
+ * pinned session: one round trip, as fast as `psql` or faster. If anything fails, PostgreSQL has
+ * aborted the transaction; it is rolled back and replayed statement by statement in a fresh
+ * transaction, so the error names the failing statement (and a transient failure still applies).
+ * Returns false when the migration's SQL is not plain text, for the general path to run it.
  */
-async function inOneRoundTrip(queries: string[], record: string, execute: (sql: string) => Promise<unknown>, definition: MigrationDefinition, root: string): Promise<boolean> {
+async function runInOneRoundTrip(db: Database, history: History, definition: MigrationDefinition, direction: Direction, options: RunOptions, timeouts: string[]): Promise<boolean> {
+  const migration = instantiate(db, definition);
+  await invoke(migration, direction, definition, options.root);
+  const queries = migration.getQueries().filter((q) => typeof q !== 'string' || q.trim() !== '');
+  if (!queries.every((q): q is string => typeof q === 'string')) return false;
+  const setup = ['begin', ...timeouts.map((sql) => sql.replace(/^set /, 'set local '))];
+  const record = history.recordSql(direction, definition.entry);
+  const session = db.session;
   try {
     // `\n;\n`: a statement ending in a `-- comment` must not swallow the separator.
-    await execute([...queries, record].join('\n;\n'));
+    await session.query([...setup, ...queries, record, 'commit'].join('\n;\n'));
     return true;
   } catch (error) {
     try {
-      await execute(`rollback to savepoint ${SAVEPOINT}`);
+      await session.query('rollback');
     } catch {
       // The session is gone (server restart, failover): no statement can be named.
-      throw new TributaryError(`Migration ${relative(root, definition.entry.file)} failed: ${describeError(error)}`, { cause: error });
+      throw new TributaryError(`Migration ${relative(options.root, definition.entry.file)} failed: ${describeError(error)}`, { cause: error });
     }
-    return false;
+  }
+  await session.query(setup.join(';\n'));
+  try {
+    await executeAll(queries, (sql) => session.query(sql as string), definition, options.root);
+    await session.query(record);
+    await session.query('commit');
+    return true;
+  } catch (error) {
+    await session.query('rollback').catch(() => {});
+    throw error;
   }
 }
 
