@@ -52,4 +52,16 @@ describe('without a reachable database', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('DATABASE_URL is not a valid URL');
   });
+
+  it('a clean check is remembered, but never past a change in a file the models import', async () => {
+    ws.write('apps/catalog-service/src/db/lengths.ts', 'export const NAME_LENGTH = 200;\n');
+    ws.edit('apps/catalog-service/src/db/models/product.ts', "import { Category } from './category.ts';", "import { Category } from './category.ts';\nimport { NAME_LENGTH } from '../lengths.ts';");
+    ws.edit('apps/catalog-service/src/db/models/product.ts', 'name: p.string().length(200),', 'name: p.string().length(NAME_LENGTH),');
+    expect((await ws.migrate(['check', '--offline'], env)).code).toBe(0);
+    expect((await ws.migrate(['check', '--offline'], env)).code).toBe(0); // from the remembered clean check
+    ws.write('apps/catalog-service/src/db/lengths.ts', 'export const NAME_LENGTH = 250;\n');
+    const changed = await ws.migrate(['check', '--offline'], env);
+    expect(changed.code).toBe(1);
+    expect(changed.stderr).toContain('Service catalog-service has model changes without a migration');
+  });
 });

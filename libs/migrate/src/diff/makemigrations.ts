@@ -12,6 +12,7 @@ import { TributaryError } from '../errors.ts';
 import { loadModels } from '../models/index.ts';
 import { migrationName, slugify, TimestampAllocator } from '../stream/naming.ts';
 import { readStream } from '../stream/stream.ts';
+import { checkFingerprint, isKnownClean, rememberClean } from './check-cache.ts';
 import { diffService, type ServiceDiff } from './differ.ts';
 import { freshShards } from './rebuild.ts';
 import { serializeTables, sortKeys, writeShard, type Shard } from './snapshot.ts';
@@ -73,6 +74,10 @@ export async function makeMigrations(config: TributaryConfig, options: MakeMigra
     return { changed: [], files: [file], written: !options.check && !options.dryRun };
   }
 
+  // A check over inputs unchanged since the last clean check is clean: no model needs loading.
+  const fingerprint = options.check ? checkFingerprint(config, all, stream, options.services) : undefined;
+  if (fingerprint && isKnownClean(config, fingerprint)) return { changed: [], files: [], written: false };
+
   const models = await loadModels(config, all, options.orm);
   try {
     const shards = await freshShards(config, stream, models, selected.map((s) => s.name), !options.check && !options.dryRun);
@@ -80,7 +85,10 @@ export async function makeMigrations(config: TributaryConfig, options: MakeMigra
       .map((service) => diffService(models, service.name, shards.get(service.name), options.check))
       .filter((diff) => diff.up.length > 0);
     const changed = diffs.map((d) => d.service);
-    if (options.check) return { changed, files: [], written: false };
+    if (options.check) {
+      if (fingerprint && changed.length === 0) rememberClean(config, fingerprint);
+      return { changed, files: [], written: false };
+    }
 
     const files: PlannedFile[] = [];
     const createdNow = new Map<string, string>(); // table → new migration creating it

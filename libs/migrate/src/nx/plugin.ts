@@ -12,7 +12,7 @@ import type { CreateNodesContext, CreateNodesResult, CreateNodesV2, PreTasksExec
 import { loadConfig } from '../config/config.ts';
 import { discoverServices } from '../config/services.ts';
 import { modelFiles } from '../models/files.ts';
-import { importedWorkspaceFiles } from './model-imports.ts';
+import { importedWorkspaceFiles } from '../models/imports.ts';
 import { STREAM_PROJECT, serviceTargets, streamTargets, type ToolSource } from './targets.ts';
 
 export const PACKAGE = '@tributary/migrate';

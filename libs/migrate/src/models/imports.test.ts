@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { importedWorkspaceFiles, importSpecifiers } from './model-imports.ts';
+import { importedWorkspaceFiles, importSpecifiers } from './imports.ts';
 
 describe('importSpecifiers', () => {
   it('finds static, re-exported, side-effect and dynamic imports', () => {

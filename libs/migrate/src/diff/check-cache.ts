@@ -1,0 +1,78 @@
+/**
+ * Remembers the last clean `makemigrations --check` of a workspace, so that a check over
+ * inputs that have not changed since is known clean without loading a single model. The key
+ * is a fingerprint of everything the answer depends on: every service's model files and the
+ * workspace files they import, the shards, the names in the stream, the selected services, and
+ * the versions of Tributary and MikroORM. Kept in node_modules/.cache (never committed).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, globSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import type { TributaryConfig } from '../config/config.ts';
+import type { Service } from '../config/services.ts';
+import { modelFiles } from '../models/files.ts';
+import { importedWorkspaceFiles } from '../models/imports.ts';
+import type { StreamEntry } from '../stream/stream.ts';
+
+const TOOL_ROOT = join(import.meta.dirname, '..', '..');
+
+function cacheFile(config: TributaryConfig): string | undefined {
+  const modules = join(config.root, 'node_modules');
+  return existsSync(modules) ? join(modules, '.cache', 'tributary', 'clean-check.json') : undefined;
+}
+
+/** The fingerprint of a check's inputs; undefined where there is nowhere to remember it. */
+export function checkFingerprint(config: TributaryConfig, services: Service[], stream: StreamEntry[], selected: string[] | undefined): string | undefined {
+  if (!cacheFile(config)) return undefined;
+  const hash = createHash('sha256');
+  const add = (label: string, content: string | Buffer) => hash.update(`${label}\0`).update(content).update('\0');
+  const models = services.flatMap((service) => modelFiles(service));
+  const imported = importedWorkspaceFiles(models, join(config.root, 'node_modules'), config.root).map((file) => join(config.root, file));
+  for (const file of [...new Set([...models.map((f) => realpathSync(f)), ...imported])].sort()) add(relative(config.root, file), readFileSync(file));
+  for (const file of globSync('*.json', { cwd: config.snapshotsDir }).sort()) add(`shard ${file}`, readFileSync(join(config.snapshotsDir, file)));
+  add('stream', stream.map((e) => e.name).join('\n'));
+  add('services', `${services.map((s) => `${s.name}=${relative(config.root, s.modelsDir)}`).join(',')} selected=${(selected ?? []).join(',')}`);
+  add('versions', `${toolVersion()} mikro-orm=${mikroOrmVersion(config.root)}`);
+  for (const file of ['package-lock.json', 'tributary.config.json']) {
+    if (existsSync(join(config.root, file))) add(file, readFileSync(join(config.root, file)));
+  }
+  return hash.digest('hex');
+}
+
+export function isKnownClean(config: TributaryConfig, fingerprint: string): boolean {
+  const file = cacheFile(config);
+  try {
+    return Boolean(file && JSON.parse(readFileSync(file, 'utf8')).fingerprint === fingerprint);
+  } catch {
+    return false;
+  }
+}
+
+export function rememberClean(config: TributaryConfig, fingerprint: string): void {
+  const file = cacheFile(config);
+  if (!file) return;
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify({ fingerprint }));
+  } catch {
+    // A read-only node_modules only means the next check does the full work.
+  }
+}
+
+/** Tributary's own source changes the answer too (in this workspace it is edited in place). */
+function toolVersion(): string {
+  const hash = createHash('sha256');
+  for (const file of globSync('src/**/*.{ts,js}', { cwd: TOOL_ROOT }).sort()) {
+    if (!/\.test\.[jt]s$/.test(file)) hash.update(file).update(readFileSync(join(TOOL_ROOT, file)));
+  }
+  return hash.digest('hex');
+}
+
+function mikroOrmVersion(root: string): string {
+  try {
+    return JSON.parse(readFileSync(createRequire(join(root, 'package.json')).resolve('@mikro-orm/core/package.json'), 'utf8')).version;
+  } catch {
+    return 'unknown';
+  }
+}
