@@ -177,18 +177,15 @@ async function applyInside(db: Database, history: History, definition: Migration
 }
 
 /**
- * Whether a migration can take the one-round-trip path: PostgreSQL, transactional, no
- * statement_timeout (it would cover the whole batch), and a class whose source never runs
- * queries itself (`execute`, `getEntityManager`, the driver) — only then is its SQL known
- * before anything runs.
+ * Whether a migration can take the one-round-trip path: PostgreSQL, transactional, and no
+ * statement_timeout (it would cover the whole batch).
  */
 function fitsOneRoundTrip(db: Database, definition: MigrationDefinition, options: RunOptions, timeouts: string[]): boolean {
   return (
     db.kind === 'postgresql' &&
     definition.transactional &&
     !options.fake &&
-    !timeouts.some((t) => t.includes('statement_timeout')) &&
-    !/\b(execute|getEntityManager|driver|ctx)\b/.test(String(definition.migrationClass))
+    !timeouts.some((t) => t.includes('statement_timeout'))
   );
 }
 
@@ -197,11 +194,27 @@ function fitsOneRoundTrip(db: Database, definition: MigrationDefinition, options
  * pinned session: one round trip, as fast as `psql` or faster. If anything fails, PostgreSQL has
  * aborted the transaction; it is rolled back and replayed statement by statement in a fresh
  * transaction, so the error names the failing statement (and a transient failure still applies).
- * Returns false when the migration's SQL is not plain text, for the general path to run it.
+ * Returns false, having touched nothing, when the migration queries the database itself or its
+ * SQL is not plain text: the general path then runs it in a MikroORM transaction.
  */
 async function runInOneRoundTrip(db: Database, history: History, definition: MigrationDefinition, direction: Direction, options: RunOptions, timeouts: string[]): Promise<boolean> {
   const migration = instantiate(db, definition);
-  await invoke(migration, direction, definition, options.root);
+  // Its SQL is known up front only if up()/down() runs no query itself (a base class's helper
+  // included): the first such query is stopped here, before it reaches the database.
+  let queriesItself = false;
+  const stop = () => {
+    queriesItself = true;
+    throw new Error('this migration runs queries itself; it needs the general path');
+  };
+  migration.execute = async () => stop();
+  migration.getEntityManager = () => stop();
+  try {
+    await invoke(migration, direction, definition, options.root);
+  } catch (error) {
+    if (queriesItself) return false;
+    throw error;
+  }
+  if (queriesItself) return false; // it caught the stop itself
   const queries = migration.getQueries().filter((q) => typeof q !== 'string' || q.trim() !== '');
   if (!queries.every((q): q is string => typeof q === 'string')) return false;
   const setup = ['begin', ...timeouts.map((sql) => sql.replace(/^set /, 'set local '))];
