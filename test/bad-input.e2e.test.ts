@@ -235,7 +235,7 @@ describe('bad input: migration files', () => {
   it('rollback of an irreversible migration', async () => {
     ws.write(PENDING, migration(['create table "kept" ("id" int)'], { statics: ['static irreversible = true;'] }));
     expect((await ws.migrate(['migrate'], env)).code).toBe(0);
-    expectUserError(await ws.migrate(['rollback'], env), `error: Migration ${PENDING} is irreversible (no down()), so it cannot be rolled back.`);
+    expectUserError(await ws.migrate(['rollback'], env), `error: Migration ${PENDING} declares static irreversible = true (PostgreSQL cannot undo its change), so it cannot be rolled back; undo it with a new migration, or restore a backup.`);
     await db.query(`delete from tributary_migrations where name = '20300101_000000_auth-service_bad'`);
     await db.query(`drop table "kept"`);
   });

@@ -10,6 +10,13 @@ export interface MigrationSource {
   down: string[];
   /** Blank data migration: `up()`/`down()` with a hint instead of SQL. */
   empty?: boolean;
+  /**
+   * Why PostgreSQL cannot undo this change, one line per reason (e.g. an enum value was added):
+   * the file then declares `static irreversible = true` under these lines, and rollback refuses it.
+   */
+  irreversible?: string[];
+  /** Tables this migration takes over from another service (an ownership transfer: no DDL). */
+  takesOwnership?: Array<{ table: string; from: string }>;
 }
 
 export function renderMigration(source: MigrationSource): string {
@@ -18,20 +25,36 @@ export function renderMigration(source: MigrationSource): string {
     .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
     .join('')}`;
   const dependsOn = source.dependsOn.length === 0 ? '[]' : `[\n${source.dependsOn.map((d) => `    '${d}',\n`).join('')}  ]`;
+  const irreversible = source.irreversible?.length ? source.irreversible : undefined;
   const body = (statements: string[], hint: string) =>
     statements.length === 0 ? `    // ${hint}\n` : statements.map((sql) => `    this.addSql(${literal(sql)});\n`).join('');
+  let statics = '';
+  if (irreversible) statics += `${irreversible.map((reason) => `  // ${reason.replace(/\s*\n\s*/g, ' ')}\n`).join('')}  static irreversible = true;\n`;
+  // As Django's RunPython without reverse_code (and unlike Alembic's `pass`), a blank data
+  // migration is not silently reversible: rollback refuses its empty down() until the author
+  // writes one, or says there is nothing to undo (Django's RunPython.noop) by uncommenting this.
+  if (source.takesOwnership?.length) {
+    statics += '  // Ownership transfer, no DDL: these tables stay as they are, data and foreign keys included.\n';
+    statics += source.takesOwnership.map((t) => `  //   ${t.table} from ${t.from}\n`).join('');
+    statics += `  static takesOwnership: string[] = [${source.takesOwnership.map((t) => `'${t.table}'`).join(', ')}];\n`;
+  }
+  if (source.empty) {
+    statics += '  // rollback refuses this migration while down() does nothing: undo up() there, or, when there\n';
+    statics += '  // is nothing to undo (a backfill that may stay), uncomment the next line.\n  // static emptyDown = true;\n';
+  }
+  const downHint = source.empty ? 'undo what up() does' : irreversible ? 'PostgreSQL cannot undo up(): see static irreversible above' : 'nothing to undo';
   return `import { Migration } from '@mikro-orm/migrations';
 
 export class ${className} extends Migration {
   static service = '${source.service}';
   static dependsOn: string[] = ${dependsOn};
   static transactional = true;
-
+${statics}
   override async up(): Promise<void> {
 ${body(source.up, source.empty ? "this.addSql(`update ...`); — a data migration: add SQL, or use this.getEntityManager()" : 'nothing to do')}  }
 
   override async down(): Promise<void> {
-${body(source.down, source.empty ? 'undo what up() does' : 'nothing to undo')}  }
+${body(source.down, downHint)}  }
 }
 `;
 }

@@ -1,8 +1,12 @@
 /**
- * Reverts applied migrations, newest applied first, under the migration lock. Refuses when a
- * migration that stays applied depends on one it would revert, or when one cannot be reverted.
+ * Reverts applied migrations, newest applied first, under the migration lock. Refuses, before
+ * reverting anything, when a migration that stays applied depends on one it would revert, or when
+ * one cannot be reverted: declared irreversible, no down(), or a down() that does nothing (unless
+ * the file declares `static emptyDown = true`).
  */
+import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
+import { MikroORM } from '@mikro-orm/postgresql';
 import type { TributaryConfig } from '../config/config.ts';
 import type { Database } from '../db/connection.ts';
 import { History, type HistoryRow } from '../db/history.ts';
@@ -71,11 +75,11 @@ async function planRollback(config: TributaryConfig, history: History, options: 
 
   const byName = new Map(stream.map((e) => [e.name, e]));
   const definitions: MigrationDefinition[] = [];
+  let offline: Database | undefined;
   for (const row of revert) {
     const definition = await loadMigration(byName.get(row.name)!, config.root);
-    if (!hasDown(definition)) {
-      throw new TributaryError(`Migration ${relative(config.root, definition.entry.file)} is irreversible (no down()), so it cannot be rolled back.`);
-    }
+    const refusal = await whyNotReversible(definition, config.root, () => (offline ??= offlineDatabase()));
+    if (refusal) throw new TributaryError(refusal);
     definitions.push(definition);
   }
 
@@ -83,6 +87,9 @@ async function planRollback(config: TributaryConfig, history: History, options: 
   for (const row of status.applied) {
     if (reverting.has(row.name)) continue;
     const entry = byName.get(row.name)!;
+    // dependsOn names migrations literally: a file that mentions none of them depends on none.
+    const source = readFileSync(entry.file, 'utf8');
+    if (!revert.some((r) => source.includes(r.name))) continue;
     const dependent = await loadMigration(entry, config.root);
     const needed = dependent.dependsOn.find((d) => reverting.has(d));
     if (needed) {
@@ -90,4 +97,36 @@ async function planRollback(config: TributaryConfig, history: History, options: 
     }
   }
   return definitions;
+}
+
+/** Why rollback must not revert this migration, as one sentence naming the file; undefined when it may. */
+async function whyNotReversible(definition: MigrationDefinition, root: string, offline: () => Database): Promise<string | undefined> {
+  const file = relative(root, definition.entry.file);
+  if (definition.irreversible) {
+    return `Migration ${file} declares static irreversible = true (PostgreSQL cannot undo its change), so it cannot be rolled back; undo it with a new migration, or restore a backup.`;
+  }
+  if (!hasDown(definition)) {
+    return `Migration ${file} has no down(), so it cannot be rolled back; write a down() that undoes up() (an empty one with static emptyDown = true if there is nothing to undo).`;
+  }
+  if (definition.migrationClass.emptyDown === true || !(await downDoesNothing(definition, offline()))) return undefined;
+  return `Migration ${file} has a down() that does nothing, so rolling it back would leave its change in place; write a down() that undoes up(), or declare static emptyDown = true if there is nothing to undo.`;
+}
+
+/** Runs down() in SQL-collection mode, without a database: no SQL collected and no query made means it does nothing. */
+async function downDoesNothing(definition: MigrationDefinition, offline: Database): Promise<boolean> {
+  try {
+    const sql = await collectSql(offline, definition, 'down');
+    return sql.statements.length === 0 && sql.directQueries.length === 0;
+  } catch {
+    return false; // it reached for the database (through the entity manager, say): it does something
+  }
+}
+
+/** A MikroORM that `addSql` can use and that never connects: a query down() makes itself fails instead. */
+function offlineDatabase(): Database {
+  const orm = new MikroORM({ dbName: 'tributary_offline', discovery: { warnWhenNoEntities: false }, allowGlobalContext: true, entities: [] });
+  orm.em.getDriver().getConnection().connect = async () => {
+    throw new TributaryError('rollback reads down() without a database');
+  };
+  return { driver: orm.em.getDriver(), orm } as unknown as Database;
 }

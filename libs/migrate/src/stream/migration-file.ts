@@ -1,7 +1,7 @@
 /**
  * Imports one migration file and validates what the contract asks of it: exactly one exported
  * class extending MikroORM's `Migration`, an `up()`, and static metadata that agrees with the
- * file name (`service`, `dependsOn`, `transactional`, `irreversible`, `allow`).
+ * file name (`service`, `dependsOn`, `transactional`, `irreversible`, `emptyDown`, `allow`).
  */
 import { pathToFileURL } from 'node:url';
 import { relative } from 'node:path';
@@ -14,6 +14,8 @@ export type MigrationClass = (new (...args: ConstructorParameters<typeof Migrati
   dependsOn?: string[];
   transactional?: boolean;
   irreversible?: boolean;
+  /** The author's word that down() rightly does nothing (rollback then only un-records it). */
+  emptyDown?: boolean;
   allow?: Array<string | { rule: string; reason?: string }>;
   lockTimeout?: string;
   statementTimeout?: string;
@@ -65,6 +67,7 @@ export async function loadMigration(entry: StreamEntry, root: string): Promise<M
   };
 }
 
+/** Whether the class defines down() itself (MikroORM's inherited one only throws). */
 export function hasDown(definition: MigrationDefinition): boolean {
-  return !definition.irreversible && definition.migrationClass.prototype.down !== Migration.prototype.down;
+  return definition.migrationClass.prototype.down !== Migration.prototype.down;
 }
