@@ -1,10 +1,13 @@
 /**
  * Compares one service's models with its shard and produces the SQL that moves the database
- * from the shard's schema to the models' (and back), for that service's tables only.
+ * from the shard's schema to the models' (and back), for that service's tables, enum types and
+ * schemas only. Tables are keyed `schema.table` throughout; a table taken over from another
+ * service (an ownership transfer) is compared with the old owner's recorded definition, so a
+ * move yields no DDL.
  */
-import { DatabaseSchema, SchemaComparator, type AbstractSqlPlatform } from '@mikro-orm/sql';
+import { DatabaseSchema, SchemaComparator, type AbstractSqlPlatform, type SchemaDifference } from '@mikro-orm/sql';
 import type { ModelSet } from '../models/model-set.ts';
-import { schemaFromShard, type Shard } from './snapshot.ts';
+import { schemaFromShard, tableKey, type Shard } from './snapshot.ts';
 
 export interface ServiceDiff {
   service: string;
@@ -12,11 +15,25 @@ export interface ServiceDiff {
   down: string[];
   /** The models' schema for the service, to store as its new shard. */
   target: DatabaseSchema;
-  /** Tables of other services that foreign keys of this service's tables point to. */
+  /** Tables (`schema.table`) of other services that foreign keys this migration adds point to. */
   foreignTables: Set<string>;
   createdTables: string[];
   droppedTables: string[];
+  /** Columns this migration drops, as `schema.table.column`. */
+  droppedColumns: string[];
+  /** Why PostgreSQL cannot undo part of `up` (empty when `down` reverts it all). */
+  irreversible: string[];
 }
+
+/** Tables changing owner in this run: what this service takes over, from whom, and what it gives away. */
+export interface Transfers {
+  /** `schema.table` → the old owner's serialised table. */
+  incoming: Map<string, { from: string; table: any }>;
+  /** Tables of this service's shard now mapped by another service. */
+  outgoing: Set<string>;
+}
+
+const NO_TRANSFERS: Transfers = { incoming: new Map(), outgoing: new Set() };
 
 export function targetSchema(models: ModelSet, service: string): DatabaseSchema {
   const { orm } = models;
@@ -24,14 +41,29 @@ export function targetSchema(models: ModelSet, service: string): DatabaseSchema 
 }
 
 /** `upOnly`: skip the down SQL (read-only checks only ask whether there is an up). */
-export function diffService(models: ModelSet, service: string, shard: Shard | undefined, upOnly = false): ServiceDiff {
+export function diffService(models: ModelSet, service: string, shard: Shard | undefined, upOnly = false, transfers: Transfers = NO_TRANSFERS): ServiceDiff {
   const platform = models.orm.em.getPlatform() as AbstractSqlPlatform;
-  const from = schemaFromShard(shard?.schema, platform);
+  const recorded = shard?.schema ?? { tables: [], nativeEnums: {}, namespaces: ['public'] };
+  const from = schemaFromShard(
+    {
+      ...recorded,
+      tables: [...recorded.tables.filter((table) => !transfers.outgoing.has(tableKey(table))), ...[...transfers.incoming.values()].map((t) => t.table)],
+    },
+    platform,
+  );
   const to = targetSchema(models, service);
   const comparator = new SchemaComparator(platform);
   const upDiff = comparator.compare(from, to);
   const downDiff = upOnly ? undefined : comparator.compare(to, from, upDiff);
-  const toSql = (diff: typeof upDiff) => splitStatements((models.orm.schema as any).diffToSQL(diff, { wrap: false, safe: false, dropTables: true }));
+  const sharedNamespaces = namespacesOfOtherServices(models, service);
+  const toSql = (diff: SchemaDifference) => {
+    // A schema another service still uses is never dropped by this one.
+    for (const namespace of sharedNamespaces) diff.removedNamespaces.delete(namespace);
+    return [
+      ...splitStatements((models.orm.schema as any).diffToSQL(diff, { wrap: false, safe: false, dropTables: true })).map(withoutSerialCasts),
+      ...sequenceChanges(diff),
+    ];
+  };
 
   // Only foreign keys this migration adds need the referenced table to exist first.
   const addedForeignKeys = [
@@ -40,18 +72,63 @@ export function diffService(models: ModelSet, service: string, shard: Shard | un
   ];
   const foreignTables = new Set<string>();
   for (const fk of addedForeignKeys) {
-    const referenced = fk.referencedTableName.replace(/^public\./, '');
+    const referenced = qualifiedReference(fk.referencedTableName);
     if (models.owners.get(referenced) !== service) foreignTables.add(referenced);
   }
+  const up = toSql(upDiff);
   return {
     service,
-    up: toSql(upDiff),
+    up,
     down: downDiff ? toSql(downDiff) : [],
     target: to,
     foreignTables,
-    createdTables: Object.values(upDiff.newTables).map((t) => t.name),
-    droppedTables: Object.values(upDiff.removedTables).map((t) => t.name),
+    createdTables: Object.values(upDiff.newTables).map(tableKey),
+    droppedTables: Object.values(upDiff.removedTables).map(tableKey),
+    droppedColumns: Object.values(upDiff.changedTables).flatMap((diff) => Object.keys(diff.removedColumns).map((column) => `${tableKey(diff.fromTable)}.${column}`)),
+    irreversible: up.filter((sql) => /^alter type .+ add value/i.test(sql)).map((sql) => `${sql} — PostgreSQL cannot remove a value from an enum type.`),
   };
+}
+
+/** `user` → `public.user`; `ledger.entry` stays. */
+export function qualifiedReference(name: string): string {
+  return name.includes('.') ? name : `public.${name}`;
+}
+
+function namespacesOfOtherServices(models: ModelSet, service: string): Set<string> {
+  const namespaces = new Set<string>();
+  for (const [table, owner] of models.owners) if (owner !== service) namespaces.add(table.slice(0, table.indexOf('.')));
+  return namespaces;
+}
+
+/** `serial` is not a type PostgreSQL can cast to: MikroORM writes `alter column "id" type bigserial using ("id"::bigserial)` when a serial key widens. */
+function withoutSerialCasts(sql: string): string {
+  const types: Record<string, string> = { smallserial: 'smallint', serial: 'integer', bigserial: 'bigint' };
+  return sql.replace(/\btype (smallserial|serial|bigserial) using \(("[^"]+")::(smallserial|serial|bigserial)\)/gi, (_, type: string, column: string) => {
+    const plain = types[type.toLowerCase()]!;
+    return `type ${plain} using (${column}::${plain})`;
+  });
+}
+
+const INTEGER_TYPES: Record<string, string> = { smallint: 'smallint', int2: 'smallint', smallserial: 'smallint', int: 'integer', int4: 'integer', integer: 'integer', serial: 'integer', bigint: 'bigint', int8: 'bigint', bigserial: 'bigint' };
+
+/**
+ * A serial key whose column changes between integer types keeps its sequence's old type (MikroORM's
+ * comparator does not look at sequences), which caps the key below the column's range: the
+ * sequence follows the column, as a fresh `bigserial` would have it.
+ */
+function sequenceChanges(diff: SchemaDifference): string[] {
+  const statements: string[] = [];
+  for (const table of Object.values(diff.changedTables)) {
+    for (const change of Object.values(table.changedColumns)) {
+      const from = INTEGER_TYPES[change.fromColumn.type?.toLowerCase()];
+      const to = INTEGER_TYPES[change.column.type?.toLowerCase()];
+      if (!from || !to || from === to || !change.column.autoincrement || !change.fromColumn.autoincrement) continue;
+      const sequence = `${table.toTable.name}_${change.column.name}_seq`.slice(0, 63);
+      const schema = table.toTable.schema && table.toTable.schema !== 'public' ? `"${table.toTable.schema}".` : '';
+      statements.push(`alter sequence ${schema}"${sequence}" as ${to};`);
+    }
+  }
+  return statements;
 }
 
 /**

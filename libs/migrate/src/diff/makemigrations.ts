@@ -9,13 +9,13 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { TributaryConfig } from '../config/config.ts';
 import { discoverServices, selectServices } from '../config/services.ts';
 import { TributaryError } from '../errors.ts';
-import { loadModels } from '../models/index.ts';
+import { loadModels, type ModelSet } from '../models/index.ts';
 import { migrationName, slugify, TimestampAllocator } from '../stream/naming.ts';
 import { readStream } from '../stream/stream.ts';
 import { checkFingerprint, isKnownClean, rememberClean } from './check-cache.ts';
-import { diffService, type ServiceDiff } from './differ.ts';
+import { diffService, qualifiedReference, type ServiceDiff, type Transfers } from './differ.ts';
 import { freshShards } from './rebuild.ts';
-import { serializeTables, sortKeys, writeShard, type Shard } from './snapshot.ts';
+import { serializeTables, SHARD_FORMAT, tableKey, writeShard, type Shard } from './snapshot.ts';
 import { renderMigration } from './writer.ts';
 
 export interface MakeMigrationsOptions {
@@ -38,6 +38,8 @@ export interface PlannedFile {
   code: string;
   dependsOn: string[];
   statements: number;
+  /** Tables this migration takes over from another service (an ownership transfer, no DDL). */
+  takesOver?: Array<{ table: string; from: string }>;
 }
 
 export interface MakeMigrationsResult {
@@ -64,12 +66,10 @@ export async function makeMigrations(config: TributaryConfig, options: MakeMigra
     const name = migrationName(allocator.take(), service, slugify(options.message, 'data'));
     const file = plan(config, name, service, [], renderMigration({ name, service, dependsOn: [], up: [], down: [], empty: true }), 0);
     if (!options.check && !options.dryRun) {
-      const models = await loadModels(config, all);
-      const shards = await freshShards(config, stream, models, [service]);
+      const shards = await freshShards(config, stream, [service]);
       writeFiles(config, [file]);
       const shard = shards.get(service)!;
       writeShard(config.snapshotsDir, { ...shard, migrations: [...shard.migrations, name] });
-      await models.close();
     }
     return { changed: [], files: [file], written: !options.check && !options.dryRun };
   }
@@ -80,34 +80,111 @@ export async function makeMigrations(config: TributaryConfig, options: MakeMigra
 
   const models = await loadModels(config, all, options.orm);
   try {
-    const shards = await freshShards(config, stream, models, selected.map((s) => s.name), !options.check && !options.dryRun);
+    const shards = await freshShards(config, stream, selected.map((s) => s.name), !options.check && !options.dryRun);
+    const chosen = new Set(selected.map((s) => s.name));
+    const found = ownershipTransfers(models, shards);
+    // A move is recorded by its new owner's migration: only moves into selected services happen now.
+    const transfers = found.filter((t) => chosen.has(t.to));
+    const waiting = found.filter((t) => !chosen.has(t.to));
     const diffs = selected
-      .map((service) => diffService(models, service.name, shards.get(service.name), options.check))
-      .filter((diff) => diff.up.length > 0);
+      .map((service) => diffService(models, service.name, shards.get(service.name), options.check, transfersOf(service.name, found)))
+      .filter((diff) => diff.up.length > 0 || transfers.some((t) => t.to === diff.service));
     const changed = diffs.map((d) => d.service);
     if (options.check) {
       if (fingerprint && changed.length === 0) rememberClean(config, fingerprint);
       return { changed, files: [], written: false };
     }
+    assertNoDanglingReferences(diffs, models, shards);
 
     const files: PlannedFile[] = [];
-    const createdNow = new Map<string, string>(); // table → new migration creating it
+    const latest = new Map<string, string>(); // service → its newest migration, this run's included
+    for (const [service, shard] of shards) if (shard.migrations.length > 0) latest.set(service, shard.migrations.at(-1)!);
     for (const diff of orderByForeignKeys(diffs, models.owners)) {
       const name = migrationName(allocator.take(), diff.service, slugify(options.message, diff.createdTables.length > 0 && !shards.get(diff.service)?.migrations.length ? 'initial' : 'auto'));
-      const dependsOn = [...diff.foreignTables].map((table) => creatorOf(table, diff, models.owners, shards, createdNow)).sort();
-      for (const table of diff.createdTables) createdNow.set(table, name);
-      files.push(plan(config, name, diff.service, dependsOn, renderMigration({ name, service: diff.service, dependsOn, up: diff.up, down: diff.down }), diff.up.length));
+      const takesOver = transfers.filter((t) => t.to === diff.service);
+      const needs = new Set([...[...diff.foreignTables].map((table) => ownerOfReferenced(table, diff, models)), ...takesOver.map((t) => t.from)]);
+      const dependsOn = [...needs].map((service) => latestOf(service, diff, latest)).sort();
+      latest.set(diff.service, name);
+      const code = renderMigration({ name, service: diff.service, dependsOn, up: diff.up, down: diff.down, irreversible: diff.irreversible, takesOwnership: takesOver.map((t) => ({ table: t.table, from: t.from })) });
+      files.push({ ...plan(config, name, diff.service, dependsOn, code, diff.up.length), takesOver: takesOver.map((t) => ({ table: t.table, from: t.from })) });
     }
     if (options.dryRun || files.length === 0) return { changed, files, written: false };
 
     writeFiles(config, files);
     for (const diff of diffs) {
       const file = files.find((f) => f.service === diff.service)!;
-      writeShard(config.snapshotsDir, nextShard(shards.get(diff.service), diff, file.name, models.owners));
+      const kept = waiting.filter((t) => t.from === diff.service).map((t) => t.definition);
+      writeShard(config.snapshotsDir, nextShard(shards.get(diff.service), diff, file.name, models.owners, kept));
+    }
+    // The old owners' shards no longer hold what was taken over (their migrations are unchanged).
+    for (const from of new Set(transfers.map((t) => t.from))) {
+      const shard = shards.get(from)!;
+      const gone = new Set(transfers.filter((t) => t.from === from).map((t) => t.table));
+      writeShard(config.snapshotsDir, { ...shard, schema: withoutTables(shard.schema, gone) });
     }
     return { changed, files, written: true };
   } finally {
     await models.close();
+  }
+}
+
+interface Transfer {
+  table: string;
+  from: string;
+  to: string;
+  definition: any;
+}
+
+/** Tables the models map in one service while another service's shard holds them: moved entities. */
+function ownershipTransfers(models: ModelSet, shards: Map<string, Shard>): Transfer[] {
+  const transfers: Transfer[] = [];
+  for (const [from, shard] of shards) {
+    for (const table of shard.schema.tables) {
+      const key = tableKey(table);
+      const to = models.owners.get(key);
+      if (to && to !== from && !shards.get(to)?.schema.tables.some((t) => tableKey(t) === key)) transfers.push({ table: key, from, to, definition: table });
+    }
+  }
+  return transfers;
+}
+
+/** What `service` takes over, and what it no longer maps (moved now, or waiting for the new owner to record it). */
+function transfersOf(service: string, transfers: Transfer[]): Transfers {
+  return {
+    incoming: new Map(transfers.filter((t) => t.to === service).map((t) => [t.table, { from: t.from, table: t.definition }])),
+    outgoing: new Set(transfers.filter((t) => t.from === service).map((t) => t.table)),
+  };
+}
+
+function withoutTables(schema: Shard['schema'], gone: Set<string>): Shard['schema'] {
+  const remaining = schema.tables.filter((table) => !gone.has(tableKey(table)));
+  return { ...schema, tables: remaining };
+}
+
+/**
+ * A service may not drop a table or column that another service still references (in its models,
+ * or in its shard when it is not changing now): `drop … cascade` would silently take the other
+ * service's foreign key with it.
+ */
+function assertNoDanglingReferences(diffs: ServiceDiff[], models: ModelSet, shards: Map<string, Shard>): void {
+  const next = new Map(diffs.map((d) => [d.service, JSON.parse(JSON.stringify(d.target)).tables as any[]]));
+  for (const diff of diffs) {
+    const dropped = new Set(diff.droppedTables);
+    const droppedColumns = new Set(diff.droppedColumns);
+    if (dropped.size === 0 && droppedColumns.size === 0) continue;
+    for (const [service, shard] of shards) {
+      if (service === diff.service) continue;
+      for (const table of next.get(service) ?? shard.schema.tables) {
+        for (const fk of Object.values<any>(table.foreignKeys ?? {})) {
+          const referenced = qualifiedReference(fk.referencedTableName);
+          const column = fk.referencedColumnNames?.find((c: string) => droppedColumns.has(`${referenced}.${c}`));
+          if (!dropped.has(referenced) && !column) continue;
+          const what = column ? `column "${referenced}.${column}"` : `table "${referenced}"`;
+          const where = models.ownerFile.get(tableKey(table));
+          throw new TributaryError(`Service ${diff.service} drops ${what}, which service ${service} still references from "${tableKey(table)}"${where ? ` (${where})` : ''}: remove that reference and run makemigrations for ${service} first.`);
+        }
+      }
+    }
   }
 }
 
@@ -143,23 +220,26 @@ function orderByForeignKeys(diffs: ServiceDiff[], owners: Map<string, string>): 
   return ordered;
 }
 
-function creatorOf(table: string, diff: ServiceDiff, owners: Map<string, string>, shards: Map<string, Shard>, createdNow: Map<string, string>): string {
-  const created = createdNow.get(table) ?? shards.get(owners.get(table) ?? '')?.createdBy[table];
-  if (created) return created;
-  const owner = owners.get(table);
-  throw new TributaryError(owner
-    ? `Service ${diff.service} adds a foreign key to table "${table}" of service ${owner}, which no migration creates yet: run makemigrations for ${owner} first (or without --service).`
-    : `Service ${diff.service} adds a foreign key to table "${table}", which no service's models map.`);
+function ownerOfReferenced(table: string, diff: ServiceDiff, models: ModelSet): string {
+  const owner = models.owners.get(table);
+  if (owner) return owner;
+  throw new TributaryError(`Service ${diff.service} adds a foreign key to table "${table}", which no service's models map.`);
 }
 
-function nextShard(previous: Shard | undefined, diff: ServiceDiff, name: string, owners: Map<string, string>): Shard {
-  const createdBy = { ...(previous?.createdBy ?? {}) };
-  for (const table of diff.droppedTables) delete createdBy[table];
-  for (const table of diff.createdTables) createdBy[table] = name;
+/** Django's rule: a migration that needs another service's tables depends on that service's newest migration. */
+function latestOf(service: string, diff: ServiceDiff, latest: Map<string, string>): string {
+  const name = latest.get(service);
+  if (name) return name;
+  throw new TributaryError(`Service ${diff.service} adds a foreign key to a table of service ${service}, which has no migration yet: run makemigrations for ${service} first (or without --service).`);
+}
+
+/** `kept`: tables moving to a service that has not recorded the move yet; they stay in this shard until it does. */
+function nextShard(previous: Shard | undefined, diff: ServiceDiff, name: string, owners: Map<string, string>, kept: any[]): Shard {
+  const schema = serializeTables(diff.target, (table) => owners.get(table) === diff.service);
   return {
+    format: SHARD_FORMAT,
     service: diff.service,
     migrations: [...(previous?.migrations ?? []), name],
-    createdBy: sortKeys(createdBy),
-    schema: serializeTables(diff.target, (table) => owners.get(table) === diff.service),
+    schema: { ...schema, tables: [...schema.tables, ...kept].sort((a, b) => (tableKey(a) < tableKey(b) ? -1 : 1)) },
   };
 }

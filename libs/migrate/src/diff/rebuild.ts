@@ -1,21 +1,22 @@
 /**
- * Keeps shards true to the stream. A shard that is missing, unreadable (say, a merge conflict)
- * or lists other migrations than the stream holds for its service is rebuilt by replaying the
- * whole stream into an in-memory PGlite database and introspecting it.
+ * Keeps shards true to the stream. A shard that is missing, unreadable (say, a merge conflict),
+ * of an older format, or listing other migrations than the stream holds for its service is
+ * rebuilt by replaying the whole stream into an in-memory PGlite database and introspecting it.
+ * The stream alone says who owns what: a table belongs to the service whose migration created
+ * it, until a later migration of another service takes it over (`static takesOwnership`).
  */
 import { DatabaseSchema, type AbstractSqlPlatform } from '@mikro-orm/sql';
 import type { TributaryConfig } from '../config/config.ts';
 import { openDatabase } from '../db/connection.ts';
 import { History } from '../db/history.ts';
 import { runMigration } from '../executor/runner.ts';
-import type { ModelSet } from '../models/model-set.ts';
 import { MigrationGraph } from '../stream/graph.ts';
-import { loadMigration } from '../stream/migration-file.ts';
+import { loadMigration, type MigrationDefinition } from '../stream/migration-file.ts';
 import type { StreamEntry } from '../stream/stream.ts';
-import { readShard, serializeTables, shardServices, sortKeys, writeShard, type Shard } from './snapshot.ts';
+import { readShard, serializeTables, SHARD_FORMAT, shardServices, writeShard, type Shard } from './snapshot.ts';
 
 /** `persist`: write rebuilt shards back (not for read-only runs such as `--check`). */
-export async function freshShards(config: TributaryConfig, stream: StreamEntry[], models: ModelSet, wanted: string[], persist = true): Promise<Map<string, Shard>> {
+export async function freshShards(config: TributaryConfig, stream: StreamEntry[], wanted: string[], persist = true): Promise<Map<string, Shard>> {
   const namesOf = new Map<string, string[]>();
   for (const entry of stream) namesOf.set(entry.service, [...(namesOf.get(entry.service) ?? []), entry.name]);
   const services = new Set([...wanted, ...shardServices(config.snapshotsDir), ...namesOf.keys()]);
@@ -30,7 +31,7 @@ export async function freshShards(config: TributaryConfig, stream: StreamEntry[]
     else stale.push(service);
   }
   if (stale.length > 0) {
-    const rebuilt = await rebuildShards(config, stream, models);
+    const rebuilt = await rebuildShards(config, stream);
     for (const service of stale) {
       const shard = rebuilt.get(service) ?? emptyShard(service);
       if (persist) writeShard(config.snapshotsDir, shard);
@@ -41,38 +42,39 @@ export async function freshShards(config: TributaryConfig, stream: StreamEntry[]
 }
 
 export function emptyShard(service: string): Shard {
-  return { service, migrations: [], createdBy: {}, schema: { tables: [], nativeEnums: {} } };
+  return { format: SHARD_FORMAT, service, migrations: [], schema: { tables: [], nativeEnums: {}, namespaces: ['public'] } };
 }
 
 /** Replays the stream into a scratch database; returns a shard per service. */
-export async function rebuildShards(config: TributaryConfig, stream: StreamEntry[], models: ModelSet): Promise<Map<string, Shard>> {
+export async function rebuildShards(config: TributaryConfig, stream: StreamEntry[]): Promise<Map<string, Shard>> {
   const db = await openDatabase(config, { memory: true });
   try {
     const history = new History(db, config);
     await history.ensureTable();
+    const historyTable = `${config.historySchema}.${config.historyTable}`;
     const definitions = await Promise.all(stream.map((entry) => loadMigration(entry, config.root)));
     const graph = new MigrationGraph(definitions, new Set(stream.map((e) => e.name)), config.root);
-    const createdBy = new Map<string, { service: string; name: string }>();
-    let tables = await listTables(db.session.query, config.historyTable);
+    const ownerOf = new Map<string, string>(); // `schema.table` → service
+    let tables = await listTables(db.session.query, historyTable);
     for (const name of graph.order(stream.map((e) => e.name))) {
       const definition = graph.get(name)!;
       await runMigration(db, history, definition, 'up', { root: config.root, lockTimeout: '5s', lockRetries: 0 });
-      const after = await listTables(db.session.query, config.historyTable);
-      for (const table of after) if (!tables.has(table)) createdBy.set(table, { service: definition.entry.service, name });
+      const after = await listTables(db.session.query, historyTable);
+      for (const table of after) if (!tables.has(table)) ownerOf.set(table, definition.entry.service);
+      for (const table of takenOver(definition)) ownerOf.set(table, definition.entry.service);
       tables = after;
     }
 
     const schema = await DatabaseSchema.create(db.connection, db.orm.em.getPlatform() as AbstractSqlPlatform, db.orm.config as any);
-    const ownerOf = (table: string) => models.owners.get(table) ?? createdBy.get(table)?.service;
     const shards = new Map<string, Shard>();
     for (const entry of stream) {
       if (shards.has(entry.service)) continue;
       const service = entry.service;
       shards.set(service, {
+        format: SHARD_FORMAT,
         service,
         migrations: stream.filter((e) => e.service === service).map((e) => e.name),
-        createdBy: sortKeys(Object.fromEntries([...createdBy].filter(([table]) => ownerOf(table) === service).map(([table, c]) => [table, c.name]))),
-        schema: serializeTables(schema, (table) => table !== config.historyTable && ownerOf(table) === service),
+        schema: serializeTables(schema, (table) => table !== historyTable && ownerOf.get(table) === service),
       });
     }
     return shards;
@@ -81,9 +83,16 @@ export async function rebuildShards(config: TributaryConfig, stream: StreamEntry
   }
 }
 
+/** The tables a migration declares it takes over from another service (`static takesOwnership`). */
+function takenOver(definition: MigrationDefinition): string[] {
+  const tables = (definition.migrationClass as { takesOwnership?: unknown }).takesOwnership;
+  return Array.isArray(tables) ? tables.filter((t): t is string => typeof t === 'string').map((t) => (t.includes('.') ? t : `public.${t}`)) : [];
+}
+
+/** Every table of the user schemas, as `schema.table`, the history table left out. */
 async function listTables(query: (sql: string) => Promise<any[]>, historyTable: string): Promise<Set<string>> {
-  const rows = await query(`select tablename from pg_tables where schemaname = 'public'`);
-  return new Set(rows.map((r) => r.tablename as string).filter((t) => t !== historyTable));
+  const rows = await query(`select schemaname || '.' || tablename as "table" from pg_tables where schemaname not in ('pg_catalog', 'information_schema') and schemaname not like 'pg\\_%'`);
+  return new Set(rows.map((r) => r.table as string).filter((t) => t !== historyTable));
 }
 
 function sameList(a: string[], b: string[]): boolean {

@@ -1,25 +1,32 @@
 /**
  * Per-service snapshot shards (`migrations/.snapshots/<service>.json`): the schema the stream
- * has produced for one service's tables, the migrations of that service it reflects, and which
- * migration created each table (for cross-service `dependsOn`). Shards are derived data:
- * `rebuild.ts` can always recreate them from the stream.
+ * has produced for one service — its tables (keyed `schema.table`), the native enum types they
+ * use and the schemas they live in — and the migrations of that service it reflects. Shards are
+ * derived data: `rebuild.ts` can always recreate them from the stream.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { t, Type, UnknownType } from '@mikro-orm/core';
 import { DatabaseSchema, DatabaseTable, type AbstractSqlPlatform } from '@mikro-orm/sql';
 
+/** Bumped when the shape changes: a shard of another format is rebuilt from the stream. */
+export const SHARD_FORMAT = 2;
+
 export interface Shard {
+  format: typeof SHARD_FORMAT;
   service: string;
   /** Names of this service's migrations whose effect the schema includes, in order. */
   migrations: string[];
-  /** Table name → the migration that created it. */
-  createdBy: Record<string, string>;
-  /** MikroORM's serialised `DatabaseSchema`, restricted to this service's tables. */
-  schema: { tables: any[]; nativeEnums?: Record<string, any>; namespaces?: string[] };
+  /** MikroORM's serialised `DatabaseSchema`, restricted to this service's tables, enums and schemas. */
+  schema: { tables: any[]; nativeEnums: Record<string, any>; namespaces: string[] };
 }
 
 export type ShardState = { status: 'ok'; shard: Shard } | { status: 'missing' } | { status: 'unreadable'; reason: string };
+
+/** A table's key (the same as the models' ownership key): `schema.table`, `public` by default. */
+export function tableKey(table: { name: string; schema?: string | null }): string {
+  return `${table.schema ?? 'public'}.${table.name}`;
+}
 
 export function shardPath(snapshotsDir: string, service: string): string {
   return join(snapshotsDir, `${service}.json`);
@@ -30,10 +37,10 @@ export function readShard(snapshotsDir: string, service: string): ShardState {
   if (!existsSync(file)) return { status: 'missing' };
   try {
     const shard = JSON.parse(readFileSync(file, 'utf8')) as Shard;
+    if (shard.format !== SHARD_FORMAT) return { status: 'unreadable', reason: `format ${shard.format ?? 1}, expected ${SHARD_FORMAT}` };
     if (shard.service !== service || !Array.isArray(shard.migrations) || !Array.isArray(shard.schema?.tables)) {
       return { status: 'unreadable', reason: 'unexpected content' };
     }
-    shard.createdBy ??= {};
     return { status: 'ok', shard };
   } catch (error) {
     // Typically git conflict markers after a merge: the stream can rebuild it.
@@ -51,10 +58,32 @@ export function shardServices(snapshotsDir: string): string[] {
   return readdirSync(snapshotsDir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
 }
 
-/** Serialises the tables of `schema` named in `tables` (MikroORM's own JSON form). */
-export function serializeTables(schema: DatabaseSchema, tables: (name: string) => boolean): Shard['schema'] {
+/**
+ * Serialises the tables of `schema` that `owned` accepts (by `schema.table` key), in MikroORM's
+ * own JSON form, with only the native enums those tables use and the schemas they live in.
+ */
+export function serializeTables(schema: DatabaseSchema, owned: (key: string) => boolean): Shard['schema'] {
   const json = JSON.parse(JSON.stringify(schema));
-  return { tables: json.tables.filter((table: any) => tables(table.name)), nativeEnums: json.nativeEnums ?? {} };
+  const tables = json.tables.filter((table: any) => owned(tableKey(table)));
+  const nativeEnums = enumsUsedBy(tables, json.nativeEnums ?? {});
+  const namespaces = new Set<string>(['public']);
+  for (const table of tables) namespaces.add(table.schema ?? 'public');
+  for (const nativeEnum of Object.values<any>(nativeEnums)) if (nativeEnum.schema && nativeEnum.schema !== '*') namespaces.add(nativeEnum.schema);
+  return { tables, nativeEnums, namespaces: [...namespaces].sort() };
+}
+
+/** The entries of `nativeEnums` (keyed `name` or `schema.name`) that a column of `tables` has as its type. */
+function enumsUsedBy(tables: any[], nativeEnums: Record<string, any>): Record<string, any> {
+  const used = new Set<string>();
+  for (const table of tables) {
+    for (const column of Object.values<any>(table.columns)) {
+      for (const name of [column.nativeEnumName, column.type]) {
+        if (typeof name === 'string') used.add(name.replace(/\[\]$/, '').replaceAll('"', ''));
+      }
+    }
+  }
+  const isUsed = (key: string, value: any) => used.has(key) || used.has(`${value.schema}.${value.name}`) || (value.schema === 'public' && used.has(value.name));
+  return Object.fromEntries(Object.entries(nativeEnums).filter(([key, value]) => isUsed(key, value)));
 }
 
 /** Rebuilds a `DatabaseSchema` from a shard, the way MikroORM's Migrator reads its snapshot. */

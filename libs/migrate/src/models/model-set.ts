@@ -6,13 +6,15 @@ import { relative } from 'node:path';
 import { UnderscoreNamingStrategy, type EntityMetadata } from '@mikro-orm/core';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { TributaryError, describeError } from '../errors.ts';
-import type { LoadedEntity } from './loader.ts';
+import { discoveryOptions, type LoadedEntity } from './loader.ts';
 
 export interface ModelSet {
   /** A MikroORM instance used for metadata and SQL generation only (its own, never connected, or one borrowed from an app). */
   orm: MikroORM;
-  /** Table name → owning service name. */
+  /** Qualified table name (`schema.table`, `public` when the entity names none) → owning service name. */
   owners: Map<string, string>;
+  /** Qualified table name → the model file that maps it, relative to the workspace root. */
+  ownerFile: Map<string, string>;
   /** The entity metadata of one service's tables. */
   metadataOf(service: string): EntityMetadata[];
   close(): Promise<void>;
@@ -38,7 +40,7 @@ export function buildModelSet(entities: LoadedEntity[], root: string, reuse?: Mi
   let orm: MikroORM;
   try {
     orm = borrowed ?? new MikroORM({
-      entities: entities.map((e) => e.schema),
+      ...discoveryOptions(entities),
       dbName: 'tributary_offline',
       discovery: { warnWhenNoEntities: false },
       allowGlobalContext: true,
@@ -50,18 +52,16 @@ export function buildModelSet(entities: LoadedEntity[], root: string, reuse?: Mi
   const owners = new Map<string, string>();
   const ownerFile = new Map<string, string>();
   const byService = new Map<string, EntityMetadata[]>();
-  for (const meta of orm.getMetadata().getAll().values()) {
-    if (!meta.tableName || meta.embeddable || meta.virtual || meta.abstract) continue;
-    const entity = byClass.get(meta.className) ?? byClass.get(meta.root?.className ?? '');
-    // Pivot tables generated for many-to-many relations belong to the owning side's service.
-    const owningSide = entity ?? pivotOwner(meta, byClass);
+  const all = [...orm.getMetadata().getAll().values()];
+  for (const meta of tableMetadata(all)) {
+    const owningSide = ownerOf(meta, byClass, all);
     if (!owningSide) continue;
     const table = qualified(meta);
     const earlier = owners.get(table);
     if (earlier && earlier !== owningSide.service.name) {
       throw new TributaryError(`Table "${table}" is mapped by two services: ${earlier} (${ownerFile.get(table)}) and ${owningSide.service.name} (${relative(root, owningSide.file)}); every table must belong to exactly one service.`);
     }
-    if (earlier) continue; // single-table inheritance: several entities, one table
+    if (earlier) continue;
     owners.set(table, owningSide.service.name);
     ownerFile.set(table, relative(root, owningSide.file));
     const list = byService.get(owningSide.service.name) ?? [];
@@ -72,6 +72,7 @@ export function buildModelSet(entities: LoadedEntity[], root: string, reuse?: Mi
   return {
     orm,
     owners,
+    ownerFile,
     metadataOf: (service) => byService.get(service) ?? [],
     close: async () => {
       if (!borrowed) await orm.close();
@@ -104,8 +105,30 @@ function assertOneOwnerPerTable(entities: LoadedEntity[], root: string): void {
   }
 }
 
+/** A table's key everywhere in Tributary: `schema.table`, with `public` when none is named. */
 export function qualified(meta: { tableName: string; schema?: string }): string {
-  return meta.schema && meta.schema !== 'public' ? `${meta.schema}.${meta.tableName}` : meta.tableName;
+  return `${meta.schema ?? 'public'}.${meta.tableName}`;
+}
+
+/**
+ * The metadata that has a table of its own, chosen as MikroORM's SchemaGenerator chooses it: the
+ * root of each hierarchy (an abstract single-table-inheritance root included: its metadata holds
+ * every child's columns) and the children of table-per-type inheritance; never embeddables,
+ * virtual entities, views, or entities of the wildcard schema.
+ */
+function tableMetadata(all: EntityMetadata[]): EntityMetadata[] {
+  return all.filter((meta) => {
+    const ownTable = meta.root.class === meta.class || (meta.inheritanceType === 'tpt' && meta.tptParent);
+    return ownTable && meta.tableName && !meta.embeddable && !meta.virtual && !meta.view && meta.schema !== '*';
+  });
+}
+
+/** The exported entity that decides a table's service: the entity itself, else an exported member of its hierarchy, else (a pivot table) the owning side. */
+function ownerOf(meta: EntityMetadata, byClass: Map<string, LoadedEntity>, all: EntityMetadata[]): LoadedEntity | undefined {
+  const own = byClass.get(meta.className);
+  if (own) return own;
+  const member = all.find((other) => other.root === meta && byClass.has(other.className));
+  return member ? byClass.get(member.className) : pivotOwner(meta, byClass);
 }
 
 function pivotOwner(meta: EntityMetadata, byClass: Map<string, LoadedEntity>): LoadedEntity | undefined {
