@@ -1,21 +1,20 @@
 /**
  * `check`: everything that can be wrong, reported together. Offline: models without a
- * migration, ownership, stream naming and shard health, and (with `--since REV`) committed
- * migrations edited or deleted. With a database: pending, out of order, edited after being
+ * migration, ownership, stream naming and shard health, every migration file loading and naming
+ * a service of the workspace, and (with `--since REV`) committed migrations edited or deleted. With a database: pending, out of order, edited after being
  * applied, applied but missing, failed. Lint errors (not warnings) of pending migrations, and of
  * migrations added since REV, are problems too.
  */
-import { relative } from 'node:path';
 import type { TributaryConfig } from '../config/config.ts';
 import { discoverServices, selectServices } from '../config/services.ts';
 import type { Database } from '../db/connection.ts';
 import { History } from '../db/history.ts';
 import { makeMigrations } from '../diff/makemigrations.ts';
-import { TributaryError, describeError } from '../errors.ts';
+import { TributaryError } from '../errors.ts';
 import { integrityProblems } from '../executor/integrity.ts';
 import { compareStreamWithHistory } from '../executor/status.ts';
-import { loadMigration, type MigrationDefinition } from '../stream/migration-file.ts';
-import { readStream, strayFiles, type StreamEntry } from '../stream/stream.ts';
+import { invalidMigrationFiles, loadMigration, type MigrationDefinition } from '../stream/migration-file.ts';
+import { readStream, strayFileMessage, strayFiles, type StreamEntry } from '../stream/stream.ts';
 import { lintMigrations } from './lint.ts';
 import { streamChangesSince } from './git.ts';
 
@@ -56,8 +55,12 @@ export async function checkOffline(config: TributaryConfig, options: CheckOption
   const problems: Problem[] = [];
   const wanted = options.services?.length ? options.services : undefined;
   const changes = options.since ? streamChangesSince(config.root, config.migrationsDir, options.since) : undefined;
+  const stream = readStream(config.migrationsDir);
+  let services: string[] | undefined;
   try {
-    selectServices(discoverServices(config), wanted);
+    const discovered = discoverServices(config);
+    selectServices(discovered, wanted);
+    services = discovered.map((s) => s.name).sort();
     const { changed } = await makeMigrations(config, { services: wanted, check: true });
     for (const service of changed) {
       problems.push({ kind: 'model-changes', service, message: `Service ${service} has model changes without a migration: run \`migrate makemigrations --service ${service}\`.` });
@@ -67,7 +70,12 @@ export async function checkOffline(config: TributaryConfig, options: CheckOption
     problems.push({ kind: 'invalid-models', message: error.message });
   }
   for (const file of strayFiles(config.migrationsDir)) {
-    problems.push({ kind: 'stray-file', message: `${relative(config.root, config.migrationsDir)}/${file} does not follow the <YYYYMMDD>_<HHMMSS>_<service>_<slug>.ts naming, so it is not part of the stream.` });
+    problems.push({ kind: 'stray-file', message: strayFileMessage(config.root, config.migrationsDir, file) });
+  }
+  // Every file, not only pending ones: a broken file must fail CI before it reaches a database.
+  const mine = stream.filter((e) => !wanted || wanted.includes(e.service));
+  for (const { entry, message } of await invalidMigrationFiles(mine, config.root, services, stream)) {
+    problems.push({ kind: 'invalid-migration', service: entry.service, migration: entry.name, message });
   }
   if (changes) {
     for (const name of changes.modified) {
@@ -76,7 +84,6 @@ export async function checkOffline(config: TributaryConfig, options: CheckOption
     for (const name of changes.deleted) {
       problems.push({ kind: 'deleted-since', migration: name, message: `Migration ${name} existed at ${options.since} and was deleted since; committed migrations must not be removed.` });
     }
-    const stream = readStream(config.migrationsDir);
     problems.push(...(await lintProblems(stream.filter((e) => changes.added.includes(e.name)), config)));
   }
   return wanted ? problems.filter((p) => !p.service || wanted.includes(p.service)) : problems;
@@ -106,16 +113,13 @@ export async function checkDatabase(db: Database, config: TributaryConfig, optio
   return problems;
 }
 
-/** Loads `entries` (a file that fails to load is a problem) and reports their lint errors. */
+/** Reports the lint errors of `entries`; a file that fails to load is left to `checkOffline`, which reports every one. */
 async function lintProblems(entries: StreamEntry[], config: TributaryConfig): Promise<Problem[]> {
   const problems: Problem[] = [];
   const definitions: MigrationDefinition[] = [];
   for (const entry of entries) {
-    try {
-      definitions.push(await loadMigration(entry, config.root));
-    } catch (error) {
-      problems.push({ kind: 'invalid-migration', service: entry.service, migration: entry.name, message: describeError(error) });
-    }
+    const definition = await loadMigration(entry, config.root).catch(() => undefined);
+    if (definition) definitions.push(definition);
   }
   try {
     const report = await lintMigrations(definitions, config.root);

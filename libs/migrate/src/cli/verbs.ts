@@ -6,9 +6,11 @@
 import { relative } from 'node:path';
 import * as api from '../api.ts';
 import type { CheckOptions } from '../checks/check.ts';
+import { loadConfig } from '../config/config.ts';
 import type { MakeMigrationsOptions } from '../diff/makemigrations.ts';
 import type { MigrateOptions } from '../executor/migrate.ts';
 import type { RollbackOptions } from '../executor/rollback.ts';
+import { strayFileMessage, strayFiles } from '../stream/stream.ts';
 import { formatMs, note, print, printJson, withProgress } from './output.ts';
 
 /** A target that says once which database the command uses. */
@@ -25,6 +27,17 @@ export function announcingTarget(cwd?: string): api.Target {
 
 const rel = (file: string) => relative(process.cwd(), file) || file;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** A file in migrations/ that is not named like a migration is ignored: say so (stderr, never an error). */
+function warnAboutStrayFiles(target: api.Target): void {
+  let config;
+  try {
+    config = loadConfig({ cwd: target.cwd });
+  } catch {
+    return; // the command itself reports a broken workspace
+  }
+  for (const file of strayFiles(config.migrationsDir)) note(`Warning: ${strayFileMessage(config.root, config.migrationsDir, file)}`);
+}
 
 export async function runMakemigrations(target: api.Target, options: MakeMigrationsOptions): Promise<boolean> {
   const result = await api.makemigrations(target, options);
@@ -47,6 +60,7 @@ export async function runMakemigrations(target: api.Target, options: MakeMigrati
 }
 
 export async function runMigrate(target: api.Target, options: MigrateOptions): Promise<boolean> {
+  warnAboutStrayFiles(target);
   if (options.dryRun) {
     let count = 0;
     await api.migrate(target, options, {
@@ -80,6 +94,7 @@ export async function runMigrate(target: api.Target, options: MigrateOptions): P
 }
 
 export async function runShowmigrations(target: api.Target, options: { services?: string[]; json?: boolean }): Promise<boolean> {
+  warnAboutStrayFiles(target);
   const result = await api.showmigrations(options.json ? { cwd: target.cwd } : target, { services: options.services });
   if (options.json) {
     printJson({ migrations: result.migrations.map(({ problem: _, ...m }) => m), applied: result.applied, pending: result.pending });

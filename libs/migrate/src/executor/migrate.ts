@@ -10,10 +10,11 @@ import { History } from '../db/history.ts';
 import { withMigrationLock } from '../db/lock.ts';
 import { TributaryError } from '../errors.ts';
 import { MigrationGraph } from '../stream/graph.ts';
-import { loadMigration, type MigrationDefinition } from '../stream/migration-file.ts';
+import { loadMigration, refuseUnknownServices, type MigrationDefinition } from '../stream/migration-file.ts';
 import { findEntry, readStream, type StreamEntry } from '../stream/stream.ts';
+import { dryRun } from './dry-run.ts';
 import { assertIntegrity } from './integrity.ts';
-import { checkDuration, collectSql, refuseNonTransactional, runAtomicBatch, runMigration, type CollectedSql } from './runner.ts';
+import { checkDuration, refuseNonTransactional, runAtomicBatch, runMigration, type CollectedSql } from './runner.ts';
 import { compareStreamWithHistory } from './status.ts';
 
 export interface MigrateOptions {
@@ -62,7 +63,7 @@ export async function migrate(db: Database, config: TributaryConfig, options: Mi
   const history = new History(db, config);
   if (options.dryRun) {
     const plan = await planPending(config, history, options, db.session);
-    for (const definition of plan) events.dryRun?.(definition.entry.name, await collectSql(db, definition, 'up'));
+    for (const definition of plan) events.dryRun?.(definition.entry.name, await dryRun(db, definition, 'up'));
     return { applied: [], waitedForLock: false, dryRun: true };
   }
   const lock = { waitSeconds: options.lockWaitSeconds ?? config.lockWaitSeconds, onWait: events.waitingForLock };
@@ -135,6 +136,7 @@ export async function planPending(config: TributaryConfig, history: History, opt
       if (entry && !definitions.has(entry.name)) queue.push(await load(entry));
     }
   }
+  refuseUnknownServices(config, [...definitions.values()].map((d) => d.entry));
   const graph = new MigrationGraph([...definitions.values()], new Set(stream.map((e) => e.name)), config.root);
   const order = graph.order(definitions.keys());
 

@@ -6,8 +6,11 @@
 import { pathToFileURL } from 'node:url';
 import { relative } from 'node:path';
 import { Migration } from '@mikro-orm/migrations';
+import type { TributaryConfig } from '../config/config.ts';
+import { discoverServices } from '../config/services.ts';
 import { TributaryError, describeError } from '../errors.ts';
 import type { StreamEntry } from './stream.ts';
+import { ValidatedFiles } from './validated-files.ts';
 
 export type MigrationClass = (new (...args: ConstructorParameters<typeof Migration>) => Migration) & {
   service?: string;
@@ -70,4 +73,54 @@ export async function loadMigration(entry: StreamEntry, root: string): Promise<M
 /** Whether the class defines down() itself (MikroORM's inherited one only throws). */
 export function hasDown(definition: MigrationDefinition): boolean {
   return definition.migrationClass.prototype.down !== Migration.prototype.down;
+}
+
+/** The sentence for a migration whose service (file name and `static service`) the workspace does not have. */
+function unknownServiceMessage(entry: StreamEntry, services: string[], root: string): string | undefined {
+  if (services.includes(entry.service)) return undefined;
+  return `Migration ${relative(root, entry.file)} belongs to service "${entry.service}", which is not a service of this workspace (services: ${services.join(', ')}); name one of them in its file name and static service.`;
+}
+
+/**
+ * Refuses to run a migration of a service the workspace does not have. Where no service folder is
+ * present at all (a deploy artifact without the models), there is nothing to check against.
+ */
+export function refuseUnknownServices(config: TributaryConfig, entries: StreamEntry[]): void {
+  let services: string[];
+  try {
+    services = discoverServices(config).map((s) => s.name);
+  } catch {
+    return; // a broken workspace is reported by the commands that read the models
+  }
+  if (services.length === 0) return;
+  for (const entry of entries) {
+    const message = unknownServiceMessage(entry, services, config.root);
+    if (message) throw new TributaryError(message);
+  }
+}
+
+/**
+ * Loads and validates each file (its service must be one of `services`, when given), and says
+ * what is wrong with those that fail. Files that passed before (same checksum, same rules) are
+ * not imported again, so a check over thousands of migrations stays fast.
+ */
+export async function invalidMigrationFiles(entries: StreamEntry[], root: string, services: string[] | undefined, stream: StreamEntry[] = entries): Promise<Array<{ entry: StreamEntry; message: string }>> {
+  const validated = ValidatedFiles.open(root);
+  const invalid: Array<{ entry: StreamEntry; message: string }> = [];
+  for (const entry of entries) {
+    const unknown = services && unknownServiceMessage(entry, services, root);
+    if (unknown) {
+      invalid.push({ entry, message: unknown });
+      continue;
+    }
+    if (validated.has(entry.checksum)) continue;
+    try {
+      await loadMigration(entry, root);
+      validated.add(entry.checksum);
+    } catch (error) {
+      invalid.push({ entry, message: describeError(error) });
+    }
+  }
+  validated.save(stream.map((e) => e.checksum));
+  return invalid;
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -14,11 +14,12 @@ describe('reading the stream', () => {
 
   it('lists contract-named files in name order and flags look-alikes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'stream-'));
-    for (const file of ['20260102_000000_billing_b.ts', '20260101_000000_auth-service_a.ts', 'notes.md', '2026_auth_bad.ts']) writeFileSync(join(dir, file), file);
+    for (const file of ['20260102_000000_billing_b.ts', '20260101_000000_auth-service_a.ts', 'notes.md', '2026_auth_bad.ts', 'Migration20260101000000.ts', 'project.json', 'types.d.ts']) writeFileSync(join(dir, file), file);
+    mkdirSync(join(dir, 'helpers.ts'));
     expect(readStream(dir).map((e) => [e.name, e.service])).toEqual([
       ['20260101_000000_auth-service_a', 'auth-service'],
       ['20260102_000000_billing_b', 'billing'],
     ]);
-    expect(strayFiles(dir)).toEqual(['2026_auth_bad.ts']);
+    expect(strayFiles(dir)).toEqual(['2026_auth_bad.ts', 'Migration20260101000000.ts']);
   });
 });

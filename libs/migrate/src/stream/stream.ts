@@ -37,12 +37,21 @@ export function readStream(migrationsDir: string): StreamEntry[] {
   return entries;
 }
 
-/** Files in the folder that look like migrations but do not follow the naming contract. */
+/**
+ * Script files in the folder that do not follow the naming contract, so are not in the stream:
+ * a typo'd timestamp, or MikroORM's own `Migration20261123113328.ts` naming.
+ */
 export function strayFiles(migrationsDir: string): string[] {
   if (!existsSync(migrationsDir)) return [];
-  return readdirSync(migrationsDir)
-    .filter((file) => /^\d/.test(file) && /\.[cm]?[jt]s$/.test(file) && !parseFileName(file))
+  return readdirSync(migrationsDir, { withFileTypes: true })
+    .filter((item) => item.isFile() && /\.[cm]?[jt]s$/.test(item.name) && !item.name.endsWith('.d.ts') && !parseFileName(item.name))
+    .map((item) => item.name)
     .sort();
+}
+
+/** What `check` reports, and `migrate`/`showmigrations` warn, about a stray file. */
+export function strayFileMessage(root: string, migrationsDir: string, file: string): string {
+  return `${relative(root, join(migrationsDir, file))} does not follow the <YYYYMMDD>_<HHMMSS>_<service>_<slug>.ts naming, so it is not part of the stream.`;
 }
 
 export function streamRelative(root: string, entry: { file: string }): string {
