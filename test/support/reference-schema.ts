@@ -5,13 +5,12 @@
  */
 import { loadConfig } from '../../libs/migrate/src/config/config.ts';
 import { discoverServices } from '../../libs/migrate/src/config/services.ts';
-import { loadEntities } from '../../libs/migrate/src/models/loader.ts';
+import { discoveryOptions, loadEntities } from '../../libs/migrate/src/models/loader.ts';
 import { describeSchema } from './schema.ts';
 
 const [target, cwd] = process.argv.slice(2);
 const config = loadConfig({ cwd });
-const entities = (await loadEntities(discoverServices(config), config.root)).map((e) => e.schema);
-const options = { entities, discovery: { warnWhenNoEntities: false }, allowGlobalContext: true };
+const options = { ...discoveryOptions(await loadEntities(discoverServices(config), config.root)), discovery: { warnWhenNoEntities: false }, allowGlobalContext: true };
 const orm =
   target === 'pglite'
     ? await (await import('@mikro-orm/pglite')).MikroORM.init({ ...options, dbName: 'memory://' })
