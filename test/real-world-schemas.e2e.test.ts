@@ -245,6 +245,7 @@ describe('real-world schemas on PostgreSQL', () => {
 
     // ledger drops account while billing still references it: an error naming billing and Customer.
     ws.edit('apps/billing-service/src/db/models/customer.ts', "    account: () => p.manyToOne(Account).nullable(),\n", '');
+    ws.edit('apps/billing-service/src/db/models/customer.ts', "import { Account } from '@tributary/ledger-service/models';\n", '');
     ws.remove('apps/ledger-service/src/db/models/account.ts');
     ws.remove('apps/ledger-service/src/db/models/entry.ts');
     ws.write('apps/ledger-service/src/db/models/index.ts', 'export {};\n');
