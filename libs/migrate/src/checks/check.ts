@@ -1,9 +1,10 @@
 /**
  * `check`: everything that can be wrong, reported together. Offline: models without a
  * migration, ownership, stream naming and shard health, every migration file loading and naming
- * a service of the workspace, and (with `--since REV`) committed migrations edited or deleted. With a database: pending, out of order, edited after being
- * applied, applied but missing, failed. Lint errors (not warnings) of pending migrations, and of
- * migrations added since REV, are problems too.
+ * a service of the workspace, and (with `--since REV`) migrations committed where the branch left
+ * REV that were edited or deleted since. With a database: pending, out of order, edited after
+ * being applied, applied but missing, failed. Lint errors (not warnings) of pending migrations,
+ * and of migrations added since REV, are problems too.
  */
 import type { TributaryConfig } from '../config/config.ts';
 import { discoverServices, selectServices } from '../config/services.ts';
@@ -78,11 +79,12 @@ export async function checkOffline(config: TributaryConfig, options: CheckOption
     problems.push({ kind: 'invalid-migration', service: entry.service, migration: entry.name, message });
   }
   if (changes) {
+    const since = `${options.since} (where this branch left it, ${changes.base.slice(0, 12)})`;
     for (const name of changes.modified) {
-      problems.push({ kind: 'edited-since', migration: name, message: `Migration ${name} existed at ${options.since} and was modified since; committed migrations must not change — add a new migration instead.` });
+      problems.push({ kind: 'edited-since', migration: name, message: `Migration ${name} existed at ${since} and was modified since; committed migrations must not change — add a new migration instead.` });
     }
     for (const name of changes.deleted) {
-      problems.push({ kind: 'deleted-since', migration: name, message: `Migration ${name} existed at ${options.since} and was deleted since; committed migrations must not be removed.` });
+      problems.push({ kind: 'deleted-since', migration: name, message: `Migration ${name} existed at ${since} and was deleted since; committed migrations must not be removed.` });
     }
     problems.push(...(await lintProblems(stream.filter((e) => changes.added.includes(e.name)), config)));
   }
