@@ -1,0 +1,103 @@
+/**
+ * Conformance for decorated entity classes: commerce-service is written the way most MikroORM
+ * code bases are (legacy decorators, property types from reflect-metadata, a non-entity base
+ * class, a TypeScript enum, extensionless imports, a foreign key into identity-service's
+ * `defineEntity` member). Its migrations must build what MikroORM's SchemaGenerator creates from
+ * the same classes, initially and after changes, with `makemigrations --check` clean.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Workspace } from '../support/workspace.ts';
+import { latestOf, startConformance, type Conformance } from './harness.ts';
+import { conformanceWorkspace } from './workspace.ts';
+
+let ws: Workspace;
+let c: Conformance;
+
+const MODELS = 'apps/commerce-service/src/db/models';
+
+beforeAll(async () => {
+  ws = conformanceWorkspace(['identity-service', 'commerce-service']);
+  c = await startConformance(ws);
+});
+
+afterAll(async () => {
+  await c?.db.drop();
+  ws?.dispose();
+});
+
+describe('conformance of decorated entities with MikroORM SchemaGenerator', () => {
+  it('makemigrations loads the decorated service and writes its initial migration, depending on identity-service', async () => {
+    await c.cli('makemigrations', '-m', 'initial');
+    expect(ws.migrations().map((file) => file.split('_').slice(2).join('_'))).toEqual(['identity-service_initial.ts', 'commerce-service_initial.ts']);
+    expect(ws.read(`migrations/${latestOf(ws, 'commerce-service')}.ts`)).toContain(`'${latestOf(ws, 'identity-service')}'`);
+  });
+
+  it('migrate builds what the SchemaGenerator builds from the decorated classes', async () => {
+    await c.cli('migrate');
+    const expected = await c.expectMatchesModels('initial');
+    for (const line of [
+      'relation public.orders kind=r',
+      'relation public.product_tags kind=r',
+      // Types from reflect-metadata, columns of the base class.
+      'column public.product.active boolean not null default true',
+      'column public.product.created_at timestamp with time zone not null',
+      "constraint public.orders.orders_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'paid'::text, 'shipped'::text, 'cancelled'::text])))",
+    ]) {
+      expect(expected).toContain(line);
+    }
+  });
+
+  it('makemigrations --check is clean, also with the shards rebuilt', async () => {
+    await c.expectCheckClean('initial');
+    await c.expectRebuiltShardsClean('initial');
+  });
+
+  it('a decorated class gains a property (type from reflect-metadata), an index and an enum value', async () => {
+    await c.change({
+      message: 'stock and refunds',
+      services: ['commerce-service'],
+      edit() {
+        ws.edit(`${MODELS}/product.entity.ts`, '  @Property()\n  active = true;', '  @Property()\n  active = true;\n\n  @Property({ index: true })\n  stock: number = 0;');
+        ws.edit(`${MODELS}/order.entity.ts`, "  CANCELLED = 'cancelled',", "  CANCELLED = 'cancelled',\n  REFUNDED = 'refunded',");
+      },
+    });
+  });
+
+  it('a new decorated entity with a foreign key into identity-service, and a dropped column', async () => {
+    await c.change({
+      message: 'reviews',
+      services: ['commerce-service'],
+      destructive: true,
+      edit() {
+        ws.write(
+          `${MODELS}/review.entity.ts`,
+          `import { Entity, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
+import { Member } from '../../../../identity-service/src/db/models/index.ts';
+import { Product } from './product.entity';
+
+@Entity()
+@Unique({ properties: ['product', 'author'] })
+export class Review {
+  @PrimaryKey()
+  id: number;
+
+  @ManyToOne(() => Product, { deleteRule: 'cascade' })
+  product: Product;
+
+  @ManyToOne({ entity: () => Member, deleteRule: 'cascade' })
+  author: any;
+
+  @Property({ type: 'smallint' })
+  stars: number;
+
+  @Property({ type: 'text', nullable: true })
+  body?: string;
+}
+`,
+        );
+        ws.edit(`${MODELS}/index.ts`, "export { OrderLine } from './order-line.entity';", "export { OrderLine } from './order-line.entity';\nexport { Review } from './review.entity';");
+        ws.edit(`${MODELS}/product.entity.ts`, "  @Property({ nullable: true })\n  formats?: string[];\n", '');
+      },
+    });
+  });
+});

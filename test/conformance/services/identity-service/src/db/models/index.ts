@@ -1,0 +1,3 @@
+export { Member, MemberLinks } from './member.ts';
+export { StaffMember, Editor, Moderator, Administrator } from './staff.ts';
+export { Invitation } from './invitation.ts';
