@@ -3,7 +3,10 @@
  * migration destroys data (non-transactional, so nothing rolls it back), and `migrate restore`
  * brings back the rows, the schema and the history exactly as they were — on PostgreSQL and PGlite.
  */
-import { readdirSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { describeSchema } from './support/schema.ts';
@@ -16,6 +19,21 @@ const SEED = `insert into "user" ("email", "display_name") values ('ada@example.
 
 function backupsOf(ws: Workspace): string[] {
   return readdirSync(ws.path('.data/backups')).filter((f) => f.endsWith('.sql'));
+}
+
+/** Permission bits of a file or folder of the workspace. */
+function modeOf(ws: Workspace, file: string): number {
+  return statSync(ws.path(file)).mode & 0o777;
+}
+
+/** Runs queries on the workspace's embedded database while no CLI holds it. */
+async function onEmbedded<T>(ws: Workspace, fn: (pglite: PGlite) => Promise<T>): Promise<T> {
+  const pglite = await PGlite.create({ dataDir: ws.path('.data/pglite') });
+  try {
+    return await fn(pglite);
+  } finally {
+    await pglite.close();
+  }
 }
 
 describe('backup and restore on PostgreSQL', () => {
@@ -109,5 +127,111 @@ describe('backup and restore on PGlite', () => {
     ws.write('migrations/20300101_000002_auth-service_count.ts', migration([`do $$ begin if (select count(*) from "user") <> 2 then raise exception 'rows lost'; end if; end $$`]));
     const counted = await ws.migrate(['migrate']);
     expect(counted.code, counted.stderr).toBe(0);
+  });
+});
+
+describe('backup before migrating on PGlite', () => {
+  let ws: Workspace;
+
+  beforeAll(async () => {
+    ws = scratchWorkspace();
+    expect((await ws.migrate(['migrate'])).code).toBe(0);
+    ws.write('migrations/20300101_000000_auth-service_seed.ts', migration([SEED]));
+    expect((await ws.migrate(['migrate'])).code).toBe(0);
+  });
+  afterAll(() => ws?.dispose());
+
+  it('migrate --backup backs up, then applies the pending migrations', async () => {
+    ws.write('migrations/20300101_000001_auth-service_notes.ts', migration(['create table "note" ("id" int primary key, "body" text)', `insert into "note" values (1, 'kept')`]));
+    const result = await ws.migrate(['migrate', '--backup']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/Backed up the database to \.data\/backups\/\d{8}_\d{6}\.sql/);
+    expect(await onEmbedded(ws, async (pg) => (await pg.query(`select body from "note"`)).rows)).toEqual([{ body: 'kept' }]);
+    // the session the migrations ran on is as it was before the dump
+    ws.write('migrations/20300101_000002_auth-service_session.ts', migration([
+      `do $$ begin if current_setting('transaction_read_only') = 'on' or current_setting('row_security') = 'off' or current_setting('restrict_nonsystem_relation_kind') <> '' then raise exception 'session left by pg_dump'; end if; end $$`,
+    ]));
+    const next = await ws.migrate(['migrate', '--backup']);
+    expect(next.code, next.stderr).toBe(0);
+  });
+
+  it('the backup file is readable by its owner only, and restores the database as it was', async () => {
+    const [first] = backupsOf(ws).sort();
+    expect(modeOf(ws, `.data/backups/${first}`)).toBe(0o600);
+    expect(modeOf(ws, '.data/backups')).toBe(0o700);
+    const restored = await ws.migrate(['restore', `.data/backups/${first}`]);
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(await onEmbedded(ws, async (pg) => (await pg.query(`select to_regclass('note') as t, (select count(*)::int from "user") as users`)).rows)).toEqual([{ t: null, users: 2 }]);
+    const shown = await ws.migrate(['showmigrations', '--json']);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ pending: 2 });
+    const again = await ws.migrate(['migrate']);
+    expect(again.code, again.stderr).toBe(0);
+  });
+
+  it('backupBeforeMigrate in tributary.config.json backs up and migrates, as npm start does', async () => {
+    ws.write('tributary.config.json', JSON.stringify({ backupBeforeMigrate: true }));
+    ws.write('migrations/20300101_000003_auth-service_more.ts', migration(['create table "more" ("id" int)']));
+    const before = backupsOf(ws).length;
+    try {
+      const result = await ws.migrate(['migrate']);
+      expect(result.code, result.stderr).toBe(0);
+      expect(backupsOf(ws)).toHaveLength(before + 1);
+      expect(await onEmbedded(ws, async (pg) => (await pg.query(`select to_regclass('more') as t`)).rows)).toEqual([{ t: 'more' }]);
+    } finally {
+      ws.remove('tributary.config.json');
+    }
+  });
+});
+
+describe('backup and restore on PostgreSQL with a password', () => {
+  const ROLE = `tributary_backup_${process.pid}`;
+  const SECRET = 'not-in-argv-7f3a';
+  let ws: Workspace;
+  let db: TestDatabase;
+  let bin: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    ws = scratchWorkspace();
+    db = await createTestDatabase();
+    await db.query(`create role "${ROLE}" login password '${SECRET}'`);
+    await db.query(`alter database "${db.name}" owner to "${ROLE}"`);
+    // pg_dump and psql as the CLI starts them: a wrapper first on PATH records argv and PGPASSWORD
+    bin = mkdtempSync(join(tmpdir(), 'tributary-argv-'));
+    for (const tool of ['pg_dump', 'psql']) {
+      const wrapper = join(bin, tool);
+      writeFileSync(wrapper, `#!/bin/sh\nprintf '%s\\n' "${tool} $*" "env PGPASSWORD=$PGPASSWORD" >> "${bin}/calls.log"\nexec /usr/bin/${tool} "$@"\n`);
+      chmodSync(wrapper, 0o755);
+    }
+    env = { DATABASE_URL: db.url.replace('postgres://postgres@', `postgres://${ROLE}:${SECRET}@`), PATH: `${bin}:${process.env.PATH}` };
+  });
+  afterAll(async () => {
+    await db?.drop();
+    await createTestDatabase().then(async (other) => {
+      await other.query(`drop role if exists "${ROLE}"`);
+      await other.drop();
+    });
+    ws?.dispose();
+    if (bin) rmSync(bin, { recursive: true, force: true });
+  });
+
+  it('dumps and restores without the password in any argv', async () => {
+    expect((await ws.migrate(['migrate'], env)).code).toBe(0);
+    await db.query(SEED);
+    ws.write('migrations/20300101_000000_auth-service_notes.ts', migration(['create table "note" ("id" int)']));
+    const migrated = await ws.migrate(['migrate', '--backup'], env);
+    expect(migrated.code, migrated.stderr).toBe(0);
+    const [backup] = backupsOf(ws);
+    expect(modeOf(ws, `.data/backups/${backup}`)).toBe(0o600);
+    expect(readFileSync(ws.path(`.data/backups/${backup}`), 'utf8')).toContain('ada@example.com');
+
+    const restored = await ws.migrate(['restore', `.data/backups/${backup}`], env);
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(await db.query(`select to_regclass('note') as t`)).toEqual([{ t: null }]);
+
+    const calls = readFileSync(join(bin, 'calls.log'), 'utf8').trim().split('\n');
+    expect(calls.filter((line) => line.startsWith('pg_dump ') || line.startsWith('psql '))).toHaveLength(2);
+    for (const line of calls.filter((l) => !l.startsWith('env '))) expect(line).not.toContain(SECRET);
+    expect(calls.filter((line) => line.startsWith('env '))).toEqual([`env PGPASSWORD=${SECRET}`, `env PGPASSWORD=${SECRET}`]);
   });
 });

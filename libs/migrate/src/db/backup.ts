@@ -4,15 +4,20 @@
  * data, schema and history table alike — is exactly what it was when the backup was taken.
  * PostgreSQL goes through `pg_dump`/`psql`; PGlite through `@electric-sql/pglite-tools`.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import type { TributaryConfig } from '../config/config.ts';
 import { TributaryError, describeError } from '../errors.ts';
 import type { Database } from './connection.ts';
 
 const run = promisify(execFile);
+
+/** Backups hold the data: only their owner may read them. */
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
 
 export function backupsDir(config: TributaryConfig): string {
   return join(config.root, '.data', 'backups');
@@ -30,34 +35,97 @@ function nextBackupFile(dir: string): string {
 /** Dumps the database into a new file under `.data/backups/` and returns its path. */
 export async function backupDatabase(db: Database, config: TributaryConfig): Promise<string> {
   const dir = backupsDir(config);
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: DIR_MODE });
   const file = nextBackupFile(dir);
-  let sql: string;
+  // Written under another name and renamed when complete: a failed dump leaves no backup that looks whole.
+  const partial = `${file}.partial`;
   try {
-    sql = db.kind === 'postgresql' ? await dumpPostgres(config.databaseUrl!) : await dumpPglite(db);
+    if (db.kind === 'postgresql') await dumpPostgres(config.databaseUrl!, partial);
+    else writeFileSync(partial, await dumpPglite(db), { mode: FILE_MODE });
+    renameSync(partial, file);
   } catch (error) {
+    rmSync(partial, { force: true });
     throw new TributaryError(`Backup of ${db.label} failed, so nothing was migrated: ${describeError(error)}`, { cause: error });
   }
-  writeFileSync(file, sql);
   return file;
 }
 
-async function dumpPostgres(url: string): Promise<string> {
-  try {
-    const { stdout } = await run('pg_dump', ['--dbname', url, '--no-owner', '--no-privileges'], { encoding: 'utf8', maxBuffer: 1024 * 1024 * 1024 });
-    return stdout;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('pg_dump is not installed or not on PATH');
-    throw new Error(((error as { stderr?: string }).stderr || describeError(error)).trim());
+export interface ClientCommand {
+  command: string;
+  args: string[];
+  /** Added to the environment: the password travels here (libpq's PGPASSWORD), never in argv, which `ps` shows. */
+  env: Record<string, string>;
+}
+
+/**
+ * The connection string without its password, and the password apart: URLs
+ * (`postgres://user:secret@host/db`, `?password=`) and key/value strings (`password=secret`).
+ */
+export function withoutPassword(connection: string): { dbname: string; password?: string } {
+  if (/^postgres(ql)?:\/\//i.test(connection)) {
+    const url = new URL(connection);
+    const password = url.password ? decodeURIComponent(url.password) : (url.searchParams.get('password') ?? undefined);
+    url.password = '';
+    url.searchParams.delete('password');
+    return { dbname: url.href, ...(password !== undefined ? { password } : {}) };
   }
+  const keyValue = /(^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|\S*)/i.exec(connection);
+  if (!keyValue) return { dbname: connection };
+  const raw = keyValue[2]!;
+  const password = raw.startsWith("'") ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw;
+  return { dbname: connection.replace(keyValue[0], '').trim(), password };
+}
+
+function clientCommand(command: string, url: string, args: string[]): ClientCommand {
+  const { dbname, password } = withoutPassword(url);
+  return { command, args: ['--dbname', dbname, ...args], env: password === undefined ? {} : { PGPASSWORD: password } };
+}
+
+export function pgDumpCommand(url: string): ClientCommand {
+  return clientCommand('pg_dump', url, ['--no-owner', '--no-privileges']);
+}
+
+export function psqlRestoreCommand(url: string, wipe: string, file: string): ClientCommand {
+  return clientCommand('psql', url, ['--no-psqlrc', '--quiet', '--single-transaction', '-v', 'ON_ERROR_STOP=1', '-c', wipe, '-f', file]);
+}
+
+/** pg_dump's output goes straight to the file (a dump may be larger than memory). */
+async function dumpPostgres(url: string, file: string): Promise<void> {
+  const { command, args, env } = pgDumpCommand(url);
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    if (stderr.length < 64 * 1024) stderr += chunk;
+  });
+  const exited = new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve(code ?? 1));
+  });
+  try {
+    await Promise.all([pipeline(child.stdout, createWriteStream(file, { mode: FILE_MODE })), exited]);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && (error as NodeJS.ErrnoException).syscall?.startsWith('spawn')) throw new Error('pg_dump is not installed or not on PATH');
+    throw error;
+  }
+  const code = await exited;
+  if (code !== 0) throw new Error(stderr.trim() || `pg_dump exited with code ${code}`);
 }
 
 async function dumpPglite(db: Database): Promise<string> {
   const { pgDump } = await import('@electric-sql/pglite-tools/pg_dump');
   const pglite = await (db.connection as unknown as { getNativeClient(): Promise<any> }).getNativeClient();
-  // INSERTs rather than COPY … FROM stdin: PGlite replays the file with exec(), which has no stdin.
-  const dump = await pgDump({ pg: pglite, args: ['--no-owner', '--no-privileges', '--inserts'] });
-  return dump.text();
+  const session = (await pglite.query(`select name, current_setting(name) as value from pg_settings where source = 'session' and name not like 'transaction\\_%'`)).rows as Array<{ name: string; value: string }>;
+  try {
+    // INSERTs rather than COPY … FROM stdin: PGlite replays the file with exec(), which has no stdin.
+    const dump = await pgDump({ pg: pglite, args: ['--no-owner', '--no-privileges', '--inserts'] });
+    return await dump.text();
+  } finally {
+    // pg_dump ran on PGlite's one session and never disconnected: its REPEATABLE READ, READ ONLY
+    // transaction is still open and its SETs (row_security, search_path, …) still hold. Put the
+    // session back as it was, or the migrations that follow run read-only.
+    await pglite.exec('rollback; reset all;');
+    for (const { name, value } of session) await pglite.query('select set_config($1, $2, false)', [name, value]);
+  }
 }
 
 /**
@@ -85,8 +153,9 @@ export async function restoreDatabase(db: Database, config: TributaryConfig, fil
 }
 
 async function restorePostgres(url: string, wipe: string, file: string): Promise<void> {
+  const { command, args, env } = psqlRestoreCommand(url, wipe, file);
   try {
-    await run('psql', ['--dbname', url, '--no-psqlrc', '--quiet', '--single-transaction', '-v', 'ON_ERROR_STOP=1', '-c', wipe, '-f', file], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    await run(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...env } });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('psql is not installed or not on PATH');
     throw new Error(((error as { stderr?: string }).stderr || describeError(error)).trim());
