@@ -1,11 +1,21 @@
 /**
  * The history table. Invariant: a row with status `applied` always means the migration is
- * applied — it commits in the same transaction as a transactional migration's SQL. A failed
- * non-transactional migration leaves a row with status `failed`, never counted as applied.
+ * applied — it commits in the same transaction as a transactional migration's SQL — and it is
+ * never overwritten: recording a name that is already applied fails (the second apply is an
+ * error, never a silent success). A failed non-transactional migration leaves a row with status
+ * `failed`, never counted as applied, which a later successful run replaces.
  */
 import type { Transaction } from '@mikro-orm/core';
 import type { TributaryConfig } from '../config/config.ts';
+import { TributaryError } from '../errors.ts';
 import type { Database } from './connection.ts';
+
+/** PostgreSQL's unique_violation: the history row of that name exists already. */
+const UNIQUE_VIOLATION = '23505';
+
+export function alreadyAppliedError(name: string, cause?: unknown): TributaryError {
+  return new TributaryError(`Migration ${name} is already recorded as applied (another runner applied it meanwhile?); this runner did not apply it again and stops here.`, { cause });
+}
 
 export interface HistoryRow {
   name: string;
@@ -29,6 +39,15 @@ export class History {
     this.#schema = config.historySchema;
     this.#name = config.historyTable;
     this.#table = `"${config.historySchema}"."${config.historyTable}"`;
+  }
+
+  /** Whether `error` is this table refusing a second row for one migration (its unique "name"). */
+  isAlreadyRecorded(error: unknown): boolean {
+    const constraint = `${this.#name}_name_key`;
+    for (let e: any = error; e; e = e.cause) {
+      if (e.code === UNIQUE_VIOLATION && (e.constraint === constraint || String(e.message).includes(constraint))) return true;
+    }
+    return false;
   }
 
   get tableName(): string {
@@ -75,35 +94,44 @@ export class History {
     }));
   }
 
+  /** Records `entry` as applied; a failed row of the same name is replaced, an applied one is an error. */
   async recordApplied(entry: { name: string; service: string; checksum: string }, executionMs: number, ctx?: Transaction): Promise<void> {
-    await this.#db.connection.execute(
-      `insert into ${this.#table} ("name", "service", "checksum", "execution_ms", "status") values (?, ?, ?, ?, 'applied')
-       on conflict ("name") do update set "checksum" = excluded."checksum", "execution_ms" = excluded."execution_ms", "status" = 'applied', "error" = null, "applied_at" = now(), "applied_by" = current_user`,
-      [entry.name, entry.service, entry.checksum, Math.round(executionMs)],
-      'run',
-      ctx,
-    );
+    try {
+      await this.#db.connection.execute(`delete from ${this.#table} where "name" = ? and "status" = 'failed'`, [entry.name], 'run', ctx);
+      await this.#db.connection.execute(
+        `insert into ${this.#table} ("name", "service", "checksum", "execution_ms", "status") values (?, ?, ?, ?, 'applied')`,
+        [entry.name, entry.service, entry.checksum, Math.round(executionMs)],
+        'run',
+        ctx,
+      );
+    } catch (error) {
+      throw this.isAlreadyRecorded(error) ? alreadyAppliedError(entry.name, error) : error;
+    }
   }
 
   /**
-   * The same write as `recordApplied`/`remove`, as one SQL string with inline literals, so it can
-   * travel in the migration's own round trip; `execution_ms` is measured by the server from the
+   * The same write as `recordApplied`/`remove`, as SQL text with inline literals, so it can travel
+   * in the migration's own round trip. Without `executionMs`, the server measures it from the
    * start of that round trip.
    */
-  recordSql(direction: 'up' | 'down', entry: { name: string; service: string; checksum: string }): string {
+  recordSql(direction: 'up' | 'down', entry: { name: string; service: string; checksum: string }, executionMs?: number): string {
     const name = sqlLiteral(entry.name);
     if (direction === 'down') return `delete from ${this.#table} where "name" = ${name}`;
-    return `insert into ${this.#table} ("name", "service", "checksum", "execution_ms", "status") values (${name}, ${sqlLiteral(entry.service)}, ${sqlLiteral(entry.checksum)}, round(extract(epoch from clock_timestamp() - statement_timestamp()) * 1000)::int, 'applied')
-       on conflict ("name") do update set "checksum" = excluded."checksum", "execution_ms" = excluded."execution_ms", "status" = 'applied', "error" = null, "applied_at" = now(), "applied_by" = current_user`;
+    const ms = executionMs === undefined ? 'round(extract(epoch from clock_timestamp() - statement_timestamp()) * 1000)::int' : String(Math.round(executionMs));
+    return `delete from ${this.#table} where "name" = ${name} and "status" = 'failed';
+insert into ${this.#table} ("name", "service", "checksum", "execution_ms", "status") values (${name}, ${sqlLiteral(entry.service)}, ${sqlLiteral(entry.checksum)}, ${ms}, 'applied')`;
   }
 
+  /** Records `entry` as failed (or interrupted); never over an applied row — that is an error. */
   async recordFailed(entry: { name: string; service: string; checksum: string }, error: string): Promise<void> {
-    await this.#db.connection.execute(
+    const rows = await this.#db.connection.execute<any[]>(
       `insert into ${this.#table} ("name", "service", "checksum", "status", "error") values (?, ?, ?, 'failed', ?)
-       on conflict ("name") do update set "status" = 'failed', "error" = excluded."error", "applied_at" = now()`,
+       on conflict ("name") do update set "status" = 'failed', "error" = excluded."error", "applied_at" = now() where ${this.#table}."status" = 'failed'
+       returning "name"`,
       [entry.name, entry.service, entry.checksum, error],
-      'run',
+      'all',
     );
+    if (rows.length === 0) throw alreadyAppliedError(entry.name);
   }
 
   async remove(name: string, ctx?: Transaction): Promise<void> {

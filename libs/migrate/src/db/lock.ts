@@ -2,12 +2,14 @@
  * The migration lock: a PostgreSQL session advisory lock on the pinned session, outside any
  * transaction, taken with `pg_try_advisory_lock` polled with back-off (a blocking lock call
  * would deadlock with `CREATE INDEX CONCURRENTLY`). Released explicitly, or by the server when
- * the session dies.
+ * the session dies — which is why the holder proves it still holds it (`HeldLock.prove`) before
+ * each migration instead of assuming so.
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TributaryError } from '../errors.ts';
 import type { Database } from './connection.ts';
+import { refuseSessionlessPooler } from './pooler.ts';
 
 export interface LockOptions {
   /** How long to wait for another runner, in seconds. */
@@ -21,7 +23,13 @@ export function lockKey(historyTable: string): string {
   return BigInt.asIntN(64, BigInt(`0x${createHash('sha256').update(`tributary:${historyTable}`).digest('hex').slice(0, 16)}`)).toString();
 }
 
-export async function withMigrationLock<T>(db: Database, historyTable: string, options: LockOptions, fn: (waited: boolean) => Promise<T>): Promise<T> {
+/** The lock while it is held: `prove` fails with one sentence once the session holding it is gone. */
+export interface HeldLock {
+  prove(before: string): Promise<void>;
+}
+
+export async function withMigrationLock<T>(db: Database, historyTable: string, options: LockOptions, fn: (waited: boolean, lock: HeldLock) => Promise<T>): Promise<T> {
+  await refuseSessionlessPooler(db); // a transaction pooler would hand the lock's session to others
   const key = lockKey(historyTable);
   const deadline = Date.now() + options.waitSeconds * 1000;
   let delay = 50;
@@ -37,8 +45,26 @@ export async function withMigrationLock<T>(db: Database, historyTable: string, o
     await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
     delay = Math.min(delay * 2, 1000);
   }
+  const lock: HeldLock = {
+    prove: async (before) => {
+      if (db.kind !== 'postgresql') return; // PGlite is one session in this process: held until it closes
+      let held = false;
+      try {
+        const [row] = await db.session.query(
+          `select exists (select 1 from pg_locks where locktype = 'advisory' and granted and objsubid = 1 and pid = pg_backend_pid()
+             and ((classid::bigint << 32) | objid::bigint) = (${key})::bigint) as "held"`,
+        );
+        held = Boolean(row?.held);
+      } catch {
+        held = false; // the session is gone (terminated, timed out, network): so is the lock
+      }
+      if (!held) {
+        throw new TributaryError(`Lost the migration lock on ${db.label} (its session ended) before ${before}; stopped without starting it — migrations applied before it stay applied. Run migrate again.`);
+      }
+    },
+  };
   try {
-    return await fn(waited);
+    return await fn(waited, lock);
   } finally {
     await db.session.query(`select pg_advisory_unlock(${key})`).catch(() => {});
   }
