@@ -256,7 +256,7 @@ describe('bad input: models', () => {
     const file = 'apps/catalog-service/src/db/models/broken.ts';
     ws.write(file, `throw new Error('cannot load this model');\n`);
     try {
-      expectUserError(await ws.migrate(['makemigrations', '-m', 'x'], env), `error: Service catalog-service: model file ${file} failed to load: cannot load this model`);
+      expectUserError(await ws.migrate(['makemigrations', '-m', 'x'], env), `error: Service catalog-service: model file ${file}:1:7 failed to load: cannot load this model`);
     } finally {
       ws.remove(file);
     }
