@@ -185,6 +185,27 @@ describe('decorated entities: legacy decorators with reflect-metadata', () => {
     }
   });
 
+  it('a migration may import a decorated model file', async () => {
+    ws.write('migrations/20300101_000000_auth-service_roles.ts', `import { Migration } from '@mikro-orm/migrations';
+import { UserRoles } from '../${MODELS}/user.ts';
+
+export class RolesMigration extends Migration {
+  static service = 'auth-service';
+
+  override async up(): Promise<void> {
+    this.addSql(\`create table "role_name" ("name" text primary key)\`);
+    this.addSql(\`insert into "role_name" values \${UserRoles.map((role) => \`('\${role}')\`).join(', ')}\`);
+  }
+
+  override async down(): Promise<void> {
+    this.addSql('drop table "role_name"');
+  }
+}
+`);
+    expectOk(await ws.migrate(['migrate'], env));
+    expect(await db.query(`select name from "role_name" order by name`)).toEqual([{ name: 'admin' }, { name: 'member' }, { name: 'support' }]);
+  });
+
   it('a decorated file with a syntax error is named with line and column', async () => {
     const file = `${MODELS}/session.ts`;
     const good = ws.read(file);

@@ -11,6 +11,7 @@ import { discoverServices } from '../config/services.ts';
 import { TributaryError, describeError } from '../errors.ts';
 import type { StreamEntry } from './stream.ts';
 import { ValidatedFiles } from './validated-files.ts';
+import { enableTypeScriptHooks } from '../models/typescript-hooks.ts';
 
 export type MigrationClass = (new (...args: ConstructorParameters<typeof Migration>) => Migration) & {
   service?: string;
@@ -36,6 +37,7 @@ export interface MigrationDefinition {
 
 export async function loadMigration(entry: StreamEntry, root: string): Promise<MigrationDefinition> {
   const where = relative(root, entry.file);
+  enableTypeScriptHooks(); // a migration may import decorated entities
   let exports: Record<string, unknown>;
   try {
     exports = await import(`${pathToFileURL(entry.file).href}?checksum=${entry.checksum}`);
