@@ -3,7 +3,7 @@
  * the workspace, opens what it needs (models, stream, database), does one job and closes.
  */
 import { resolve } from 'node:path';
-import { loadConfig, type TributaryConfig } from './config/config.ts';
+import { forMigrations, loadConfig, type TributaryConfig } from './config/config.ts';
 import { discoverServices, selectServices } from './config/services.ts';
 import { describeTarget, embeddedDatabaseExists, withDatabase, type Database } from './db/connection.ts';
 import { History, type HistoryRow } from './db/history.ts';
@@ -34,6 +34,11 @@ function configOf(target: Target): TributaryConfig {
   return loadConfig({ cwd: target.cwd, databaseUrl: target.databaseUrl });
 }
 
+/** For verbs that change the schema: on MIGRATION_DATABASE_URL when set (the app and read-only verbs keep DATABASE_URL). */
+function migrationConfigOf(target: Target): TributaryConfig {
+  return forMigrations(configOf(target));
+}
+
 function open<T>(config: TributaryConfig, target: Target, fn: (db: Database) => Promise<T>): Promise<T> {
   target.onDatabase?.(describeTarget(config));
   return withDatabase(config, fn);
@@ -48,13 +53,13 @@ export async function makemigrations(target: Target, options: MakeMigrationsOpti
 }
 
 export async function migrate(target: Target, options: MigrateOptions = {}, events: MigrateEvents = {}): Promise<MigrateResult> {
-  const config = configOf(target);
+  const config = migrationConfigOf(target);
   checkServices(config, options.services);
   return open(config, target, (db) => applyPending(db, config, options, events));
 }
 
 export async function rollback(target: Target, options: RollbackOptions = {}, events: RollbackEvents = {}): Promise<{ reverted: string[] }> {
-  const config = configOf(target);
+  const config = migrationConfigOf(target);
   checkServices(config, options.service ? [options.service] : undefined);
   return open(config, target, (db) => revertApplied(db, config, options, events));
 }
@@ -110,18 +115,18 @@ export async function validate(target: Target): Promise<{ ok: boolean; problems:
 }
 
 export async function repair(target: Target): Promise<RepairResult> {
-  const config = configOf(target);
+  const config = migrationConfigOf(target);
   return open(config, target, (db) => repairHistory(db, config));
 }
 
 export async function stamp(target: Target, name: string): Promise<MigrateResult> {
-  const config = configOf(target);
+  const config = migrationConfigOf(target);
   return open(config, target, (db) => stampHistory(db, config, name));
 }
 
 /** Restores a backup written by `migrate --backup`, under the migration lock. */
 export async function restore(target: Target, file: string): Promise<{ file: string; database: string }> {
-  const config = configOf(target);
+  const config = migrationConfigOf(target);
   const path = resolve(target.cwd ?? process.cwd(), file);
   return open(config, target, (db) =>
     withMigrationLock(db, new History(db, config).tableName, { waitSeconds: config.lockWaitSeconds }, async () => {

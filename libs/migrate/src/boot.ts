@@ -6,7 +6,7 @@
  */
 import type { MikroORM as PostgreSqlMikroORM } from '@mikro-orm/postgresql';
 import type { MikroORM as PgliteMikroORM } from '@mikro-orm/pglite';
-import { loadConfig, type TributaryConfig } from './config/config.ts';
+import { forMigrations, loadConfig, type TributaryConfig } from './config/config.ts';
 import { adoptOrm, openDatabase, type Database } from './db/connection.ts';
 import { History } from './db/history.ts';
 import { makeMigrations } from './diff/makemigrations.ts';
@@ -95,9 +95,7 @@ export async function checkMigrationsOnStartup(options: StartupCheckOptions = {}
   try {
     const migrated: string[] = [];
     if (options.autoMigrate) {
-      const result = await migrate(db, config, { lockWaitSeconds: options.lockWaitSeconds }, {
-        waitingForLock: () => log('Another replica holds the migration lock; waiting for it…'),
-      });
+      const result = await applyPendingAtBoot(db, config, options, log);
       migrated.push(...result.applied.map((m) => m.name));
       if (migrated.length > 0) log(`Applied ${migrated.length} pending migration${migrated.length === 1 ? '' : 's'}: ${migrated.join(', ')}.`);
     }
@@ -120,6 +118,22 @@ export async function checkMigrationsOnStartup(options: StartupCheckOptions = {}
     return status;
   } finally {
     if (closeAfter) await db.close();
+  }
+}
+
+/**
+ * `autoMigrate`: on a connection of its own to MIGRATION_DATABASE_URL when that is set (a direct
+ * connection, a DDL role), otherwise on the app's database.
+ */
+async function applyPendingAtBoot(db: Database, config: TributaryConfig, options: StartupCheckOptions, log: (line: string) => void) {
+  const migrationConfig = forMigrations(config);
+  const target = migrationConfig === config ? db : await openDatabase(migrationConfig);
+  try {
+    return await migrate(target, migrationConfig, { lockWaitSeconds: options.lockWaitSeconds }, {
+      waitingForLock: () => log('Another replica holds the migration lock; waiting for it…'),
+    });
+  } finally {
+    if (target !== db) await target.close();
   }
 }
 

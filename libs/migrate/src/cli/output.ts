@@ -3,6 +3,7 @@
  * stderr, progress through listr2 on a terminal and as plain lines otherwise.
  */
 import { Listr } from 'listr2';
+import { redactSecrets } from '../db/urls.ts';
 import { TributaryError } from '../errors.ts';
 
 export const interactive = (): boolean => Boolean(process.stdout.isTTY) && !process.env.CI;
@@ -22,12 +23,13 @@ export function printJson(value: unknown): void {
 /** Prints a user mistake as its sentence, anything else with its stack only under --verbose. */
 export function reportError(error: unknown, verbose: boolean): void {
   if (error instanceof TributaryError && !verbose) {
-    note(`error: ${error.message}`);
-    if (error.hint) note(error.hint);
+    note(`error: ${redactSecrets(error.message)}`);
+    if (error.hint) note(redactSecrets(error.hint));
     return;
   }
   const message = error instanceof Error ? error.message : String(error);
-  note(`error: ${verbose && error instanceof Error ? error.stack : message}`);
+  // An unexpected error may quote a connection string: its password is masked all the same.
+  note(`error: ${redactSecrets((verbose && error instanceof Error ? error.stack : message) ?? message)}`);
   if (!verbose && !(error instanceof TributaryError)) note('(run with --verbose for details)');
 }
 

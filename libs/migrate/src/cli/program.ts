@@ -4,7 +4,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import * as api from '../api.ts';
-import { loadConfig } from '../config/config.ts';
+import { loadConfig, printableConfig } from '../config/config.ts';
 import { extraCommands } from './commands/index.ts';
 import { formatMs, note, print, printJson } from './output.ts';
 import { announcingTarget, runCheck, runMakemigrations, runMigrate, runRollback, runShowmigrations } from './verbs.ts';
@@ -162,7 +162,7 @@ export function buildProgram(): Command {
   program
     .command('config', { hidden: true })
     .description('print the resolved configuration')
-    .action(() => printJson(loadConfig()));
+    .action(() => printJson(printableConfig(loadConfig())));
 
   for (const register of extraCommands) register(program);
   return program;

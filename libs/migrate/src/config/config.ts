@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { maskUrl } from '../db/urls.ts';
 import { TributaryError } from '../errors.ts';
 
 export interface TributaryConfig {
@@ -19,6 +20,10 @@ export interface TributaryConfig {
   historyTable: string;
   /** PostgreSQL connection string; undefined selects the embedded PGlite database. */
   databaseUrl: string | undefined;
+  /** Where `databaseUrl` came from, for messages: `DATABASE_URL`, `MIGRATION_DATABASE_URL` or `the databaseUrl option`. */
+  databaseUrlSource: string;
+  /** `MIGRATION_DATABASE_URL`: the direct connection (and DDL role) of the commands that change the schema. */
+  migrationDatabaseUrl: string | undefined;
   pgliteDir: string;
   lockWaitSeconds: number;
   lockTimeout: string;
@@ -97,6 +102,12 @@ export function loadConfig(options: { cwd?: string; databaseUrl?: string } = {})
   const root = findWorkspaceRoot(options.cwd ?? process.cwd());
   const settings = readSettings(root);
   const [historySchema, historyTable] = splitQualified(settings.historyTable ?? 'public.tributary_migrations');
+  for (const key of ['lockTimeout', 'statementTimeout'] as const) {
+    const value = settings[key];
+    if (value !== undefined && !DURATION.test(value.trim())) throw new TributaryError(`${key} "${value}" in ${CONFIG_FILE} is not a duration like 5s, 500ms or 2min.`);
+  }
+  // An explicit URL is the one database of every command; otherwise migrations may have their own.
+  const explicit = options.databaseUrl !== undefined;
   const migrationsDir = resolve(root, settings.migrationsDir ?? 'migrations');
   return {
     root,
@@ -105,19 +116,50 @@ export function loadConfig(options: { cwd?: string; databaseUrl?: string } = {})
     projects: settings.projects ?? ['apps/*', 'libs/*', 'packages/*', 'services/*'],
     historySchema,
     historyTable,
-    databaseUrl: options.databaseUrl ?? (process.env.DATABASE_URL || undefined),
+    databaseUrl: explicit ? options.databaseUrl : process.env.DATABASE_URL || undefined,
+    databaseUrlSource: explicit ? 'the databaseUrl option' : 'DATABASE_URL',
+    migrationDatabaseUrl: explicit ? undefined : process.env.MIGRATION_DATABASE_URL || undefined,
     pgliteDir: resolve(root, settings.pgliteDir ?? '.data/pglite'),
     lockWaitSeconds: settings.lockWaitSeconds ?? 60,
-    lockTimeout: settings.lockTimeout ?? '5s',
-    statementTimeout: settings.statementTimeout,
+    lockTimeout: settings.lockTimeout?.trim() ?? '5s',
+    statementTimeout: settings.statementTimeout?.trim(),
     lockRetries: settings.lockRetries ?? 0,
     backupBeforeMigrate: settings.backupBeforeMigrate ?? false,
   };
 }
 
+/**
+ * The settings of the commands that change the schema (migrate, rollback, stamp, repair, restore,
+ * auto-migrate): the same, on `MIGRATION_DATABASE_URL` when it is set.
+ */
+export function forMigrations(config: TributaryConfig): TributaryConfig {
+  if (!config.migrationDatabaseUrl) return config;
+  return { ...config, databaseUrl: config.migrationDatabaseUrl, databaseUrlSource: 'MIGRATION_DATABASE_URL' };
+}
+
+/** The resolved settings as `migrate config` prints them: database URLs with the password masked. */
+export function printableConfig(config: TributaryConfig): TributaryConfig {
+  const mask = (url: string | undefined) => (url === undefined ? undefined : maskUrl(url));
+  return { ...config, databaseUrl: mask(config.databaseUrl), migrationDatabaseUrl: mask(config.migrationDatabaseUrl) };
+}
+
+/** A PostgreSQL duration, as `lock_timeout` and `statement_timeout` take it (5s, 500ms, 2min). */
+const DURATION = /^\d+(\.\d+)?\s*(us|ms|s|min|h|d)?$/;
+
+/**
+ * An unquoted PostgreSQL identifier: the history table's schema and name are spliced into SQL
+ * (quoted), so anything else, a quote in particular, is refused rather than escaped.
+ */
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
+
 function splitQualified(name: string): [string, string] {
   const parts = name.split('.');
-  if (parts.length === 1) return ['public', parts[0]!];
-  if (parts.length === 2 && parts[0] && parts[1]) return [parts[0], parts[1]];
-  throw new TributaryError(`historyTable "${name}" in ${CONFIG_FILE} must be "table" or "schema.table".`);
+  const [schema, table] = parts.length === 1 ? ['public', parts[0]!] : parts;
+  if (parts.length > 2 || !schema || !table) throw new TributaryError(`historyTable "${name}" in ${CONFIG_FILE} must be "table" or "schema.table".`);
+  for (const part of [schema, table]) {
+    if (!IDENTIFIER.test(part)) {
+      throw new TributaryError(`historyTable "${name}" in ${CONFIG_FILE} must name its schema and table with letters, digits, _ or $ (starting with a letter or _, at most 63 characters each).`);
+    }
+  }
+  return [schema, table];
 }

@@ -14,6 +14,7 @@ import pg from 'pg';
 import type { TributaryConfig } from '../config/config.ts';
 import { TributaryError, describeError } from '../errors.ts';
 import { acquireFileLock, type FileLock } from './file-lock.ts';
+import { parsePostgresUrl } from './urls.ts';
 
 /** One connection outside any transaction: for the advisory lock and non-transactional SQL. */
 export interface PinnedSession {
@@ -43,12 +44,8 @@ const quiet = { discovery: { warnWhenNoEntities: false }, allowGlobalContext: tr
 
 export function describeTarget(config: TributaryConfig): string {
   if (!config.databaseUrl) return `embedded PGlite (${relative(config.root, config.pgliteDir) || config.pgliteDir})`;
-  try {
-    const url = new URL(config.databaseUrl);
-    return `PostgreSQL ${url.hostname}:${url.port || 5432}${url.pathname}`;
-  } catch {
-    throw new TributaryError('DATABASE_URL is not a valid URL (expected postgres://user@host:port/database).');
-  }
+  const url = parsePostgresUrl(config.databaseUrl, config.databaseUrlSource);
+  return `PostgreSQL ${url.hostname}:${url.port || 5432}${url.pathname}`;
 }
 
 export function embeddedDatabaseExists(config: TributaryConfig): boolean {
