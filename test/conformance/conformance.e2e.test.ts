@@ -163,27 +163,36 @@ export const Auditor = defineEntity({
     });
   });
 
-  it('public.entry moves from publishing-service to identity-service: an ownership transfer, no DDL', async () => {
+  it('public.entry moves from publishing-service to identity-service: an ownership transfer, no DDL, rows kept', async () => {
     const publishingLatest = latestOf(ws, 'publishing-service');
-    const { created, source } = await c.change({
-      message: 'reading list moves to identity',
-      services: ['identity-service'],
-      edit() {
-        const moved = ws
-          .read('apps/publishing-service/src/db/models/entry.ts')
-          .replace("import { Member } from '../../../../identity-service/src/db/models/index.ts';", "import { Member } from './member.ts';")
-          .replace("import { Article } from './article.ts';", "import { Article } from '../../../../publishing-service/src/db/models/article.ts';");
-        ws.write('apps/identity-service/src/db/models/entry.ts', moved);
-        ws.remove('apps/publishing-service/src/db/models/entry.ts');
-        ws.edit(PUBLISHING_INDEX, "export { Entry } from './entry.ts';\n", '');
-        ws.edit('apps/identity-service/src/db/models/index.ts', "export { Invitation } from './invitation.ts';", "export { Invitation } from './invitation.ts';\nexport { Entry } from './entry.ts';");
-      },
-    });
-    const migration = source(created[0]!);
-    expect(migration).not.toMatch(/create table|drop table|alter table/i);
-    expect(migration).toContain(`'${publishingLatest}'`);
-    expect(ws.read('migrations/.snapshots/identity-service.json')).toContain('entry');
-    expect(ws.read('migrations/.snapshots/publishing-service.json')).not.toMatch(/"(public\.)?entry"/);
+    const [member] = await c.db.query(`insert into member (email, handle) values ('reader@example.com', 'reader') returning id`);
+    const [article] = await c.db.query(`insert into article (slug, title, body, author_id) values ('hello', 'Hello', 'Hi', $1) returning id`, [member.id]);
+    await c.db.query('insert into entry (member_id, article_id) values ($1, $2)', [member.id, article.id]);
+    try {
+      const { created, source } = await c.change({
+        message: 'reading list moves to identity',
+        services: ['identity-service'],
+        edit() {
+          const moved = ws
+            .read('apps/publishing-service/src/db/models/entry.ts')
+            .replace("import { Member } from '../../../../identity-service/src/db/models/index.ts';", "import { Member } from './member.ts';")
+            .replace("import { Article } from './article.ts';", "import { Article } from '../../../../publishing-service/src/db/models/article.ts';");
+          ws.write('apps/identity-service/src/db/models/entry.ts', moved);
+          ws.remove('apps/publishing-service/src/db/models/entry.ts');
+          ws.edit(PUBLISHING_INDEX, "export { Entry } from './entry.ts';\n", '');
+          ws.edit('apps/identity-service/src/db/models/index.ts', "export { Invitation } from './invitation.ts';", "export { Invitation } from './invitation.ts';\nexport { Entry } from './entry.ts';");
+        },
+      });
+      const migration = source(created[0]!);
+      expect(migration).not.toMatch(/create table|drop table|alter table/i);
+      expect(migration).toContain(`'${publishingLatest}'`);
+      expect(ws.read('migrations/.snapshots/identity-service.json')).toContain('entry');
+      expect(ws.read('migrations/.snapshots/publishing-service.json')).not.toMatch(/"(public\.)?entry"/);
+      expect(await c.db.query('select member_id from entry'), 'the saved article is still saved').toEqual([{ member_id: member.id }]);
+    } finally {
+      // Later changes (a column made NOT NULL) assume empty tables; the member's delete cascades to article and entry.
+      await c.db.query('delete from member where id = $1', [member.id]);
+    }
   });
 
   it('identity-service adds a unique column; ledger-service then adds a foreign key onto it and depends on that migration', async () => {
