@@ -6,11 +6,13 @@
  * being applied, applied but missing, failed. Lint errors (not warnings) of pending migrations,
  * and of migrations added since REV, are problems too.
  */
+import { readFileSync } from 'node:fs';
 import type { TributaryConfig } from '../config/config.ts';
 import { discoverServices, selectServices } from '../config/services.ts';
 import type { Database } from '../db/connection.ts';
 import { History } from '../db/history.ts';
 import { makeMigrations } from '../diff/makemigrations.ts';
+import { isRenderedMigration } from '../diff/writer.ts';
 import { TributaryError } from '../errors.ts';
 import { integrityProblems } from '../executor/integrity.ts';
 import { compareStreamWithHistory } from '../executor/status.ts';
@@ -75,7 +77,8 @@ export async function checkOffline(config: TributaryConfig, options: CheckOption
   }
   // Every file, not only pending ones: a broken file must fail CI before it reaches a database.
   const mine = stream.filter((e) => !wanted || wanted.includes(e.service));
-  for (const { entry, message } of await invalidMigrationFiles(mine, config.root, services, stream)) {
+  const knownValid = (entry: StreamEntry) => isRenderedMigration(readFileSync(entry.file, 'utf8'), entry.service);
+  for (const { entry, message } of await invalidMigrationFiles(mine, { root: config.root, services, stream, knownValid })) {
     problems.push({ kind: 'invalid-migration', service: entry.service, migration: entry.name, message });
   }
   if (changes) {

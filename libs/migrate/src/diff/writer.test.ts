@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadMigration, hasDown } from '../stream/migration-file.ts';
 import { checksumOf } from '../stream/stream.ts';
-import { renderMigration } from './writer.ts';
+import { isRenderedMigration, renderMigration } from './writer.ts';
 
 // Inside the package (not node_modules, where Node does not strip types), so '@mikro-orm/migrations' resolves.
 const dir = mkdtempSync(join(import.meta.dirname, '.writer-test-'));
@@ -44,5 +44,34 @@ describe('renderMigration', () => {
     expect(definition.migrationClass.emptyDown).toBeUndefined();
     const decided = await load('20300101_000003_auth-service_data', code.replace('// static emptyDown = true;', 'static emptyDown = true;'));
     expect(decided.migrationClass.emptyDown).toBe(true);
+  });
+});
+
+describe('isRenderedMigration: a file exactly as the writer renders it is valid without importing it', () => {
+  const rendered = renderMigration({
+    name: '20300101_000004_auth-service_mixed',
+    service: 'auth-service',
+    dependsOn: ['20300101_000000_billing-service_initial'],
+    up: ['select `quoted` ${not_a_placeholder} \\ $1', 'multi\nline'],
+    down: [],
+    irreversible: ['one reason'],
+    takesOwnership: [{ table: 'ledger.label', from: 'ledger-service' }],
+  });
+
+  it('recognises what renderMigration writes, with every option, and it loads', async () => {
+    expect(isRenderedMigration(rendered, 'auth-service')).toBe(true);
+    const empty = renderMigration({ name: '20300101_000005_auth-service_data', service: 'auth-service', dependsOn: [], up: [], down: [], empty: true });
+    expect(isRenderedMigration(empty, 'auth-service')).toBe(true);
+    expect((await load('20300101_000004_auth-service_mixed', rendered)).dependsOn).toEqual(['20300101_000000_billing-service_initial']);
+  });
+
+  it('anything else is left to the import: another service, added code, an escape out of a comment or a literal', () => {
+    expect(isRenderedMigration(rendered, 'billing-service')).toBe(false);
+    expect(isRenderedMigration(rendered.replace('    this.addSql', '    console.log(1);\n    this.addSql'), 'auth-service')).toBe(false);
+    expect(isRenderedMigration(rendered.replace('// one reason', '// one reason\u2028process.exit(1)'), 'auth-service')).toBe(false);
+    expect(isRenderedMigration(rendered.replace('\\${not', '${not'), 'auth-service')).toBe(false);
+    expect(isRenderedMigration(rendered.replace("'ledger.label'", "'ledger'label'"), 'auth-service')).toBe(false);
+    expect(isRenderedMigration(rendered.replace(/\n$/, ''), 'auth-service')).toBe(false);
+    expect(isRenderedMigration(rendered.replaceAll('\n', '\r\n'), 'auth-service')).toBe(false);
   });
 });

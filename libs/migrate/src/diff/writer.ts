@@ -1,6 +1,7 @@
 /**
  * Renders a migration file of the stream: one class extending MikroORM's `Migration`, the
- * contract's static metadata, and `up()`/`down()` built from `addSql` calls.
+ * contract's static metadata, and `up()`/`down()` built from `addSql` calls; and recognises a
+ * file of exactly that shape, which is valid by construction.
  */
 export interface MigrationSource {
   name: string;
@@ -30,14 +31,14 @@ export function renderMigration(source: MigrationSource): string {
     statements.length === 0 ? `    // ${hint}\n` : statements.map((sql) => `    this.addSql(${literal(sql)});\n`).join('');
   let statics = '';
   if (irreversible) statics += `${irreversible.map((reason) => `  // ${reason.replace(/\s*\n\s*/g, ' ')}\n`).join('')}  static irreversible = true;\n`;
-  // As Django's RunPython without reverse_code (and unlike Alembic's `pass`), a blank data
-  // migration is not silently reversible: rollback refuses its empty down() until the author
-  // writes one, or says there is nothing to undo (Django's RunPython.noop) by uncommenting this.
   if (source.takesOwnership?.length) {
     statics += '  // Ownership transfer, no DDL: these tables stay as they are, data and foreign keys included.\n';
     statics += source.takesOwnership.map((t) => `  //   ${t.table} from ${t.from}\n`).join('');
     statics += `  static takesOwnership: string[] = [${source.takesOwnership.map((t) => `'${t.table}'`).join(', ')}];\n`;
   }
+  // As Django's RunPython without reverse_code (and unlike Alembic's `pass`), a blank data
+  // migration is not silently reversible: rollback refuses its empty down() until the author
+  // writes one, or says there is nothing to undo (Django's RunPython.noop) by uncommenting this.
   if (source.empty) {
     statics += '  // rollback refuses this migration while down() does nothing: undo up() there, or, when there\n';
     statics += '  // is nothing to undo (a backfill that may stay), uncomment the next line.\n  // static emptyDown = true;\n';
@@ -61,4 +62,24 @@ ${body(source.down, downHint)}  }
 
 function literal(sql: string): string {
   return '`' + sql.replace(/\\/g, '\\\\').replace(/`/g, '\\`').replace(/\$\{/g, '\\${') + '`';
+}
+
+// The shape renderMigration writes, whatever the SQL and the comments. Every part is a piece of
+// TypeScript that cannot end early: a comment cannot hold a line break (\u2028 included), a quoted
+// string holds no quote or backslash, and a template literal holds only the escapes `literal` writes.
+const LINE_END = String.raw`\n\r\u2028\u2029`;
+const COMMENT = String.raw`  // [^${LINE_END}]*\n`;
+const QUOTED = String.raw`'[^'\\${LINE_END}]*'`;
+const STATIC = String.raw`  static (?:irreversible = true|takesOwnership: string\[\] = \[(?:${QUOTED}(?:, ${QUOTED})*)?\]);\n`;
+const ADD_SQL = String.raw`    this\.addSql\(` + '`' + String.raw`(?:[^` + '`' + String.raw`\\$]|\\[\\` + '`' + String.raw`$]|\$(?!\{))*` + '`' + String.raw`\);\n`;
+const BODY = String.raw`(?:    // [^${LINE_END}]*\n|(?:${ADD_SQL})+)`;
+const RENDERED = new RegExp(
+  String.raw`^import \{ Migration \} from '@mikro-orm/migrations';\n\nexport class Migration[A-Za-z0-9]+ extends Migration \{\n` +
+    String.raw`  static service = '([a-z0-9][a-z0-9-]*)';\n  static dependsOn: string\[\] = (?:\[\]|\[\n(?:    '[0-9a-z_-]+',\n)+  \]);\n  static transactional = true;\n` +
+    String.raw`(?:${COMMENT}|${STATIC})*\n  override async up\(\): Promise<void> \{\n${BODY}  \}\n\n  override async down\(\): Promise<void> \{\n${BODY}  \}\n\}\n$`,
+);
+
+/** True when `code` has exactly the shape renderMigration writes for `service`: a valid migration file without importing it. */
+export function isRenderedMigration(code: string, service: string): boolean {
+  return RENDERED.exec(code)?.[1] === service;
 }

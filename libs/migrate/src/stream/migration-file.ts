@@ -101,12 +101,23 @@ export function refuseUnknownServices(config: TributaryConfig, entries: StreamEn
   }
 }
 
+export interface ValidationOptions {
+  root: string;
+  /** The workspace's services; a file of another service is invalid. Undefined: not checked. */
+  services: string[] | undefined;
+  /** The whole stream (what the remembered checksums are pruned to). */
+  stream: StreamEntry[];
+  /** Cheaply known valid without importing (a file exactly as the writer renders it). */
+  knownValid?: (entry: StreamEntry) => boolean;
+}
+
 /**
  * Loads and validates each file (its service must be one of `services`, when given), and says
- * what is wrong with those that fail. Files that passed before (same checksum, same rules) are
- * not imported again, so a check over thousands of migrations stays fast.
+ * what is wrong with those that fail. Files that passed before (same checksum, same rules), or
+ * that are `knownValid`, are not imported, so a check over thousands of migrations stays fast.
  */
-export async function invalidMigrationFiles(entries: StreamEntry[], root: string, services: string[] | undefined, stream: StreamEntry[] = entries): Promise<Array<{ entry: StreamEntry; message: string }>> {
+export async function invalidMigrationFiles(entries: StreamEntry[], options: ValidationOptions): Promise<Array<{ entry: StreamEntry; message: string }>> {
+  const { root, services } = options;
   const validated = ValidatedFiles.open(root);
   const invalid: Array<{ entry: StreamEntry; message: string }> = [];
   for (const entry of entries) {
@@ -117,12 +128,12 @@ export async function invalidMigrationFiles(entries: StreamEntry[], root: string
     }
     if (validated.has(entry.checksum)) continue;
     try {
-      await loadMigration(entry, root);
+      if (!options.knownValid?.(entry)) await loadMigration(entry, root);
       validated.add(entry.checksum);
     } catch (error) {
       invalid.push({ entry, message: describeError(error) });
     }
   }
-  validated.save(stream.map((e) => e.checksum));
+  validated.save(options.stream.map((e) => e.checksum));
   return invalid;
 }
