@@ -36,18 +36,13 @@ export function resolveWorkspaceImport(specifier: string, from: string, workspac
   return real;
 }
 
-/**
- * Every workspace file reachable by imports from `files`, outside the folder `own` (whose
- * files the caller already covers with a glob), as paths relative to the workspace root.
- */
-export function importedWorkspaceFiles(files: string[], own: string, workspaceRoot: string): string[] {
+/** Every workspace file reachable by imports from `files` (real paths): `files` first, then nearest first. */
+export function reachableWorkspaceFiles(files: string[], workspaceRoot: string): string[] {
   const root = realpathSync(workspaceRoot);
-  const ownReal = realpathSync(own);
   const seen = new Set(files.map((file) => realpathSync(file)));
-  const queue = [...seen];
-  const found: string[] = [];
-  while (queue.length > 0) {
-    const file = queue.pop()!;
+  const order = [...seen];
+  for (let index = 0; index < order.length; index++) {
+    const file = order[index]!;
     let source: string;
     try {
       source = readFileSync(file, 'utf8');
@@ -58,9 +53,22 @@ export function importedWorkspaceFiles(files: string[], own: string, workspaceRo
       const target = resolveWorkspaceImport(specifier, file, root);
       if (!target || seen.has(target)) continue;
       seen.add(target);
-      queue.push(target);
-      if (!(target + sep).startsWith(ownReal + sep)) found.push(relative(root, target).split(sep).join('/'));
+      order.push(target);
     }
   }
-  return found.sort();
+  return order;
+}
+
+/**
+ * Every workspace file reachable by imports from `files`, outside the folder `own` (whose
+ * files the caller already covers with a glob), as paths relative to the workspace root.
+ */
+export function importedWorkspaceFiles(files: string[], own: string, workspaceRoot: string): string[] {
+  const root = realpathSync(workspaceRoot);
+  const ownReal = realpathSync(own);
+  const start = new Set(files.map((file) => realpathSync(file)));
+  return reachableWorkspaceFiles(files, root)
+    .filter((file) => !start.has(file) && !(file + sep).startsWith(ownReal + sep))
+    .map((file) => relative(root, file).split(sep).join('/'))
+    .sort();
 }

@@ -10,7 +10,7 @@ import { relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Service } from '../config/services.ts';
 import { TributaryError, describeError } from '../errors.ts';
-import { importSpecifiers, resolveWorkspaceImport } from './imports.ts';
+import { reachableWorkspaceFiles } from './imports.ts';
 import { TypeScriptSyntaxError, compilationOf } from './typescript-hooks.ts';
 
 export interface SourcePosition {
@@ -60,22 +60,8 @@ export function failurePosition(error: unknown, root: string): SourcePosition | 
  * compiles it (only on this failure path: a process per file).
  */
 function checkOneByOne(modelFile: string, root: string): SourcePosition | undefined {
-  const queue = [modelFile];
-  const seen = new Set(queue);
-  for (let file = queue.shift(); file; file = queue.shift()) {
-    let source: string;
-    try {
-      source = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const specifier of importSpecifiers(source)) {
-      const target = resolveWorkspaceImport(specifier, file, root);
-      if (target && !seen.has(target)) {
-        seen.add(target);
-        queue.push(target);
-      }
-    }
+  for (const file of reachableWorkspaceFiles([modelFile], root)) {
+    const source = readFileSync(file, 'utf8');
     if (compilationOf(source) !== 'native') continue; // SWC names its own syntax errors
     const check = spawnSync(process.execPath, ['--input-type=module', '--check'], { input: quietly(() => stripTypeScriptTypes(source)), encoding: 'utf8' });
     const at = /^\[stdin\]:(\d+)\n(?:[^\n]*\n){1,5}?([ \t]*)\^/.exec(check.stderr ?? '');
