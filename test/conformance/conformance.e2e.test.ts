@@ -14,6 +14,9 @@ import { conformanceWorkspace } from './workspace.ts';
 let ws: Workspace;
 let c: Conformance;
 
+// Each step runs several CLI processes, a shard rebuild replays the stream in PGlite: room for a busy machine.
+const SLOW = { timeout: 300_000 };
+
 const MEMBER = 'apps/identity-service/src/db/models/member.ts';
 const STAFF = 'apps/identity-service/src/db/models/staff.ts';
 const ARTICLE = 'apps/publishing-service/src/db/models/article.ts';
@@ -32,7 +35,7 @@ afterAll(async () => {
   ws?.dispose();
 });
 
-describe('conformance with MikroORM SchemaGenerator: initial schema', () => {
+describe('conformance with MikroORM SchemaGenerator: initial schema', SLOW, () => {
   it('makemigrations writes one initial migration per service, foreign keys depending on identity-service', async () => {
     await c.cli('makemigrations', '-m', 'initial');
     expect(ws.migrations().map((file) => file.split('_').slice(2).join('_'))).toEqual([
@@ -72,7 +75,7 @@ describe('conformance with MikroORM SchemaGenerator: initial schema', () => {
   });
 });
 
-describe('conformance with MikroORM SchemaGenerator: model changes', () => {
+describe('conformance with MikroORM SchemaGenerator: model changes', SLOW, () => {
   it('identity-service adds a column and drops another', async () => {
     const { created, source } = await c.change({
       message: 'locale instead of avatar',
@@ -294,7 +297,7 @@ export const Auditor = defineEntity({
   });
 });
 
-describe('conformance with MikroORM SchemaGenerator: after the series', () => {
+describe('conformance with MikroORM SchemaGenerator: after the series', SLOW, () => {
   it('makemigrations --check is clean with the shards rebuilt from the whole stream', async () => {
     await c.expectRebuiltShardsClean('after the series');
     await c.expectMatchesModels('after the series');

@@ -13,6 +13,9 @@ import { conformanceWorkspace } from './workspace.ts';
 let ws: Workspace;
 let c: Conformance;
 
+// Each step runs several CLI processes, a shard rebuild replays the stream in PGlite: room for a busy machine.
+const SLOW = { timeout: 300_000 };
+
 const MODELS = 'apps/commerce-service/src/db/models';
 
 beforeAll(async () => {
@@ -25,7 +28,7 @@ afterAll(async () => {
   ws?.dispose();
 });
 
-describe('conformance of decorated entities with MikroORM SchemaGenerator', () => {
+describe('conformance of decorated entities with MikroORM SchemaGenerator', SLOW, () => {
   it('makemigrations loads the decorated service and writes its initial migration, depending on identity-service', async () => {
     await c.cli('makemigrations', '-m', 'initial');
     expect(ws.migrations().map((file) => file.split('_').slice(2).join('_'))).toEqual(['identity-service_initial.ts', 'commerce-service_initial.ts']);
