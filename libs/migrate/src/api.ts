@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { forMigrations, loadConfig, type TributaryConfig } from './config/config.ts';
 import { discoverServices, selectServices } from './config/services.ts';
-import { describeTarget, embeddedDatabaseExists, withDatabase, type Database } from './db/connection.ts';
+import { describeTarget, embeddedDatabaseExists, withDatabase, withEntitiesOnDemand, type Database, type OpenOptions } from './db/connection.ts';
 import { History, type HistoryRow } from './db/history.ts';
 import { restoreDatabase } from './db/backup.ts';
 import { withMigrationLock } from './db/lock.ts';
@@ -19,6 +19,7 @@ import { integrityProblems } from './executor/integrity.ts';
 import { readStream, type StreamEntry } from './stream/stream.ts';
 import { loadMigration } from './stream/migration-file.ts';
 import { lintMigrations, type LintReport } from './checks/lint.ts';
+import { workspaceEntities } from './models/index.ts';
 import { streamChangesSince } from './checks/git.ts';
 
 export interface Target {
@@ -39,9 +40,17 @@ function migrationConfigOf(target: Target): TributaryConfig {
   return forMigrations(configOf(target));
 }
 
-function open<T>(config: TributaryConfig, target: Target, fn: (db: Database) => Promise<T>): Promise<T> {
+function open<T>(config: TributaryConfig, target: Target, fn: (db: Database) => Promise<T>, options: OpenOptions = {}): Promise<T> {
   target.onDatabase?.(describeTarget(config));
-  return withDatabase(config, fn);
+  return withDatabase(config, fn, options);
+}
+
+/**
+ * For verbs that run migrations: data migrations get the entity manager with every service's
+ * entities, loaded only if one asks for it; a dry run's database is read-only throughout.
+ */
+function openForMigrations<T>(config: TributaryConfig, target: Target, dryRun: boolean | undefined, fn: (db: Database) => Promise<T>): Promise<T> {
+  return open(config, target, (db) => fn(withEntitiesOnDemand(db, () => workspaceEntities(config))), { readOnly: dryRun });
 }
 
 function checkServices(config: TributaryConfig, names: string[] | undefined): void {
@@ -55,13 +64,13 @@ export async function makemigrations(target: Target, options: MakeMigrationsOpti
 export async function migrate(target: Target, options: MigrateOptions = {}, events: MigrateEvents = {}): Promise<MigrateResult> {
   const config = migrationConfigOf(target);
   checkServices(config, options.services);
-  return open(config, target, (db) => applyPending(db, config, options, events));
+  return openForMigrations(config, target, options.dryRun, (db) => applyPending(db, config, options, events));
 }
 
 export async function rollback(target: Target, options: RollbackOptions = {}, events: RollbackEvents = {}): Promise<{ reverted: string[] }> {
   const config = migrationConfigOf(target);
   checkServices(config, options.service ? [options.service] : undefined);
-  return open(config, target, (db) => revertApplied(db, config, options, events));
+  return openForMigrations(config, target, options.dryRun, (db) => revertApplied(db, config, options, events));
 }
 
 export interface ShowMigrationsResult {

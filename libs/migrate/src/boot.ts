@@ -7,12 +7,13 @@
 import type { MikroORM as PostgreSqlMikroORM } from '@mikro-orm/postgresql';
 import type { MikroORM as PgliteMikroORM } from '@mikro-orm/pglite';
 import { forMigrations, loadConfig, type TributaryConfig } from './config/config.ts';
-import { adoptOrm, openDatabase, type Database } from './db/connection.ts';
+import { adoptOrm, openDatabase, withEntitiesOnDemand, type Database } from './db/connection.ts';
 import { History } from './db/history.ts';
 import { makeMigrations } from './diff/makemigrations.ts';
 import { TributaryError } from './errors.ts';
 import { integrityProblems } from './executor/integrity.ts';
 import { migrate } from './executor/migrate.ts';
+import { workspaceEntities } from './models/index.ts';
 import { compareStreamWithHistory } from './executor/status.ts';
 import { readStream } from './stream/stream.ts';
 
@@ -129,7 +130,9 @@ async function applyPendingAtBoot(db: Database, config: TributaryConfig, options
   const migrationConfig = forMigrations(config);
   const target = migrationConfig === config ? db : await openDatabase(migrationConfig);
   try {
-    return await migrate(target, migrationConfig, { lockWaitSeconds: options.lockWaitSeconds }, {
+    // Data migrations get every service's entities, registered only if one asks (the app's ORM may know them already).
+    const withEntities = withEntitiesOnDemand(target, () => workspaceEntities(config));
+    return await migrate(withEntities, migrationConfig, { lockWaitSeconds: options.lockWaitSeconds }, {
       waitingForLock: () => log('Another replica holds the migration lock; waiting for it…'),
     });
   } finally {

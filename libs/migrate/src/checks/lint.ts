@@ -5,10 +5,8 @@
  * acknowledges a finding with `static allow = [{ rule, reason }]` (or just the rule id).
  */
 import { relative } from 'node:path';
-import { MikroORM } from '@mikro-orm/postgresql';
-import type { Database } from '../db/connection.ts';
 import { TributaryError, describeError } from '../errors.ts';
-import { collectSql } from '../executor/runner.ts';
+import { collectSql, sqlReader } from '../executor/runner.ts';
 import type { MigrationDefinition } from '../stream/migration-file.ts';
 
 export type Severity = 'error' | 'warning';
@@ -113,12 +111,12 @@ export interface MigrationSql {
 }
 
 /**
- * Collects what each migration would run without a database: the migration class is instantiated
- * with the driver of a never-connected MikroORM, which `addSql` needs and nothing else.
+ * Collects what each migration would run without a database and without running any query of
+ * its own: the migration class is instantiated with the driver of a MikroORM that cannot connect
+ * (`sqlReader`), which `addSql` needs; its queries are noted and answer no rows.
  */
 export async function collectOffline(definitions: MigrationDefinition[]): Promise<Map<string, MigrationSql>> {
-  const orm = new MikroORM({ dbName: 'tributary_lint', discovery: { warnWhenNoEntities: false }, allowGlobalContext: true, entities: [] });
-  const offline = { driver: orm.em.getDriver(), orm } as unknown as Database;
+  const offline = sqlReader();
   const result = new Map<string, MigrationSql>();
   for (const definition of definitions) {
     const none = { statements: [] as string[], directQueries: [] as string[] };

@@ -10,6 +10,7 @@ import { loadConfig } from '../config/config.ts';
 import type { MakeMigrationsOptions } from '../diff/makemigrations.ts';
 import type { MigrateOptions } from '../executor/migrate.ts';
 import type { RollbackOptions } from '../executor/rollback.ts';
+import type { CollectedSql } from '../executor/runner.ts';
 import { strayFileMessage, strayFiles } from '../stream/stream.ts';
 import { formatMs, note, print, printJson, withProgress } from './output.ts';
 
@@ -67,8 +68,7 @@ export async function runMigrate(target: api.Target, options: MigrateOptions): P
       dryRun: (name, sql) => {
         count++;
         print(`-- ${name}`);
-        for (const statement of sql.statements) print(statement.endsWith(';') ? statement : `${statement};`);
-        for (const query of sql.directQueries) print(`-- runs directly (not shown by a dry run's SQL, not executed now): ${query}`);
+        printDryRun(sql);
         print();
       },
     });
@@ -91,6 +91,14 @@ export async function runMigrate(target: api.Target, options: MigrateOptions): P
     print(`${options.fake ? 'Faked' : 'Applied'} ${plural(result.applied.length, 'migration')} in ${formatMs(total)}.`);
   }
   return true;
+}
+
+/** A migration's dry run: the queries it ran itself first (as they come before its collected SQL), then that SQL. */
+function printDryRun(sql: CollectedSql): void {
+  const writes = new Set(sql.wouldWrite);
+  for (const query of sql.directQueries) print(writes.has(query) ? `-- would write: ${query}` : `-- read: ${query}`);
+  if (sql.stoppedAfterWrite) print(`-- it stops here in a dry run, after a write that was not made: ${sql.stoppedAfterWrite}`);
+  for (const statement of sql.statements) print(statement.endsWith(';') ? statement : `${statement};`);
 }
 
 export async function runShowmigrations(target: api.Target, options: { services?: string[]; json?: boolean }): Promise<boolean> {
@@ -128,8 +136,7 @@ export async function runRollback(target: api.Target, options: RollbackOptions):
     await api.rollback(target, options, {
       dryRun: (name, sql) => {
         print(`-- revert ${name}`);
-        for (const statement of sql.statements) print(statement.endsWith(';') ? statement : `${statement};`);
-        for (const query of sql.directQueries) print(`-- runs directly: ${query}`);
+        printDryRun(sql);
       },
     });
     print('Dry run: nothing was changed.');

@@ -9,7 +9,7 @@ import { DatabaseSchema, type AbstractSqlPlatform } from '@mikro-orm/sql';
 import type { TributaryConfig } from '../config/config.ts';
 import { openDatabase } from '../db/connection.ts';
 import { History } from '../db/history.ts';
-import { runMigration } from '../executor/runner.ts';
+import { replayCollectedSql } from '../executor/runner.ts';
 import { MigrationGraph } from '../stream/graph.ts';
 import { loadMigration, type MigrationDefinition } from '../stream/migration-file.ts';
 import type { StreamEntry } from '../stream/stream.ts';
@@ -58,7 +58,7 @@ export async function rebuildShards(config: TributaryConfig, stream: StreamEntry
     let tables = await listTables(db.session.query, historyTable);
     for (const name of graph.order(stream.map((e) => e.name))) {
       const definition = graph.get(name)!;
-      await runMigration(db, history, definition, 'up', { root: config.root, lockTimeout: '5s', lockRetries: 0 });
+      await replayCollectedSql(db, history, definition, config.root); // addSql only: never a user query
       const after = await listTables(db.session.query, historyTable);
       for (const table of after) if (!tables.has(table)) ownerOf.set(table, definition.entry.service);
       for (const table of takenOver(definition)) ownerOf.set(table, definition.entry.service);

@@ -12,8 +12,9 @@ import { TributaryError } from '../errors.ts';
 import { MigrationGraph } from '../stream/graph.ts';
 import { loadMigration, refuseUnknownServices, type MigrationDefinition } from '../stream/migration-file.ts';
 import { findEntry, readStream, type StreamEntry } from '../stream/stream.ts';
+import { dryRun } from './dry-run.ts';
 import { assertIntegrity } from './integrity.ts';
-import { checkDuration, collectSql, refuseNonTransactional, runAtomicBatch, runMigration, type CollectedSql } from './runner.ts';
+import { checkDuration, refuseNonTransactional, runAtomicBatch, runMigration, type CollectedSql } from './runner.ts';
 import { compareStreamWithHistory } from './status.ts';
 
 export interface MigrateOptions {
@@ -62,7 +63,7 @@ export async function migrate(db: Database, config: TributaryConfig, options: Mi
   const history = new History(db, config);
   if (options.dryRun) {
     const plan = await planPending(config, history, options, db.session);
-    for (const definition of plan) events.dryRun?.(definition.entry.name, await collectSql(db, definition, 'up'));
+    for (const definition of plan) events.dryRun?.(definition.entry.name, await dryRun(db, definition, 'up'));
     return { applied: [], waitedForLock: false, dryRun: true };
   }
   const lock = { waitSeconds: options.lockWaitSeconds ?? config.lockWaitSeconds, onWait: events.waitingForLock };

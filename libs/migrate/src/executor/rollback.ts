@@ -14,6 +14,7 @@ import { withMigrationLock } from '../db/lock.ts';
 import { TributaryError } from '../errors.ts';
 import { hasDown, loadMigration, type MigrationDefinition } from '../stream/migration-file.ts';
 import { readStream } from '../stream/stream.ts';
+import { dryRun } from './dry-run.ts';
 import { assertIntegrity } from './integrity.ts';
 import { collectSql, runMigration, type CollectedSql } from './runner.ts';
 import { compareStreamWithHistory } from './status.ts';
@@ -41,7 +42,7 @@ export async function rollback(db: Database, config: TributaryConfig, options: R
   const run = async () => {
     const plan = await planRollback(config, history, { ...options, steps });
     if (options.dryRun) {
-      for (const definition of plan) events.dryRun?.(definition.entry.name, await collectSql(db, definition, 'down'));
+      for (const definition of plan) events.dryRun?.(definition.entry.name, await dryRun(db, definition, 'down'));
       return { reverted: [] };
     }
     for (const [index, definition] of plan.entries()) {

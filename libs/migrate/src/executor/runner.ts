@@ -2,16 +2,23 @@
  * Runs one migration in one direction. A transactional migration's SQL and its history row
  * commit together, or not at all; a non-transactional one runs statement by statement on the
  * pinned session, outside any transaction, and is recorded as failed if a statement fails.
+ * Also reads a migration's SQL without running any query of its own (lint, rollback's checks,
+ * the shard rebuild), its console output held back.
  */
 import { relative } from 'node:path';
 import type { Transaction } from '@mikro-orm/core';
 import type { Migration } from '@mikro-orm/migrations';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { AbstractSqlConnection, AbstractSqlDriver } from '@mikro-orm/sql';
 import type { Database } from '../db/connection.ts';
 import type { History } from '../db/history.ts';
 import { invalidIndexes } from '../db/invalid-indexes.ts';
 import { TributaryError, describeError } from '../errors.ts';
 import type { MigrationDefinition } from '../stream/migration-file.ts';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { holdingConsole } from './console-hold.ts';
+import { interceptingQueries, noRows, sqlText } from './query-intercept.ts';
+import { assertNotStoppedForEntities, guardEntityManager, startingAgainForEntities, stoppedForEntities } from './entities-on-demand.ts';
 
 export type Direction = 'up' | 'down';
 
@@ -28,8 +35,12 @@ export interface RunOptions {
 
 export interface CollectedSql {
   statements: string[];
-  /** Queries the migration ran itself through `this.execute()`; a dry run cannot show their effect. */
+  /** Queries up()/down() sent itself (`this.execute()`, the entity manager), in order. */
   directQueries: string[];
+  /** Dry run: those of them that would write, refused by its read-only transaction (the others were reads and ran). */
+  wouldWrite?: string[];
+  /** Dry run: up()/down() failed after a write it was refused (its error), so what it would do next is not known. */
+  stoppedAfterWrite?: string;
 }
 
 const DURATION = /^\d+(\.\d+)?\s*(us|ms|s|min|h|d)?$/;
@@ -39,28 +50,83 @@ export function checkDuration(value: string, what: string): string {
   return value.trim();
 }
 
-function instantiate(db: Database, definition: MigrationDefinition): Migration {
+/** A migration ready to run on `db`; its entity manager knows every service's entities (see entities-on-demand.ts). */
+export function instantiate(db: Pick<Database, 'driver' | 'orm' | 'entities'>, definition: MigrationDefinition): Migration {
   const migration = new definition.migrationClass(db.driver as any, db.orm.config as any);
   migration.name = definition.entry.name;
+  guardEntityManager(db, migration);
   return migration;
 }
 
-function sqlText(query: unknown): string {
-  if (typeof query === 'string') return query;
-  const q = query as { sql?: string; toQuery?: () => { sql: string }; compile?: () => { sql: string } };
-  return q.sql ?? q.compile?.().sql ?? String(query);
+
+interface Collected extends CollectedSql {
+  /** It sent a query or asked for the entity manager: answered with no rows, or refused. */
+  reachedForDatabase: boolean;
+  /** up()/down() failed; after reaching for the database, its SQL is known only up to there. */
+  error?: unknown;
 }
 
-/** What a migration would run, without running it (dry run). */
-export async function collectSql(db: Database, definition: MigrationDefinition, direction: Direction): Promise<CollectedSql> {
-  const migration = instantiate(db, definition);
-  const directQueries: string[] = [];
-  migration.execute = async (sql: any) => {
-    directQueries.push(sqlText(sql));
-    return [];
+/**
+ * A MikroORM for reading migrations' SQL: `addSql` works, and a query answers no rows (see
+ * `collectWithoutQueries`); it has no server to connect to, and refuses to try.
+ */
+export function sqlReader(): Pick<Database, 'driver' | 'orm'> {
+  const orm = new MikroORM({ dbName: 'tributary_offline', host: '/nonexistent/tributary-offline', discovery: { warnWhenNoEntities: false }, allowGlobalContext: true, entities: [] });
+  orm.em.getConnection().connect = async () => {
+    throw new TributaryError("reading a migration's SQL needs no database, and runs none of its queries");
   };
-  await migration[direction]();
-  return { statements: migration.getQueries().map(sqlText), directQueries };
+  return { driver: orm.em.getDriver() as unknown as AbstractSqlDriver, orm };
+}
+
+let reader: Pick<Database, 'driver' | 'orm'> | undefined;
+
+/**
+ * What up()/down() collects with `addSql`, running no query of its own and printing nothing:
+ * every query it sends (`this.execute()`, the entity manager's) is noted and answers no rows.
+ */
+async function collectWithoutQueries(db: Pick<Database, 'driver' | 'orm'>, definition: MigrationDefinition, direction: Direction): Promise<Collected> {
+  const migration = new definition.migrationClass(db.driver as any, db.orm.config as any);
+  migration.name = definition.entry.name;
+  const directQueries: string[] = [];
+  let reachedForDatabase = false;
+  const getEntityManager = migration.getEntityManager;
+  migration.getEntityManager = function (this: Migration) {
+    reachedForDatabase = true;
+    return getEntityManager.call(this);
+  } as Migration['getEntityManager'];
+  const answerNoRows = async (query: { sql: string; method: string }) => {
+    reachedForDatabase = true;
+    directQueries.push(query.sql);
+    return noRows(query.method);
+  };
+  const run = await interceptingQueries(db.driver.getConnection() as AbstractSqlConnection, answerNoRows, () => holdingConsole(async () => migration[direction]()));
+  return { statements: migration.getQueries().map(sqlText), directQueries, reachedForDatabase, ...(run.ok ? {} : { error: run.error }) };
+}
+
+/** What a migration would run, read without a database and without running any query of its own (lint, rollback's checks). */
+export async function collectSql(db: Pick<Database, 'driver' | 'orm'>, definition: MigrationDefinition, direction: Direction): Promise<CollectedSql> {
+  const { statements, directQueries, error } = await collectWithoutQueries(db, definition, direction);
+  if (error !== undefined) throw error;
+  return { statements, directQueries };
+}
+
+/**
+ * Applies only the SQL a migration collects with `addSql`, with its history row (the shard
+ * rebuild's scratch database): none of its own queries runs, and a data migration that needs
+ * the data (or the entity manager) contributes what it collected before that.
+ */
+export async function replayCollectedSql(db: Database, history: History, definition: MigrationDefinition, root: string): Promise<void> {
+  const { statements, reachedForDatabase, error } = await collectWithoutQueries((reader ??= sqlReader()), definition, 'up');
+  if (error !== undefined && !reachedForDatabase) throw new TributaryError(`Migration ${relative(root, definition.entry.file)} failed in up(): ${describeError(error)}`, { cause: error });
+  if (!definition.transactional) {
+    await executeAll(statements, (sql) => db.session.query(sql as string), definition, root);
+    await history.recordApplied(definition.entry, 0);
+    return;
+  }
+  await db.connection.transactional(async (trx: Transaction) => {
+    await executeAll(statements, (sql) => db.connection.execute(sql as string, [], 'run', trx), definition, root);
+    await history.recordApplied(definition.entry, 0, trx);
+  });
 }
 
 function timeoutStatements(definition: MigrationDefinition, options: RunOptions): string[] {
@@ -112,15 +178,17 @@ export async function runMigration(db: Database, history: History, definition: M
   const timeouts = [...timeoutStatements(definition, options), ...(await deadClientCheck(db))];
   // A failed non-transactional migration may have left work behind (an INVALID index): never retry it blindly.
   const retries = definition.transactional ? options.lockRetries : 0;
-  return withLockRetries(retries, options.onRetry, async () => {
-    const started = performance.now();
-    if (fitsOneRoundTrip(db, definition, options, timeouts) && (await runInOneRoundTrip(db, history, definition, direction, options, timeouts))) {
+  return startingAgainForEntities(db, () =>
+    withLockRetries(retries, options.onRetry, async () => {
+      const started = performance.now();
+      if (fitsOneRoundTrip(db, definition, options, timeouts) && (await runInOneRoundTrip(db, history, definition, direction, options, timeouts))) {
+        return performance.now() - started;
+      }
+      if (definition.transactional) await runInTransaction(db, history, definition, direction, options, timeouts);
+      else await runOutsideTransaction(db, history, definition, direction, options, timeouts);
       return performance.now() - started;
-    }
-    if (definition.transactional) await runInTransaction(db, history, definition, direction, options, timeouts);
-    else await runOutsideTransaction(db, history, definition, direction, options, timeouts);
-    return performance.now() - started;
-  });
+    }),
+  );
 }
 
 export function refuseNonTransactional(definitions: MigrationDefinition[], root: string): void {
@@ -143,19 +211,23 @@ export async function runAtomicBatch(
 ): Promise<number[]> {
   refuseNonTransactional(definitions, options.root);
   const check = await deadClientCheck(db);
-  return withLockRetries(options.lockRetries, options.onRetry, async () => {
-    const durations: number[] = [];
-    await db.connection.transactional(async (trx: Transaction) => {
-      for (const [index, definition] of definitions.entries()) {
-        events.applying?.(definition, index);
-        const started = performance.now();
-        await applyInside(db, history, definition, 'up', options, [...timeoutStatements(definition, options), ...check], trx);
-        durations.push(performance.now() - started);
-      }
-    });
-    definitions.forEach((d, i) => events.applied?.(d, durations[i]!)); // only once the batch committed
-    return durations;
-  });
+  // A migration that asks for the entity manager first rolls the whole batch back; it then runs again with them.
+  const durations = await startingAgainForEntities(db, () =>
+    withLockRetries(options.lockRetries, options.onRetry, async () => {
+      const measured: number[] = [];
+      await db.connection.transactional(async (trx: Transaction) => {
+        for (const [index, definition] of definitions.entries()) {
+          events.applying?.(definition, index);
+          const started = performance.now();
+          await applyInside(db, history, definition, 'up', options, [...timeoutStatements(definition, options), ...check], trx);
+          measured.push(performance.now() - started);
+        }
+      });
+      return measured;
+    }),
+  );
+  definitions.forEach((d, i) => events.applied?.(d, durations[i]!)); // only once the batch committed
+  return durations;
 }
 
 async function runInTransaction(db: Database, history: History, definition: MigrationDefinition, direction: Direction, options: RunOptions, timeouts: string[]): Promise<void> {
@@ -168,8 +240,9 @@ async function applyInside(db: Database, history: History, definition: Migration
   if (!options.fake) {
     for (const sql of timeouts) await db.connection.execute(sql.replace(/^set /, 'set local '), [], 'run', trx);
     const migration = instantiate(db, definition);
-    migration.setTransactionContext(trx);
+    migration.setTransactionContext(trx); // its entity manager and this.execute() work inside this transaction
     await invoke(migration, direction, definition, options.root);
+    assertNotStoppedForEntities(migration); // even if up() caught the stop: roll back, start again with them
     await executeAll(migration.getQueries(), (sql) => db.connection.execute(sql as any, [], 'run', trx), definition, options.root);
   }
   if (direction === 'up') await history.recordApplied(definition.entry, performance.now() - started, trx);
@@ -201,20 +274,21 @@ async function runInOneRoundTrip(db: Database, history: History, definition: Mig
   const migration = instantiate(db, definition);
   // Its SQL is known up front only if up()/down() runs no query itself (a base class's helper
   // included): the first such query is stopped here, before it reaches the database.
-  let queriesItself = false;
-  const stop = () => {
-    queriesItself = true;
+  let stoppedAt: 'query' | 'entity manager' | undefined;
+  const stop = (at: typeof stoppedAt) => {
+    stoppedAt ??= at;
     throw new Error('this migration runs queries itself; it needs the general path');
   };
-  migration.execute = async () => stop();
-  migration.getEntityManager = () => stop();
-  try {
-    await invoke(migration, direction, definition, options.root);
-  } catch (error) {
-    if (queriesItself) return false;
-    throw error;
+  migration.execute = async () => stop('query');
+  migration.getEntityManager = () => stop('entity manager');
+  // Printed only if this is the run that counts; the general path starts up() again.
+  const probe = await holdingConsole(() => invoke(migration, direction, definition, options.root));
+  if (stoppedAt) {
+    if (stoppedAt === 'entity manager') await db.entities.load(); // the general path then has them
+    return false;
   }
-  if (queriesItself) return false; // it caught the stop itself
+  probe.replay();
+  if (!probe.ok) throw probe.error;
   const queries = migration.getQueries().filter((q) => typeof q !== 'string' || q.trim() !== '');
   if (!queries.every((q): q is string => typeof q === 'string')) return false;
   const setup = ['begin', ...timeouts.map((sql) => sql.replace(/^set /, 'set local '))];
@@ -250,12 +324,24 @@ async function runOutsideTransaction(db: Database, history: History, definition:
     const invalidBefore = new Set(await invalidIndexes(db.session));
     // Recorded as failed until it finishes: if the runner dies half-way, the next run knows.
     if (direction === 'up') await history.recordFailed(definition.entry, 'interrupted: the runner stopped before this non-transactional migration finished');
+    const migration = instantiate(db, definition);
+    let queried = false;
+    const execute = migration.execute.bind(migration);
+    migration.execute = ((...args: Parameters<typeof execute>) => ((queried = true), execute(...args))) as typeof execute;
     try {
       for (const sql of timeouts) await db.session.query(sql);
-      const migration = instantiate(db, definition);
       await invoke(migration, direction, definition, options.root);
+      assertNotStoppedForEntities(migration);
       await executeAll(migration.getQueries(), (sql) => db.session.query(sqlText(sql)), definition, options.root);
     } catch (error) {
+      if (stoppedForEntities(migration)) {
+        // Nothing ran yet (a failed row blocks every run, so that row is this attempt's): start again with the entities.
+        if (!queried) {
+          if (direction === 'up') await history.remove(definition.entry.name);
+          throw error;
+        }
+        error = new TributaryError(`Migration ${relative(options.root, definition.entry.file)} is non-transactional and asked for the entity manager after running a query itself; the entities are registered on the first getEntityManager() call, which must come before any this.execute() in such a migration.`, { cause: error });
+      }
       // Nothing rolls back outside a transaction: say exactly what was left behind.
       const leftovers = (await invalidIndexes(db.session).catch(() => [])).filter((name) => !invalidBefore.has(name));
       const cleanup = leftovers.length > 0 ? ` It left ${leftovers.length === 1 ? 'an INVALID index' : 'INVALID indexes'} ${leftovers.join(', ')}: drop ${leftovers.length === 1 ? 'it' : 'them'} with DROP INDEX CONCURRENTLY, then run \`migrate repair\` and migrate again.` : '';

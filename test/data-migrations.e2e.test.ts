@@ -1,0 +1,196 @@
+/**
+ * Data migrations get `this.getEntityManager()` with every service's entities wherever they run:
+ * the CLI, Nx (a service's target and the stream's), the boot check's auto-migrate and the
+ * gateway's AUTO_MIGRATE, on PostgreSQL and PGlite. The entity manager works inside the
+ * migration's transaction. Runs that apply only SQL migrations load no model file.
+ */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { exited, listening, serveGateway, stop } from './support/gateway.ts';
+import { scratchWorkspace, type RunResult, type Workspace } from './support/workspace.ts';
+
+const SEED_USERS = `import { Migration } from '@mikro-orm/migrations';
+import { User } from '@tributary/auth-service/models';
+export class SeedUsers extends Migration {
+  static service = 'auth-service';
+  override async up(): Promise<void> {
+    const em = this.getEntityManager();
+    em.create(User, { email: 'ada@example.com', displayName: 'Ada' });
+    em.create(User, { email: 'grace@example.com', displayName: 'Grace' });
+    await em.flush();
+  }
+  override async down(): Promise<void> {
+    await this.getEntityManager().nativeDelete(User, { email: { $in: ['ada@example.com', 'grace@example.com'] } });
+  }
+}
+`;
+
+/** Another service's entities, found through a relation to the first service's. */
+const LINK_CUSTOMERS = `import { Migration } from '@mikro-orm/migrations';
+import { User } from '@tributary/auth-service/models';
+import { Customer } from '@tributary/billing-service/models';
+export class LinkCustomers extends Migration {
+  static service = 'billing-service';
+  static dependsOn = ['20300101_000001_auth-service_seed_users'];
+  override async up(): Promise<void> {
+    const em = this.getEntityManager();
+    for (const user of await em.find(User, {}, { orderBy: { id: 'asc' } })) {
+      em.create(Customer, { user, legalName: \`\${user.displayName} Ltd\` });
+    }
+    await em.flush();
+  }
+  override async down(): Promise<void> {
+    await this.getEntityManager().nativeDelete(Customer, {});
+  }
+}
+`;
+
+/** Flushes, then fails: the flushed row must go with the migration's transaction. */
+const FLUSH_THEN_FAIL = `import { Migration } from '@mikro-orm/migrations';
+import { User } from '@tributary/auth-service/models';
+export class FlushThenFail extends Migration {
+  static service = 'auth-service';
+  override async up(): Promise<void> {
+    const em = this.getEntityManager();
+    em.create(User, { email: 'rolled-back@example.com', displayName: 'Nobody' });
+    await em.flush();
+    this.addSql('select 1/0');
+  }
+}
+`;
+
+/** A model file that leaves a trace when it is imported (no entity in it). */
+const LOAD_MARKER = `import { appendFileSync } from 'node:fs';
+if (process.env.MODEL_LOAD_MARKER) appendFileSync(process.env.MODEL_LOAD_MARKER, 'loaded\\n');
+export const loadMarker = true;
+`;
+
+const BOOT_CHECK = `import { checkMigrationsOnStartup } from '@tributary/migrate/boot';
+const status = await checkMigrationsOnStartup({ autoMigrate: true, log: (line) => console.error(line) });
+console.log(JSON.stringify(status.migrated));
+`;
+
+let ws: Workspace;
+const databases: TestDatabase[] = [];
+const marker = () => ws.path('model-load-marker.txt');
+
+async function freshDatabase(): Promise<TestDatabase> {
+  const db = await createTestDatabase();
+  databases.push(db);
+  return db;
+}
+
+function succeeded(result: RunResult): RunResult {
+  expect(result.code, result.stdout + result.stderr).toBe(0);
+  return result;
+}
+
+const CUSTOMERS = `select u."email", c."legal_name" from "customer" c join "user" u on u."id" = c."user_id" order by u."id"`;
+const EXPECTED = [
+  { email: 'ada@example.com', legal_name: 'Ada Ltd' },
+  { email: 'grace@example.com', legal_name: 'Grace Ltd' },
+];
+
+beforeAll(() => {
+  ws = scratchWorkspace();
+  ws.write('apps/catalog-service/src/db/models/load-marker.ts', LOAD_MARKER);
+  ws.write('scripts/boot-check.ts', BOOT_CHECK);
+});
+afterAll(async () => {
+  for (const db of databases) await db.drop();
+  ws?.dispose();
+});
+
+describe('data migrations with the entity manager', () => {
+  let cliDb: TestDatabase;
+
+  it('migrate with only SQL migrations loads no model file', async () => {
+    cliDb = await freshDatabase();
+    const result = succeeded(await ws.migrate(['migrate'], { DATABASE_URL: cliDb.url, MODEL_LOAD_MARKER: marker() }));
+    expect(result.stdout).toContain('Applied 3 migrations');
+    expect(existsSync(marker())).toBe(false);
+  });
+
+  it('find and create entities of two services from the CLI on PostgreSQL (models loaded once, on demand)', async () => {
+    ws.write('migrations/20300101_000001_auth-service_seed_users.ts', SEED_USERS);
+    ws.write('migrations/20300101_000002_billing-service_link_customers.ts', LINK_CUSTOMERS);
+    const result = succeeded(await ws.migrate(['migrate'], { DATABASE_URL: cliDb.url, MODEL_LOAD_MARKER: marker() }));
+    expect(result.stdout).toContain('Applied 2 migrations');
+    expect(await cliDb.query(CUSTOMERS)).toEqual(EXPECTED);
+    expect(readFileSync(marker(), 'utf8')).toBe('loaded\n');
+    rmSync(marker());
+  });
+
+  it("work inside the migration's transaction: a later failure takes the flushed rows with it", async () => {
+    ws.write('migrations/20300101_000003_auth-service_flush_then_fail.ts', FLUSH_THEN_FAIL);
+    try {
+      const result = await ws.migrate(['migrate'], { DATABASE_URL: cliDb.url });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('20300101_000003_auth-service_flush_then_fail.ts failed at statement 1 (select 1/0): division by zero');
+      expect(await cliDb.query(`select "email" from "user" where "email" = 'rolled-back@example.com'`)).toEqual([]);
+    } finally {
+      ws.remove('migrations/20300101_000003_auth-service_flush_then_fail.ts');
+    }
+  });
+
+  it('rollback runs down() with the entity manager too', async () => {
+    succeeded(await ws.migrate(['rollback', '-s', '2'], { DATABASE_URL: cliDb.url }));
+    expect(await cliDb.query(`select count(*)::int as n from "customer"`)).toEqual([{ n: 0 }]);
+    expect(await cliDb.query(`select count(*)::int as n from "user"`)).toEqual([{ n: 0 }]);
+  });
+
+  it('in an --atomic batch, and in a non-transactional migration', async () => {
+    const atomic = await freshDatabase();
+    succeeded(await ws.migrate(['migrate', '--atomic'], { DATABASE_URL: atomic.url }));
+    expect(await atomic.query(CUSTOMERS)).toEqual(EXPECTED);
+
+    ws.write('migrations/20300101_000003_auth-service_outside_transaction.ts', SEED_USERS.replace('class SeedUsers extends Migration {', 'class Outside extends Migration {\n  static transactional = false;').replaceAll('@example.com', '@outside.example.com'));
+    try {
+      succeeded(await ws.migrate(['migrate'], { DATABASE_URL: atomic.url }));
+      expect(await atomic.query(`select "email" from "user" where "email" like '%@outside.example.com' order by "id"`)).toEqual([{ email: 'ada@outside.example.com' }, { email: 'grace@outside.example.com' }]);
+      expect(await atomic.query(`select "status" from "tributary_migrations" where "name" = '20300101_000003_auth-service_outside_transaction'`)).toEqual([{ status: 'applied' }]);
+    } finally {
+      ws.remove('migrations/20300101_000003_auth-service_outside_transaction.ts');
+    }
+  });
+
+  it("from a service's Nx target (with the migration it depends on) and from the stream's", async () => {
+    const viaService = await freshDatabase();
+    succeeded(await ws.nx(['run', 'billing-service:migrate'], { DATABASE_URL: viaService.url }));
+    expect(await viaService.query(CUSTOMERS)).toEqual(EXPECTED);
+
+    const viaStream = await freshDatabase();
+    succeeded(await ws.nx(['run', 'migrations:migrate'], { DATABASE_URL: viaStream.url }));
+    expect(await viaStream.query(CUSTOMERS)).toEqual(EXPECTED);
+  });
+
+  it('from the boot check with autoMigrate, on the connection it opens itself', async () => {
+    const viaBoot = await freshDatabase();
+    const result = succeeded(await ws.run(process.execPath, [ws.path('scripts/boot-check.ts')], { DATABASE_URL: viaBoot.url }));
+    expect(JSON.parse(result.stdout)).toHaveLength(5);
+    expect(await viaBoot.query(CUSTOMERS)).toEqual(EXPECTED);
+  });
+
+  it("from the gateway's AUTO_MIGRATE", async () => {
+    const viaGateway = await freshDatabase();
+    const gateway = serveGateway(ws, { DATABASE_URL: viaGateway.url, AUTO_MIGRATE: 'true' });
+    try {
+      await listening(gateway);
+    } finally {
+      await stop(gateway).catch(() => exited(gateway));
+    }
+    expect(await viaGateway.query(CUSTOMERS)).toEqual(EXPECTED);
+  });
+
+  it('from the CLI on the embedded PGlite database', async () => {
+    succeeded(await ws.migrate(['migrate']));
+    const pglite = await PGlite.create({ dataDir: ws.path('.data/pglite') });
+    try {
+      expect((await pglite.query(CUSTOMERS)).rows).toEqual(EXPECTED);
+    } finally {
+      await pglite.close();
+    }
+  });
+});
