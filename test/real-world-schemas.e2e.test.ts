@@ -168,7 +168,7 @@ async function makeAndMigrate(...args: string[]): Promise<string[]> {
   return created;
 }
 
-describe('real-world schemas on PostgreSQL', () => {
+describe('real-world schemas on PostgreSQL', { timeout: 300_000 }, () => {
   it('creates tables in a non-public schema, a pivot there, native enums, STI with an abstract root, and public.entry next to ledger.entry', async () => {
     const created = await makeAndMigrate('-m', 'real world');
     expect(created.map((f) => f.split('_')[2]).sort()).toEqual(['auth-service', 'catalog-service', 'ledger-service']);

@@ -100,7 +100,7 @@ export function schemaFromShard(shard: Shard['schema'] | undefined, platform: Ab
     if (tbl.foreignKeys) table.setForeignKeys(tbl.foreignKeys);
     if (tbl.triggers) table.setTriggers(tbl.triggers);
     for (const column of Object.values<any>(tbl.columns)) {
-      table.addColumn({ ...column, mappedType: Type.getType((t as any)[column.mappedType] ?? UnknownType) });
+      table.addColumn({ ...column, type: withoutDefaultPrecision(column.type), mappedType: Type.getType((t as any)[column.mappedType] ?? UnknownType) });
     }
     return table;
   });
@@ -108,6 +108,15 @@ export function schemaFromShard(shard: Shard['schema'] | undefined, platform: Ab
   schema.setNamespaces(new Set(shard.namespaces ?? ['public']));
   schema.setNativeEnums(nativeEnums);
   return schema;
+}
+
+/**
+ * MikroORM's snapshot JSON spells a plain `timestamptz` as `timestamptz(6)` (6 is PostgreSQL's
+ * default precision): a table re-created from a shard (a rollback of a drop) must come back as it
+ * was created, plain.
+ */
+function withoutDefaultPrecision(type: string | undefined): string | undefined {
+  return type?.replace(/^(timestamptz|timestamp|timetz|time)\(6\)$/i, '$1');
 }
 
 export function sortKeys<T>(record: Record<string, T>): Record<string, T> {

@@ -35,6 +35,8 @@ export function renderMigration(source: MigrationSource): string {
     statics += '  // Ownership transfer, no DDL: these tables stay as they are, data and foreign keys included.\n';
     statics += source.takesOwnership.map((t) => `  //   ${t.table} from ${t.from}\n`).join('');
     statics += `  static takesOwnership: string[] = [${source.takesOwnership.map((t) => `'${t.table}'`).join(', ')}];\n`;
+    // Nothing to undo in the database: rolling back hands the tables back to their old owner.
+    if (source.down.length === 0) statics += '  static emptyDown = true;\n';
   }
   // As Django's RunPython without reverse_code (and unlike Alembic's `pass`), a blank data
   // migration is not silently reversible: rollback refuses its empty down() until the author
