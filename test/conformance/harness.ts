@@ -91,15 +91,18 @@ export async function startConformance(ws: Workspace): Promise<Conformance> {
 
   const expectRebuiltShardsClean = async (when: string) => {
     // --check writes nothing, so the shards are put back afterwards: later commands need not rebuild them again.
-    const shards = mkdtempSync(join(tmpdir(), 'tributary-conformance-shards-'));
-    cpSync(ws.path('migrations/.snapshots'), shards, { recursive: true });
-    rmSync(ws.path('migrations/.snapshots'), { recursive: true, force: true });
+    const shards = ws.path('migrations/.snapshots');
+    const kept = existsSync(shards) ? mkdtempSync(join(tmpdir(), 'tributary-conformance-shards-')) : undefined;
+    if (kept) cpSync(shards, kept, { recursive: true });
+    rmSync(shards, { recursive: true, force: true });
     try {
       await expectCheckClean(`${when} (shards deleted, rebuilt from the stream)`);
     } finally {
-      rmSync(ws.path('migrations/.snapshots'), { recursive: true, force: true });
-      cpSync(shards, ws.path('migrations/.snapshots'), { recursive: true });
-      rmSync(shards, { recursive: true, force: true });
+      if (kept) {
+        rmSync(shards, { recursive: true, force: true });
+        cpSync(kept, shards, { recursive: true });
+        rmSync(kept, { recursive: true, force: true });
+      }
     }
   };
 
