@@ -156,6 +156,46 @@ describe('data migrations with the entity manager', () => {
     }
   });
 
+  it('with decorated entity classes too (property types from their decorator metadata)', async () => {
+    const decorated = await freshDatabase();
+    ws.write('apps/catalog-service/src/db/models/tag.ts', `import { Entity, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+@Entity({ tableName: 'tag' })
+export class Tag {
+  @PrimaryKey()
+  id!: number;
+
+  @Property({ length: 40 })
+  label!: string;
+}
+`);
+    ws.write('migrations/20300101_000003_catalog-service_tag.ts', `import { Migration } from '@mikro-orm/migrations';
+export class CreateTag extends Migration {
+  static service = 'catalog-service';
+  override async up(): Promise<void> {
+    this.addSql('create table "tag" ("id" serial primary key, "label" varchar(40) not null)');
+  }
+}
+`);
+    ws.write('migrations/20300101_000004_catalog-service_seed_tags.ts', `import { Migration } from '@mikro-orm/migrations';
+import { Tag } from '../apps/catalog-service/src/db/models/tag.ts';
+export class SeedTags extends Migration {
+  static service = 'catalog-service';
+  override async up(): Promise<void> {
+    const em = this.getEntityManager();
+    for (const label of ['new', 'sale']) em.create(Tag, { label });
+    await em.flush();
+  }
+}
+`);
+    try {
+      succeeded(await ws.migrate(['migrate'], { DATABASE_URL: decorated.url }));
+      expect(await decorated.query(`select "label" from "tag" order by "id"`)).toEqual([{ label: 'new' }, { label: 'sale' }]);
+      expect(await decorated.query(CUSTOMERS)).toEqual(EXPECTED);
+    } finally {
+      for (const file of ['apps/catalog-service/src/db/models/tag.ts', 'migrations/20300101_000003_catalog-service_tag.ts', 'migrations/20300101_000004_catalog-service_seed_tags.ts']) ws.remove(file);
+    }
+  });
+
   it("from a service's Nx target (with the migration it depends on) and from the stream's", async () => {
     const viaService = await freshDatabase();
     succeeded(await ws.nx(['run', 'billing-service:migrate'], { DATABASE_URL: viaService.url }));
