@@ -62,6 +62,9 @@ describe('isRenderedMigration: a file exactly as the writer renders it is valid 
     expect(isRenderedMigration(rendered, 'auth-service')).toBe(true);
     const empty = renderMigration({ name: '20300101_000005_auth-service_data', service: 'auth-service', dependsOn: [], up: [], down: [], empty: true });
     expect(isRenderedMigration(empty, 'auth-service')).toBe(true);
+    const transfer = renderMigration({ name: '20300101_000006_auth-service_take', service: 'auth-service', dependsOn: [], up: [], down: [], takesOwnership: [{ table: 'public.label', from: 'catalog-service' }] });
+    expect(transfer).toContain('static emptyDown = true;');
+    expect(isRenderedMigration(transfer, 'auth-service')).toBe(true);
     expect((await load('20300101_000004_auth-service_mixed', rendered)).dependsOn).toEqual(['20300101_000000_billing-service_initial']);
   });
 

@@ -72,7 +72,7 @@ function literal(sql: string): string {
 const LINE_END = String.raw`\n\r\u2028\u2029`;
 const COMMENT = String.raw`  // [^${LINE_END}]*\n`;
 const QUOTED = String.raw`'[^'\\${LINE_END}]*'`;
-const STATIC = String.raw`  static (?:irreversible = true|takesOwnership: string\[\] = \[(?:${QUOTED}(?:, ${QUOTED})*)?\]);\n`;
+const STATIC = String.raw`  static (?:irreversible = true|emptyDown = true|takesOwnership: string\[\] = \[(?:${QUOTED}(?:, ${QUOTED})*)?\]);\n`;
 const ADD_SQL = String.raw`    this\.addSql\(` + '`' + String.raw`(?:[^` + '`' + String.raw`\\$]|\\[\\` + '`' + String.raw`$]|\$(?!\{))*` + '`' + String.raw`\);\n`;
 const BODY = String.raw`(?:    // [^${LINE_END}]*\n|(?:${ADD_SQL})+)`;
 const RENDERED = new RegExp(
