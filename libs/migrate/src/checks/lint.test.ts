@@ -11,7 +11,7 @@ const ROOT = '/ws';
 let counter = 0;
 
 /** A migration definition whose up() adds `up` (and down() adds `down`), without a file. */
-function definition(up: string[], options: { down?: string[]; allow?: MigrationClass['allow'] } = {}): MigrationDefinition {
+function definition(up: string[], options: { down?: string[]; allow?: MigrationClass['allow']; transactional?: boolean } = {}): MigrationDefinition {
   const n = String(++counter).padStart(6, '0');
   const name = `20300101_${n}_auth-service_m${n}`;
   class M extends Migration {
@@ -27,7 +27,7 @@ function definition(up: string[], options: { down?: string[]; allow?: MigrationC
     entry: { name, service: 'auth-service', file: `${ROOT}/migrations/${name}.ts`, checksum: '' },
     migrationClass: M as MigrationClass,
     dependsOn: [],
-    transactional: true,
+    transactional: options.transactional ?? true,
     irreversible: false,
     lockTimeout: undefined,
     statementTimeout: undefined,
@@ -57,9 +57,10 @@ describe('lint rules on existing tables', () => {
   });
 
   it('leaves the safe forms alone', async () => {
+    const concurrently = await lintMigrations([definition(['create index concurrently "user_email_index" on "user" ("email")'], { transactional: false })], ROOT);
+    expect(concurrently.findings).toEqual([]);
     expect(
       await rulesOf(
-        'create index concurrently "user_email_index" on "user" ("email")',
         'alter table "user" add column "age" int not null default 0',
         'alter table "user" add column "nickname" text null',
         'alter table "session" add constraint "session_user_fk" foreign key ("user_id") references "user" ("id") not valid',
@@ -67,6 +68,13 @@ describe('lint rules on existing tables', () => {
         'alter table "user" alter column "display_name" type varchar(200)',
       ),
     ).toEqual(['change-type:warning']); // only the type change whose old type is unknown
+  });
+
+  it('refuses transaction control and CONCURRENTLY inside a transactional migration', async () => {
+    expect(await rulesOf('create table "a" ("id" int)', 'commit', 'begin')).toEqual(['transaction-control:error', 'transaction-control:error']);
+    expect(await rulesOf('rollback')).toEqual(['transaction-control:error']);
+    expect(await rulesOf('create index concurrently "i" on "user" ("email")')).toEqual(['concurrently-in-transaction:error']);
+    expect(await rulesOf('drop index concurrently "i"')).toEqual(['concurrently-in-transaction:error']);
   });
 
   it('gives each finding its message, statement, file and the safe way', async () => {

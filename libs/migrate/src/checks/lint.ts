@@ -64,6 +64,16 @@ export const RULES = {
     severity: 'warning',
     safely: 'add the foreign key with NOT VALID (no scan, brief lock), then ALTER TABLE … VALIDATE CONSTRAINT in a later migration.',
   },
+  'transaction-control': {
+    id: 'transaction-control',
+    severity: 'error',
+    safely: 'leave transaction control to Tributary: each transactional migration already runs in one transaction with its history row; split the work into two migrations instead of COMMIT/BEGIN inside one.',
+  },
+  'concurrently-in-transaction': {
+    id: 'concurrently-in-transaction',
+    severity: 'error',
+    safely: 'PostgreSQL refuses CONCURRENTLY inside a transaction: put the statement in its own migration with static transactional = false.',
+  },
   unlintable: {
     id: 'unlintable',
     severity: 'warning',
@@ -146,7 +156,10 @@ export async function lintMigrations(definitions: MigrationDefinition[], root: s
         raw.push({ rule: 'syntax-error', statement: collapse(text), message: `SQL syntax error: ${describeError(error)}.` });
         continue;
       }
-      for (const statement of statements) raw.push(...inspect(statement, seen, oldTypes));
+      for (const statement of statements) {
+        raw.push(...inspect(statement, seen, oldTypes));
+        if (definition.transactional) raw.push(...transactionProblems(statement));
+      }
     }
     for (const finding of raw) {
       const rule = RULES[finding.rule];
@@ -287,6 +300,23 @@ export function narrows(from: ColumnType, to: ColumnType): boolean {
 }
 
 // --- rules ---------------------------------------------------------------------------------
+
+/**
+ * What a transactional migration must not contain: its own transaction control (a COMMIT would
+ * commit half the migration without its history row) and statements PostgreSQL refuses inside a
+ * transaction block (CONCURRENTLY).
+ */
+function transactionProblems({ node, text }: Statement): RawFinding[] {
+  if (node.TransactionStmt) {
+    return [{ rule: 'transaction-control', statement: text, message: `Controls the transaction itself (${text.split(' ')[0]!.toUpperCase()}) inside a transactional migration, which already runs in one transaction with its history row.` }];
+  }
+  const concurrently =
+    node.IndexStmt?.concurrent ||
+    node.DropStmt?.concurrent ||
+    (node.ReindexStmt?.params ?? []).some((p: Node) => p.DefElem?.defname === 'concurrently');
+  if (concurrently) return [{ rule: 'concurrently-in-transaction', statement: text, message: 'Uses CONCURRENTLY in a transactional migration: PostgreSQL refuses it inside a transaction block.' }];
+  return [];
+}
 
 type RawFinding = Omit<LintFinding, 'migration' | 'file' | 'severity' | 'safely' | 'allowed'>;
 

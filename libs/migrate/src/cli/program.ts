@@ -59,6 +59,7 @@ export function buildProgram(): Command {
     .option('--statement-timeout <duration>', 'PostgreSQL statement_timeout for every statement')
     .option('--atomic', 'apply the whole batch in one transaction: all or nothing')
     .option('--backup', 'write a pg_dump of the database to .data/backups/ before applying')
+    .option('--allow-destructive', 'apply migrations whose destructive lint errors (drop table/column, narrowing) the file does not acknowledge')
     .action(async (opts) => {
       const options = {
         services: opts.service,
@@ -72,6 +73,7 @@ export function buildProgram(): Command {
         statementTimeout: opts.statementTimeout,
         atomic: opts.atomic,
         backup: opts.backup,
+        allowDestructive: opts.allowDestructive,
       };
       await runMigrate(target(), options);
     });

@@ -14,6 +14,7 @@ import { loadMigration, refuseUnknownServices, type MigrationDefinition } from '
 import { findEntry, readStream, type StreamEntry } from '../stream/stream.ts';
 import { dryRun } from './dry-run.ts';
 import { assertIntegrity } from './integrity.ts';
+import { refuseLintErrors } from './preflight.ts';
 import { checkDuration, refuseNonTransactional, runAtomicBatch, runMigration, type CollectedSql } from './runner.ts';
 import { compareStreamWithHistory } from './status.ts';
 
@@ -32,6 +33,8 @@ export interface MigrateOptions {
   atomic?: boolean;
   /** Dump the database to `.data/backups/` before applying (default: config `backupBeforeMigrate`). */
   backup?: boolean;
+  /** Apply migrations whose destructive lint errors (drop table/column, narrowing) the file does not acknowledge. */
+  allowDestructive?: boolean;
 }
 
 export interface MigrateEvents {
@@ -67,11 +70,12 @@ export async function migrate(db: Database, config: TributaryConfig, options: Mi
     return { applied: [], waitedForLock: false, dryRun: true };
   }
   const lock = { waitSeconds: options.lockWaitSeconds ?? config.lockWaitSeconds, onWait: events.waitingForLock };
-  return withMigrationLock(db, history.tableName, lock, async (waitedForLock) => {
+  return withMigrationLock(db, history.tableName, lock, async (waitedForLock, held) => {
     await history.ensureTable();
     const plan = await planPending(config, history, options, db.session);
     events.planned?.(plan.map((d) => d.entry.name));
     if (options.atomic) refuseNonTransactional(plan, config.root);
+    if (!options.fake) await refuseLintErrors(plan, config.root, options.allowDestructive);
     const applied: MigrateResult['applied'] = [];
     let backup: string | undefined;
     if (plan.length > 0 && !options.fake && (options.backup ?? config.backupBeforeMigrate)) {
@@ -85,6 +89,7 @@ export async function migrate(db: Database, config: TributaryConfig, options: Mi
       statementTimeout: options.statementTimeout ?? config.statementTimeout,
       lockRetries: options.lockRetries ?? config.lockRetries,
       onRetry: (attempt: number, error: string) => events.retrying?.(definition.entry.name, attempt, error),
+      prove: held.prove,
     });
     if (options.atomic && plan.length > 0) {
       await runAtomicBatch(db, history, plan, { ...runOptions(plan[0]!), onRetry: (attempt, error) => events.retrying?.('the atomic batch', attempt, error) }, {

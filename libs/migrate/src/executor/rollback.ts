@@ -10,7 +10,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import type { TributaryConfig } from '../config/config.ts';
 import type { Database } from '../db/connection.ts';
 import { History, type HistoryRow } from '../db/history.ts';
-import { withMigrationLock } from '../db/lock.ts';
+import { withMigrationLock, type HeldLock } from '../db/lock.ts';
 import { TributaryError } from '../errors.ts';
 import { hasDown, loadMigration, type MigrationDefinition } from '../stream/migration-file.ts';
 import { readStream } from '../stream/stream.ts';
@@ -39,7 +39,7 @@ export async function rollback(db: Database, config: TributaryConfig, options: R
   const steps = options.steps ?? 1;
   if (!Number.isInteger(steps) || steps < 1) throw new TributaryError(`rollback -s needs a whole number of at least 1 (got ${options.steps}).`);
   const history = new History(db, config);
-  const run = async () => {
+  const run = async (_waited?: boolean, held?: HeldLock) => {
     const plan = await planRollback(config, history, { ...options, steps });
     if (options.dryRun) {
       for (const definition of plan) events.dryRun?.(definition.entry.name, await dryRun(db, definition, 'down'));
@@ -47,7 +47,7 @@ export async function rollback(db: Database, config: TributaryConfig, options: R
     }
     for (const [index, definition] of plan.entries()) {
       events.reverting?.(definition.entry.name, index, plan.length);
-      const ms = await runMigration(db, history, definition, 'down', { root: config.root, lockTimeout: options.lockTimeout ?? config.lockTimeout, statementTimeout: config.statementTimeout, lockRetries: 0 });
+      const ms = await runMigration(db, history, definition, 'down', { root: config.root, lockTimeout: options.lockTimeout ?? config.lockTimeout, statementTimeout: config.statementTimeout, lockRetries: 0, prove: held?.prove });
       events.reverted?.(definition.entry.name, ms);
     }
     return { reverted: plan.map((d) => d.entry.name) };

@@ -11,7 +11,7 @@ import type { Migration } from '@mikro-orm/migrations';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AbstractSqlConnection, AbstractSqlDriver } from '@mikro-orm/sql';
 import type { Database } from '../db/connection.ts';
-import type { History } from '../db/history.ts';
+import { alreadyAppliedError, type History } from '../db/history.ts';
 import { invalidIndexes } from '../db/invalid-indexes.ts';
 import { TributaryError, describeError } from '../errors.ts';
 import type { MigrationDefinition } from '../stream/migration-file.ts';
@@ -31,7 +31,17 @@ export interface RunOptions {
   /** Extra attempts when a statement times out waiting for a lock. */
   lockRetries: number;
   onRetry?: (attempt: number, error: string) => void;
+  /** Proves the migration lock is still held before `what` starts (see db/lock.ts). */
+  prove?: (what: string) => Promise<void>;
 }
+
+/**
+ * Session state a migration may set (`SET search_path`, `SET ROLE`, `SET SESSION AUTHORIZATION`,
+ * timeouts) is put back after it, inside its own transaction where it has one, so it never
+ * reaches the next migration or the application sharing the connection. Not DISCARD ALL: that
+ * would also release the migration lock.
+ */
+const RESET_SESSION = ['reset all', 'reset session authorization'];
 
 export interface CollectedSql {
   statements: string[];
@@ -156,6 +166,8 @@ function deadClientCheck(db: Database): Promise<string[]> {
   return check;
 }
 
+const LOCK_TIMEOUT_ADVICE = ' (another session holds a conflicting lock on a table it changes; retry later, or use --lock-retries N or a longer --lock-timeout)';
+
 function isLockTimeout(error: unknown): boolean {
   for (let e: any = error; e; e = e.cause) if (e.code === '55P03') return true;
   return /lock timeout/i.test(describeError(error));
@@ -180,6 +192,7 @@ export async function runMigration(db: Database, history: History, definition: M
   const retries = definition.transactional ? options.lockRetries : 0;
   return startingAgainForEntities(db, () =>
     withLockRetries(retries, options.onRetry, async () => {
+      await options.prove?.(definition.entry.name);
       const started = performance.now();
       if (fitsOneRoundTrip(db, definition, options, timeouts) && (await runInOneRoundTrip(db, history, definition, direction, options, timeouts))) {
         return performance.now() - started;
@@ -214,6 +227,7 @@ export async function runAtomicBatch(
   // A migration that asks for the entity manager first rolls the whole batch back; it then runs again with them.
   const durations = await startingAgainForEntities(db, () =>
     withLockRetries(options.lockRetries, options.onRetry, async () => {
+      await options.prove?.('the atomic batch');
       const measured: number[] = [];
       await db.connection.transactional(async (trx: Transaction) => {
         for (const [index, definition] of definitions.entries()) {
@@ -244,6 +258,7 @@ async function applyInside(db: Database, history: History, definition: Migration
     await invoke(migration, direction, definition, options.root);
     assertNotStoppedForEntities(migration); // even if up() caught the stop: roll back, start again with them
     await executeAll(migration.getQueries(), (sql) => db.connection.execute(sql as any, [], 'run', trx), definition, options.root);
+    for (const sql of RESET_SESSION) await db.connection.execute(sql, [], 'run', trx);
   }
   if (direction === 'up') await history.recordApplied(definition.entry, performance.now() - started, trx);
   else await history.remove(definition.entry.name, trx);
@@ -291,30 +306,46 @@ async function runInOneRoundTrip(db: Database, history: History, definition: Mig
   if (!probe.ok) throw probe.error;
   const queries = migration.getQueries().filter((q) => typeof q !== 'string' || q.trim() !== '');
   if (!queries.every((q): q is string => typeof q === 'string')) return false;
+  const started = performance.now();
   const setup = ['begin', ...timeouts.map((sql) => sql.replace(/^set /, 'set local '))];
-  const record = history.recordSql(direction, definition.entry);
   const session = db.session;
+  const file = relative(options.root, definition.entry.file);
   try {
     // `\n;\n`: a statement ending in a `-- comment` must not swallow the separator.
-    await session.query([...setup, ...queries, record, 'commit'].join('\n;\n'));
+    await session.query([...setup, ...queries, ...RESET_SESSION, history.recordSql(direction, definition.entry), 'commit'].join('\n;\n'));
     return true;
   } catch (error) {
     try {
       await session.query('rollback');
     } catch {
-      // The session is gone (server restart, failover): no statement can be named.
-      throw new TributaryError(`Migration ${relative(options.root, definition.entry.file)} failed: ${describeError(error)}`, { cause: error });
+      // The pinned session is gone (terminated, restart, failover), and with it the migration lock.
+      throw new TributaryError(`Lost the migration lock on ${db.label} (its session ended) during ${definition.entry.name}; it was not applied (its transaction ended with the session). Run migrate again.`, { cause: error });
     }
+    if (history.isAlreadyRecorded(error)) throw alreadyAppliedError(definition.entry.name, error);
+    // A lock timeout is never replayed: that would queue a second ACCESS EXCLUSIVE request in front of
+    // the application's traffic. --lock-retries alone decides whether to try again.
+    if (isLockTimeout(error)) throw new TributaryError(`Migration ${file} failed: ${describeError(error)}${LOCK_TIMEOUT_ADVICE}`, { cause: error });
   }
+  // Anything else is replayed statement by statement, to name the statement (a transient failure then applies).
   await session.query(setup.join(';\n'));
   try {
     await executeAll(queries, (sql) => session.query(sql as string), definition, options.root);
-    await session.query(record);
-    await session.query('commit');
+    await recordOrName(file, () => session.query([...RESET_SESSION, history.recordSql(direction, definition.entry, performance.now() - started)].join(';\n')), history, definition);
+    await recordOrName(file, () => session.query('commit'), history, definition);
     return true;
   } catch (error) {
     await session.query('rollback').catch(() => {});
     throw error;
+  }
+}
+
+/** The history write or COMMIT of a replayed migration: a failure names the file (and a second apply says so). */
+async function recordOrName(file: string, write: () => Promise<unknown>, history: History, definition: MigrationDefinition): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    if (history.isAlreadyRecorded(error)) throw alreadyAppliedError(definition.entry.name, error);
+    throw new TributaryError(`Migration ${file} failed while recording it as applied: ${describeError(error)}`, { cause: error });
   }
 }
 
@@ -349,8 +380,10 @@ async function runOutsideTransaction(db: Database, history: History, definition:
       if (!cleanup) throw error;
       throw new TributaryError(`${describeError(error)}${cleanup}`, { cause: error });
     } finally {
-      await db.session.query('reset lock_timeout; reset statement_timeout').catch(() => {});
+      await db.session.query(RESET_SESSION.join('; ')).catch(() => {});
     }
+    // Its work is done outside any transaction: record it only while still holding the lock.
+    await options.prove?.(`recording ${definition.entry.name} as applied`);
   }
   if (direction === 'up') await history.recordApplied(definition.entry, performance.now() - started);
   else await history.remove(definition.entry.name);
@@ -371,7 +404,7 @@ async function executeAll(queries: unknown[], execute: (sql: unknown) => Promise
       await execute(query);
     } catch (error) {
       const sql = sqlText(query).replace(/\s+/g, ' ').slice(0, 300);
-      const why = isLockTimeout(error) ? ' (another session holds a conflicting lock on a table it changes; retry later, or use --lock-retries N or a longer --lock-timeout)' : '';
+      const why = isLockTimeout(error) ? LOCK_TIMEOUT_ADVICE : '';
       throw new TributaryError(`Migration ${relative(root, definition.entry.file)} failed at statement ${index + 1} (${sql}): ${describeError(error)}${why}`, { cause: error });
     }
   }

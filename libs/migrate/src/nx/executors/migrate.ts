@@ -14,6 +14,7 @@ export interface MigrateExecutorOptions {
   statementTimeout?: string;
   atomic?: boolean;
   backup?: boolean;
+  allowDestructive?: boolean;
   service?: string | string[];
 }
 
@@ -31,6 +32,7 @@ export default function migrateExecutor(options: MigrateExecutorOptions, context
       statementTimeout: options.statementTimeout,
       atomic: options.atomic,
       backup: options.backup,
+      allowDestructive: options.allowDestructive,
     }),
   );
 }
