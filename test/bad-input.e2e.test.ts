@@ -297,7 +297,7 @@ describe('bad input: the database during a run', () => {
     // What a server restart or a failover does to every session of the runner:
     await db.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`);
     const result = await run.exited;
-    expectUserError(result, /error: (Migration migrations\/20300101_000000_auth-service_bad\.ts failed( at statement 2 \(select pg_sleep\(600\)\))?: terminating connection due to administrator command|The connection to PostgreSQL \S+ was lost)/);
+    expectUserError(result, /error: (Migration migrations\/20300101_000000_auth-service_bad\.ts failed( at statement 2 \(select pg_sleep\(600\)\))?: terminating connection due to administrator command|The connection to PostgreSQL \S+ was lost|Lost the migration lock on PostgreSQL \S+ \(its session ended: terminating connection due to administrator command\) during 20300101_000000_auth-service_bad)/);
     expect(await db.query(`select to_regclass('interrupted') as t`)).toEqual([{ t: null }]);
     expect(await applied()).not.toContain('20300101_000000_auth-service_bad');
     ws.write(PENDING, migration(['create table "interrupted" ("id" int)']));

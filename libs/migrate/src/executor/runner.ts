@@ -319,12 +319,15 @@ async function runInOneRoundTrip(db: Database, history: History, definition: Mig
       await session.query('rollback');
     } catch {
       // The pinned session is gone (terminated, restart, failover), and with it the migration lock.
-      throw new TributaryError(`Lost the migration lock on ${db.label} (its session ended) during ${definition.entry.name}; it was not applied (its transaction ended with the session). Run migrate again.`, { cause: error });
+      throw new TributaryError(`Lost the migration lock on ${db.label} (its session ended: ${describeError(error)}) during ${definition.entry.name}; it was not applied (its transaction ended with the session). Run migrate again.`, { cause: error });
     }
     if (history.isAlreadyRecorded(error)) throw alreadyAppliedError(definition.entry.name, error);
     // A lock timeout is never replayed: that would queue a second ACCESS EXCLUSIVE request in front of
     // the application's traffic. --lock-retries alone decides whether to try again.
-    if (isLockTimeout(error)) throw new TributaryError(`Migration ${file} failed: ${describeError(error)}${LOCK_TIMEOUT_ADVICE}`, { cause: error });
+    if (isLockTimeout(error)) {
+      const at = queries.length === 1 ? ` at statement 1 (${queries[0]!.replace(/\s+/g, ' ').slice(0, 300)})` : '';
+      throw new TributaryError(`Migration ${file} failed${at}: ${describeError(error)}${LOCK_TIMEOUT_ADVICE}`, { cause: error });
+    }
   }
   // Anything else is replayed statement by statement, to name the statement (a transient failure then applies).
   await session.query(setup.join(';\n'));
