@@ -1,12 +1,14 @@
 /**
- * Runs the unified app: opens the database once (PGlite or PostgreSQL) with every service's
- * entities, runs the startup check on that same connection, and listens until SIGTERM/SIGINT
- * (shutdown.ts). A refusal or a bad setting is one line and exit code 1.
+ * Runs the unified app: opens its own database connection once (PGlite or PostgreSQL, database.ts)
+ * with every service's entities, lends it to the startup check, and listens until SIGTERM/SIGINT
+ * or until its parent is gone (shutdown.ts). A refusal or a bad setting is one line and exit code 1.
  */
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { checkMigrationsOnStartup, loadConfig, openDatabase, readMigrationState, TributaryError, type Database } from '@tributary/migrate/boot';
+import { checkMigrationsOnStartup, loadConfig, redactSecrets, TributaryError } from '@tributary/migrate/boot';
 import { buildGateway } from './app.ts';
+import { openAppDatabase, type AppDatabase } from './database.ts';
+import { migrationHealth } from './health.ts';
 import { services } from './services.ts';
 import { settingsFromEnv, type GatewaySettings } from './settings.ts';
 import { shutdownOnSignals } from './shutdown.ts';
@@ -18,43 +20,35 @@ export interface ServeOptions {
 
 export async function serve(options: ServeOptions = {}): Promise<void> {
   const shutdown = shutdownOnSignals();
-  let db: Database | undefined;
+  let database: AppDatabase | undefined;
   try {
     const settings: GatewaySettings = settingsFromEnv();
     const config = loadConfig({ cwd: import.meta.dirname });
-    db = await openDatabase(config, { entities: services.flatMap((s) => s.entities) });
-    const open = db;
+    const open = (database = await openAppDatabase(config, { entities: services.flatMap((s) => s.entities), poolMax: settings.poolMax }));
     shutdown.closeLater(() => open.close());
-    console.error(`Using ${db.label}`);
+    console.error(`Using ${open.db.label}`);
+    // AUTO_MIGRATE runs on MIGRATION_DATABASE_URL's own connection when that is set, else on this one.
     const boot = await checkMigrationsOnStartup({
-      db,
+      db: open.db,
       cwd: config.root,
       strict: settings.strict,
       autoMigrate: settings.autoMigrate || options.autoMigrate,
     });
+    await open.db.close(); // gives back the session the check pinned; the ORM stays open
     if (shutdown.requested) return shutdown.ready(); // stopped during boot: close without serving
-    const app = await buildGateway({
-      orm: db.orm,
-      services,
-      health: async () => {
-        const state = await readMigrationState(open, config);
-        // Model changes are read once, at boot: the models loaded in this process cannot change.
-        const degraded = state.migrations.pending > 0 || state.problems.length > 0 || boot.modelChanges.length > 0;
-        return { status: degraded ? 'degraded' : 'ok', migrations: state.migrations };
-      },
-    });
+    const app = await buildGateway({ orm: open.orm, services, health: migrationHealth(open.db, config, boot.modelChanges) });
     shutdown.closeLater(() => app.close());
     await listen(app, settings);
     const { port } = app.server.address() as AddressInfo;
     console.log(`Gateway listening on http://localhost:${port} (${boot.status === 'ok' ? 'migrations up to date' : 'degraded: see the warnings above'}; GET /health)`);
     shutdown.ready();
   } catch (error) {
-    await db?.close().catch(() => {});
+    await database?.close().catch(() => {});
     if (error instanceof TributaryError) {
-      console.error(`error: ${error.message}`);
-      if (error.hint) console.error(error.hint);
+      console.error(`error: ${redactSecrets(error.message)}`);
+      if (error.hint) console.error(redactSecrets(error.hint));
     } else {
-      console.error('error: the gateway failed to start:', error);
+      console.error(`error: the gateway failed to start: ${redactSecrets(error instanceof Error ? (error.stack ?? error.message) : String(error))}`);
     }
     process.exitCode = 1;
   }

@@ -1,13 +1,15 @@
 /**
  * The gateway's settings from the environment: `PORT` (default 3000; 0 picks a free port),
- * `HOST` (default 0.0.0.0), `MIGRATIONS_STRICT` and `AUTO_MIGRATE`. A bad value is one sentence
- * naming the variable.
+ * `HOST` (default 0.0.0.0), `DB_POOL_MAX` (its ORM's pool size, default 10), `MIGRATIONS_STRICT`
+ * and `AUTO_MIGRATE`. A bad value is one sentence naming the variable.
  */
 import { TributaryError } from '@tributary/migrate/boot';
 
 export interface GatewaySettings {
   port: number;
   host: string;
+  /** Most connections the gateway's ORM opens (the boot check borrows one of them). */
+  poolMax: number;
   strict: boolean;
   autoMigrate: boolean;
 }
@@ -16,6 +18,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): GatewaySe
   return {
     port: port(env.PORT),
     host: env.HOST || '0.0.0.0',
+    poolMax: poolSize(env.DB_POOL_MAX),
     strict: flag('MIGRATIONS_STRICT', env.MIGRATIONS_STRICT),
     autoMigrate: flag('AUTO_MIGRATE', env.AUTO_MIGRATE),
   };
@@ -26,6 +29,12 @@ function port(value: string | undefined): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || n > 65535) throw new TributaryError(`PORT must be a port number from 0 to 65535 (0 picks a free one), not "${value}".`);
   return n;
+}
+
+function poolSize(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return 10;
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) throw new TributaryError(`DB_POOL_MAX must be a whole number of connections of at least 1, not "${value}".`);
+  return Number(value);
 }
 
 function flag(name: string, value: string | undefined): boolean {

@@ -1,7 +1,8 @@
 /**
- * Graceful shutdown on SIGTERM/SIGINT: once the gateway serves, a signal closes what was
- * registered (server first, then the database) and exits 0. A signal during boot — possibly in
- * the middle of applying a migration — is held until boot finishes, never cutting a step short.
+ * Graceful shutdown on SIGTERM/SIGINT, or when the process that started the gateway is gone: once
+ * the gateway serves, either closes what was registered (server first, then the database) and
+ * exits 0. A stop during boot — possibly in the middle of applying a migration — is held until boot
+ * finishes, never cutting a step short.
  */
 export interface Shutdown {
   /** Registers something to close; the last registered closes first. */
@@ -14,7 +15,8 @@ export interface Shutdown {
 
 export function shutdownOnSignals(): Shutdown {
   const closers: Array<() => Promise<void>> = [];
-  let signal: NodeJS.Signals | undefined;
+  /** What asked to stop: the signal's name, or that the parent is gone. */
+  let signal: string | undefined;
   let serving = false;
   let closing = false;
 
@@ -30,7 +32,7 @@ export function shutdownOnSignals(): Shutdown {
       process.exit(1);
     }
   };
-  const onSignal = (received: NodeJS.Signals) => {
+  const onSignal = (received: string) => {
     if (signal) return;
     signal = received;
     if (serving) void close();
@@ -38,6 +40,7 @@ export function shutdownOnSignals(): Shutdown {
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  stopWhenOrphaned(() => onSignal('the parent process is gone'));
 
   return {
     closeLater: (closer) => closers.push(closer),
@@ -49,4 +52,24 @@ export function shutdownOnSignals(): Shutdown {
       return signal !== undefined;
     },
   };
+}
+
+/** How often the gateway looks whether its parent is still there. */
+const PARENT_CHECK_MS = 200;
+
+/**
+ * A process manager stopping `npm start` signals npm alone; npm passes the signal to the shell
+ * running the script, which dies of it without passing it on, and the gateway would be left
+ * running, holding the port and the database. It notices instead: its parent changed (it was
+ * re-parented to init or a subreaper), so it stops as on SIGTERM, and says why.
+ */
+function stopWhenOrphaned(stop: () => void): void {
+  const parent = process.ppid;
+  if (parent <= 1) return; // started by init itself (a container's command, a daemon): nothing to outlive
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    stop();
+  }, PARENT_CHECK_MS);
+  timer.unref();
 }

@@ -15,12 +15,14 @@ import { integrityProblems } from './executor/integrity.ts';
 import { migrate } from './executor/migrate.ts';
 import { workspaceEntities } from './models/index.ts';
 import { compareStreamWithHistory } from './executor/status.ts';
-import { readStream } from './stream/stream.ts';
+import { readStreamCached } from './stream/stream-cache.ts';
 
 // What an app needs besides the check: its settings and one open database to share with it.
 export { loadConfig, type TributaryConfig } from './config/config.ts';
-export { openDatabase, type Database } from './db/connection.ts';
-export { TributaryError } from './errors.ts';
+export { adoptOrm, describeTarget, openDatabase, type Database } from './db/connection.ts';
+export { lockEmbeddedDatabase } from './db/file-lock.ts';
+export { redactSecrets } from './db/urls.ts';
+export { TributaryError, describeError } from './errors.ts';
 
 export interface StartupCheckOptions {
   /** Refuse to start (throw) unless the database is at the head and every model has its migration. */
@@ -72,10 +74,10 @@ export interface StartupStatus extends MigrationState {
 
 const MAX_NAMED = 50;
 
-/** History vs stream only: cheap enough for every `/health` request (reads files, imports none). */
+/** History vs stream only: cheap enough for every `/health` request (imports no file, hashes only new or changed ones). */
 export async function readMigrationState(db: Database, config: TributaryConfig): Promise<MigrationState> {
   const rows = await new History(db, config).rows();
-  const status = compareStreamWithHistory(readStream(config.migrationsDir), rows);
+  const status = compareStreamWithHistory(readStreamCached(config.migrationsDir), rows);
   const problems = integrityProblems(status, config);
   for (const entry of status.outOfOrder) {
     problems.push(`Migration ${entry.name} is pending but ${entry.service} already has a later migration applied (out of order).`);
