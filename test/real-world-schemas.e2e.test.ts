@@ -163,7 +163,7 @@ async function makeAndMigrate(...args: string[]): Promise<string[]> {
   const before = ws.migrations();
   await cli('makemigrations', ...args);
   const created = ws.migrations().filter((f) => !before.includes(f));
-  await cli('migrate');
+  await cli('migrate', '--allow-destructive'); // these are model-change tests; lint's refusal is tested in trust.e2e
   expect(await schemaOf()).toEqual(await expected());
   return created;
 }

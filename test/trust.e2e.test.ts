@@ -68,7 +68,7 @@ describe('history is exact', () => {
   it('records the real duration when a migration is replayed after a transient failure', async () => {
     await db.query('create sequence flaky');
     // The first attempt (one round trip) fails on the division; the statement-by-statement replay passes.
-    ws.write('migrations/20300102_000001_auth-service_flaky.ts', migration(['select pg_sleep(0.4)', "select case when nextval('flaky') = 1 then 1/0 else 1 end"]));
+    ws.write('migrations/20300102_000001_auth-service_flaky.ts', migration(['select pg_sleep(0.4)', "select 1 / (nextval('flaky') - 1)"]));
     const result = await ws.migrate(['migrate'], env);
     expect(result.code, result.stderr).toBe(0);
     const [row] = await db.query(`select execution_ms from tributary_migrations where name = '20300102_000001_auth-service_flaky'`);
