@@ -55,6 +55,11 @@ export async function runMakemigrations(target: api.Target, options: MakeMigrati
     } else {
       const deps = file.dependsOn.length ? ` (depends on ${file.dependsOn.join(', ')})` : '';
       print(`Created ${rel(file.file)}: ${plural(file.statements, 'statement')}${deps}`);
+      for (const moved of file.takesOver ?? []) print(`  takes over table ${moved.table} from ${moved.from} (ownership transfer: no DDL, data and foreign keys kept)`);
+      for (const finding of file.destructive ?? []) note(`  ⚠ data loss [${finding.rule}]: ${finding.message} (${finding.statement})`);
+      if (file.destructive?.length) {
+        note(`  migrate refuses ${rel(file.file)} until the file acknowledges ${file.destructive.length === 1 ? 'it' : 'them'} (static allow = [{ rule, reason }]) or runs with --allow-destructive.`);
+      }
     }
   }
   return true;

@@ -11,7 +11,9 @@ import { discoverServices, selectServices } from '../config/services.ts';
 import { TributaryError } from '../errors.ts';
 import { loadModels, type ModelSet } from '../models/index.ts';
 import { migrationName, slugify, TimestampAllocator } from '../stream/naming.ts';
-import { readStream } from '../stream/stream.ts';
+import { checksumOf, readStream } from '../stream/stream.ts';
+import { loadMigration } from '../stream/migration-file.ts';
+import { lintMigrations } from '../checks/lint.ts';
 import { checkFingerprint, isKnownClean, rememberClean } from './check-cache.ts';
 import { diffService, qualifiedReference, type ServiceDiff, type Transfers } from './differ.ts';
 import { freshShards } from './rebuild.ts';
@@ -40,6 +42,8 @@ export interface PlannedFile {
   statements: number;
   /** Tables this migration takes over from another service (an ownership transfer, no DDL). */
   takesOver?: Array<{ table: string; from: string }>;
+  /** Statements lint rates as errors (data loss): `migrate` refuses them until the file acknowledges them. */
+  destructive?: Array<{ rule: string; statement: string; message: string }>;
 }
 
 export interface MakeMigrationsResult {
@@ -122,6 +126,7 @@ export async function makeMigrations(config: TributaryConfig, options: MakeMigra
       const gone = new Set(transfers.filter((t) => t.from === from).map((t) => t.table));
       writeShard(config.snapshotsDir, { ...shard, schema: withoutTables(shard.schema, gone) });
     }
+    await noteDestructiveStatements(config, files);
     return { changed, files, written: true };
   } finally {
     await models.close();
@@ -185,6 +190,20 @@ function assertNoDanglingReferences(diffs: ServiceDiff[], models: ModelSet, shar
         }
       }
     }
+  }
+}
+
+/**
+ * Tells, before anyone runs it, which statements of a new migration lose data (lint errors:
+ * drop table/column, narrowing a type), as Prisma and Django warn before destructive steps.
+ */
+async function noteDestructiveStatements(config: TributaryConfig, files: PlannedFile[]): Promise<void> {
+  const definitions = [];
+  for (const file of files) definitions.push(await loadMigration({ name: file.name, service: file.service, file: file.file, checksum: checksumOf(file.code) }, config.root));
+  const report = await lintMigrations(definitions, config.root);
+  for (const finding of report.findings.filter((f) => f.severity === 'error' && !f.allowed)) {
+    const file = files.find((f) => f.name === finding.migration)!;
+    (file.destructive ??= []).push({ rule: finding.rule, statement: finding.statement, message: finding.message });
   }
 }
 
