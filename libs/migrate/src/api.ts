@@ -16,7 +16,8 @@ import { rollback as revertApplied, type RollbackEvents, type RollbackOptions } 
 import { repair as repairHistory, stamp as stampHistory, type RepairResult } from './executor/maintenance.ts';
 import { compareStreamWithHistory, type MigrationStatus } from './executor/status.ts';
 import { integrityProblems } from './executor/integrity.ts';
-import { readStream, type StreamEntry } from './stream/stream.ts';
+import { findEntry, readStream, type StreamEntry } from './stream/stream.ts';
+import { collectSql, sqlReader } from './executor/runner.ts';
 import { loadMigration } from './stream/migration-file.ts';
 import { lintMigrations, type LintReport } from './checks/lint.ts';
 import { workspaceEntities } from './models/index.ts';
@@ -143,6 +144,15 @@ export async function restore(target: Target, file: string): Promise<{ file: str
       return { file: path, database: db.label };
     }),
   );
+}
+
+/** A migration's SQL (Django's sqlmigrate): what its up() (or down()) collects, read without a database. */
+export async function sql(target: Target, name: string, options: { down?: boolean } = {}): Promise<{ name: string; direction: 'up' | 'down'; statements: string[]; directQueries: string[] }> {
+  const config = configOf(target);
+  const entry = findEntry(readStream(config.migrationsDir), name, 'sql');
+  const direction = options.down ? 'down' : 'up';
+  const collected = await collectSql(sqlReader(), await loadMigration(entry, config.root), direction);
+  return { name: entry.name, direction, statements: collected.statements, directQueries: collected.directQueries };
 }
 
 export interface LintResult extends LintReport {

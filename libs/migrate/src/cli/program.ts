@@ -105,8 +105,9 @@ export function buildProgram(): Command {
     .option('--to <name>', 'revert everything applied after this migration (it stays applied)')
     .option('--service <name>', "only this service's migrations")
     .option('--dry-run', 'print the SQL and change nothing')
+    .option('--fake', 'un-record without running down() (e.g. after a mistaken migrate --fake)')
     .action(async (opts) => {
-      const options = { steps: opts.steps, to: opts.to, service: opts.service, dryRun: opts.dryRun };
+      const options = { steps: opts.steps, to: opts.to, service: opts.service, dryRun: opts.dryRun, fake: opts.fake };
       await runRollback(target(), options);
     });
 

@@ -153,6 +153,7 @@ export async function runRollback(target: api.Target, options: RollbackOptions):
       reverted: (name, ms) => progress.update(`  reverted ${name} (${formatMs(ms)})`),
     }),
   );
-  print(result.reverted.length === 0 ? 'Nothing to roll back.' : `Rolled back ${plural(result.reverted.length, 'migration')}.`);
+  const verb = options.fake ? 'Un-recorded (without running down())' : 'Rolled back';
+  print(result.reverted.length === 0 ? 'Nothing to roll back.' : `${verb} ${plural(result.reverted.length, 'migration')}.`);
   return true;
 }

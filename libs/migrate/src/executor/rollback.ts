@@ -6,7 +6,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
-import { MikroORM } from '@mikro-orm/postgresql';
 import type { TributaryConfig } from '../config/config.ts';
 import type { Database } from '../db/connection.ts';
 import { History, type HistoryRow } from '../db/history.ts';
@@ -16,7 +15,7 @@ import { hasDown, loadMigration, type MigrationDefinition } from '../stream/migr
 import { readStream } from '../stream/stream.ts';
 import { dryRun } from './dry-run.ts';
 import { assertIntegrity } from './integrity.ts';
-import { collectSql, runMigration, type CollectedSql } from './runner.ts';
+import { collectSql, runMigration, sqlReader, type CollectedSql } from './runner.ts';
 import { compareStreamWithHistory } from './status.ts';
 
 export interface RollbackOptions {
@@ -25,6 +24,8 @@ export interface RollbackOptions {
   to?: string;
   service?: string;
   dryRun?: boolean;
+  /** Un-record without running down() (recovering from a mistaken `migrate --fake`, say). */
+  fake?: boolean;
   lockWaitSeconds?: number;
   lockTimeout?: string;
 }
@@ -47,7 +48,7 @@ export async function rollback(db: Database, config: TributaryConfig, options: R
     }
     for (const [index, definition] of plan.entries()) {
       events.reverting?.(definition.entry.name, index, plan.length);
-      const ms = await runMigration(db, history, definition, 'down', { root: config.root, lockTimeout: options.lockTimeout ?? config.lockTimeout, statementTimeout: config.statementTimeout, lockRetries: 0, prove: held?.prove });
+      const ms = await runMigration(db, history, definition, 'down', { root: config.root, lockTimeout: options.lockTimeout ?? config.lockTimeout, statementTimeout: config.statementTimeout, lockRetries: 0, prove: held?.prove, fake: options.fake });
       events.reverted?.(definition.entry.name, ms);
     }
     return { reverted: plan.map((d) => d.entry.name) };
@@ -76,10 +77,10 @@ async function planRollback(config: TributaryConfig, history: History, options: 
 
   const byName = new Map(stream.map((e) => [e.name, e]));
   const definitions: MigrationDefinition[] = [];
-  let offline: Database | undefined;
   for (const row of revert) {
     const definition = await loadMigration(byName.get(row.name)!, config.root);
-    const refusal = await whyNotReversible(definition, config.root, () => (offline ??= offlineDatabase()));
+    // Un-recording runs nothing, so even an irreversible migration may be un-recorded.
+    const refusal = options.fake ? undefined : await whyNotReversible(definition, config.root);
     if (refusal) throw new TributaryError(refusal);
     definitions.push(definition);
   }
@@ -101,7 +102,7 @@ async function planRollback(config: TributaryConfig, history: History, options: 
 }
 
 /** Why rollback must not revert this migration, as one sentence naming the file; undefined when it may. */
-async function whyNotReversible(definition: MigrationDefinition, root: string, offline: () => Database): Promise<string | undefined> {
+async function whyNotReversible(definition: MigrationDefinition, root: string): Promise<string | undefined> {
   const file = relative(root, definition.entry.file);
   if (definition.irreversible) {
     return `Migration ${file} declares static irreversible = true (PostgreSQL cannot undo its change), so it cannot be rolled back; undo it with a new migration, or restore a backup.`;
@@ -109,25 +110,16 @@ async function whyNotReversible(definition: MigrationDefinition, root: string, o
   if (!hasDown(definition)) {
     return `Migration ${file} has no down(), so it cannot be rolled back; write a down() that undoes up() (an empty one with static emptyDown = true if there is nothing to undo).`;
   }
-  if (definition.migrationClass.emptyDown === true || !(await downDoesNothing(definition, offline()))) return undefined;
+  if (definition.migrationClass.emptyDown === true || !(await downDoesNothing(definition))) return undefined;
   return `Migration ${file} has a down() that does nothing, so rolling it back would leave its change in place; write a down() that undoes up(), or declare static emptyDown = true if there is nothing to undo.`;
 }
 
 /** Runs down() in SQL-collection mode, without a database: no SQL collected and no query made means it does nothing. */
-async function downDoesNothing(definition: MigrationDefinition, offline: Database): Promise<boolean> {
+async function downDoesNothing(definition: MigrationDefinition): Promise<boolean> {
   try {
-    const sql = await collectSql(offline, definition, 'down');
+    const sql = await collectSql(sqlReader(), definition, 'down');
     return sql.statements.length === 0 && sql.directQueries.length === 0;
   } catch {
     return false; // it reached for the database (through the entity manager, say): it does something
   }
-}
-
-/** A MikroORM that `addSql` can use and that never connects: a query down() makes itself fails instead. */
-function offlineDatabase(): Database {
-  const orm = new MikroORM({ dbName: 'tributary_offline', discovery: { warnWhenNoEntities: false }, allowGlobalContext: true, entities: [] });
-  orm.em.getDriver().getConnection().connect = async () => {
-    throw new TributaryError('rollback reads down() without a database');
-  };
-  return { driver: orm.em.getDriver(), orm } as unknown as Database;
 }

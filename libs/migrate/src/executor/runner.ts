@@ -76,11 +76,17 @@ interface Collected extends CollectedSql {
   error?: unknown;
 }
 
+let reader: Pick<Database, 'driver' | 'orm'> | undefined;
+
 /**
- * A MikroORM for reading migrations' SQL: `addSql` works, and a query answers no rows (see
- * `collectWithoutQueries`); it has no server to connect to, and refuses to try.
+ * A MikroORM for reading migrations' SQL (one per process): `addSql` works, and a query answers
+ * no rows (see `collectWithoutQueries`); it has no server to connect to, and refuses to try.
  */
 export function sqlReader(): Pick<Database, 'driver' | 'orm'> {
+  return (reader ??= newSqlReader());
+}
+
+function newSqlReader(): Pick<Database, 'driver' | 'orm'> {
   const orm = new MikroORM({ dbName: 'tributary_offline', host: '/nonexistent/tributary-offline', discovery: { warnWhenNoEntities: false }, allowGlobalContext: true, entities: [] });
   orm.em.getConnection().connect = async () => {
     throw new TributaryError("reading a migration's SQL needs no database, and runs none of its queries");
@@ -88,7 +94,6 @@ export function sqlReader(): Pick<Database, 'driver' | 'orm'> {
   return { driver: orm.em.getDriver() as unknown as AbstractSqlDriver, orm };
 }
 
-let reader: Pick<Database, 'driver' | 'orm'> | undefined;
 
 /**
  * What up()/down() collects with `addSql`, running no query of its own and printing nothing:
@@ -126,7 +131,7 @@ export async function collectSql(db: Pick<Database, 'driver' | 'orm'>, definitio
  * the data (or the entity manager) contributes what it collected before that.
  */
 export async function replayCollectedSql(db: Database, history: History, definition: MigrationDefinition, root: string): Promise<void> {
-  const { statements, reachedForDatabase, error } = await collectWithoutQueries((reader ??= sqlReader()), definition, 'up');
+  const { statements, reachedForDatabase, error } = await collectWithoutQueries(sqlReader(), definition, 'up');
   if (error !== undefined && !reachedForDatabase) throw new TributaryError(`Migration ${relative(root, definition.entry.file)} failed in up(): ${describeError(error)}`, { cause: error });
   if (!definition.transactional) {
     await executeAll(statements, (sql) => db.session.query(sql as string), definition, root);

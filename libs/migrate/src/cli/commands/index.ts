@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { register as lint } from './lint.ts';
 import { register as restore } from './restore.ts';
+import { register as sql } from './sql.ts';
 import { register as watch } from './watch.ts';
 
-export const extraCommands: Array<(program: Command) => void> = [lint, restore, watch];
+export const extraCommands: Array<(program: Command) => void> = [lint, restore, sql, watch];

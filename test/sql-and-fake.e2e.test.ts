@@ -1,0 +1,51 @@
+/**
+ * `migrate sql NAME [--down]` prints any migration's SQL without a database (Django's
+ * sqlmigrate), and `rollback --fake` un-records without running down() — also an irreversible
+ * migration, the way out of a mistaken `migrate --fake`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { migrationSource as migration } from './support/migrations.ts';
+import { scratchWorkspace, type Workspace } from './support/workspace.ts';
+
+let ws: Workspace;
+let db: TestDatabase;
+
+beforeAll(async () => {
+  ws = scratchWorkspace({ withStream: false });
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db?.drop();
+  ws?.dispose();
+});
+
+describe('sql NAME', () => {
+  it("prints up()'s or down()'s SQL with no database at all, and names an unknown migration", async () => {
+    ws.write('migrations/20300101_000001_auth-service_a.ts', migration(['create table "a" ("id" int)'], { down: ['drop table "a"'] }));
+    const offline = { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' };
+    const up = await ws.migrate(['sql', '20300101_000001_auth-service_a'], offline);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stdout).toContain('create table "a" ("id" int);');
+    const down = await ws.migrate(['sql', '20300101_000001_auth-service_a.ts', '--down'], offline);
+    expect(down.stdout).toContain('drop table "a";');
+    const unknown = await ws.migrate(['sql', 'nope'], offline);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('error: sql nope: no migration of that name in the stream.');
+  });
+});
+
+describe('rollback --fake', () => {
+  it('un-records without running down(), even an irreversible migration', async () => {
+    const env = { DATABASE_URL: db.url };
+    ws.write('migrations/20300101_000002_auth-service_enum.ts', migration(["create type \"mood\" as enum ('ok')", "alter type \"mood\" add value 'sad'"], { statics: ['static irreversible = true;'] }));
+    expect((await ws.migrate(['migrate'], env)).code).toBe(0);
+    const refused = await ws.migrate(['rollback'], env);
+    expect(refused.code).toBe(1);
+    const faked = await ws.migrate(['rollback', '--fake'], env);
+    expect(faked.code, faked.stderr).toBe(0);
+    expect(faked.stdout).toContain('Un-recorded (without running down()) 1 migration.');
+    expect(await db.query(`select name from tributary_migrations where name = '20300101_000002_auth-service_enum'`)).toEqual([]);
+    expect(await db.query(`select to_regtype('mood') is not null as kept`)).toEqual([{ kept: true }]); // nothing ran
+  });
+});
