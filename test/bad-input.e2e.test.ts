@@ -169,8 +169,9 @@ describe('bad input: migration files', () => {
 
   it('an SQL syntax error', async () => {
     ws.write(PENDING, migration(['create table "ok" ("id" int)', 'creat table "oops" ("id" int)']));
-    expectUserError(await ws.migrate(['migrate'], env), `error: Migration ${PENDING} failed at statement 2 (creat table "oops" ("id" int)): syntax error at or near "creat"`);
-    expect(await db.query(`select to_regclass('ok') as t`)).toEqual([{ t: null }]); // statement 1 rolled back
+    // migrate lints its plan first: the file is refused before any statement of it runs.
+    expectUserError(await ws.migrate(['migrate'], env), `error: Migration ${PENDING} was refused before anything ran: [syntax-error] SQL syntax error: syntax error at or near "creat".`);
+    expect(await db.query(`select to_regclass('ok') as t`)).toEqual([{ t: null }]); // statement 1 never ran
   });
 
   it('dependsOn naming a migration that does not exist', async () => {
