@@ -69,7 +69,8 @@ function stopWhenOrphaned(stop: () => void): void {
   const timer = setInterval(() => {
     if (process.ppid === parent) return;
     clearInterval(timer);
-    stop();
+    // A signal to the whole group kills the shell too: let that signal, already on its way, be the reason.
+    setTimeout(stop, PARENT_CHECK_MS);
   }, PARENT_CHECK_MS);
   timer.unref();
 }
