@@ -133,12 +133,16 @@ export async function planPending(config: TributaryConfig, history: History, opt
     return definitions.get(entry.name)!;
   };
   for (const entry of targets) await load(entry);
-  // Pull in pending migrations that the targets need (another service's table, say).
+  // Pull in pending migrations that the targets need (another service's table, say) — and, since a
+  // migration stands on its own service's earlier ones, that service's pending migrations before it.
   const queue = [...definitions.values()];
   while (queue.length > 0) {
     for (const dependency of queue.pop()!.dependsOn) {
       const entry = pendingByName.get(dependency);
-      if (entry && !definitions.has(entry.name)) queue.push(await load(entry));
+      if (!entry) continue;
+      for (const earlier of status.pending.filter((e) => e.service === entry.service && e.name <= entry.name)) {
+        if (!definitions.has(earlier.name)) queue.push(await load(earlier));
+      }
     }
   }
   refuseUnknownServices(config, [...definitions.values()].map((d) => d.entry));

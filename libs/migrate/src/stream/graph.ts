@@ -41,14 +41,28 @@ export class MigrationGraph {
     return seen;
   }
 
-  /** Orders `names` so that every migration follows what it depends on; ties by name. */
+  /**
+   * Orders `names` so that every migration follows what it depends on, and its own service's
+   * earlier migrations among `names`; ties by name.
+   */
   order(names: Iterable<string>): string[] {
     const wanted = new Set(names);
+    const previous = new Map<string, string>(); // name → the service's previous wanted migration
+    const lastOf = new Map<string, string>();
+    for (const name of [...wanted].sort()) {
+      const service = this.#byName.get(name)?.entry.service;
+      if (!service) continue;
+      const last = lastOf.get(service);
+      if (last) previous.set(name, last);
+      lastOf.set(service, name);
+    }
     const done = new Set<string>();
     const result: string[] = [];
     const visit = (name: string) => {
       if (done.has(name) || !wanted.has(name)) return;
       done.add(name);
+      const before = previous.get(name);
+      if (before) visit(before);
       for (const dependency of [...(this.#byName.get(name)?.dependsOn ?? [])].sort()) visit(dependency);
       result.push(name);
     };
