@@ -49,3 +49,12 @@ describe('rollback --fake', () => {
     expect(await db.query(`select to_regtype('mood') is not null as kept`)).toEqual([{ kept: true }]); // nothing ran
   });
 });
+
+describe('--json on failure', () => {
+  it('prints exactly one JSON document on stdout, the password masked', async () => {
+    const result = await ws.migrate(['showmigrations', '--json'], { DATABASE_URL: 'postgres://u:s3cretpw@127.0.0.1:1/x' });
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toEqual({ error: expect.stringContaining('Cannot connect to PostgreSQL 127.0.0.1:1/x') });
+    expect(result.stdout + result.stderr).not.toContain('s3cretpw');
+  });
+});

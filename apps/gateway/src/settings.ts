@@ -15,13 +15,18 @@ export interface GatewaySettings {
 }
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): GatewaySettings {
-  return {
+  const settings = {
     port: port(env.PORT),
     host: env.HOST || '0.0.0.0',
     poolMax: poolSize(env.DB_POOL_MAX),
     strict: flag('MIGRATIONS_STRICT', env.MIGRATIONS_STRICT),
     autoMigrate: flag('AUTO_MIGRATE', env.AUTO_MIGRATE),
   };
+  // Migrating on the app's own pool holds one connection for the lock and needs another to work with.
+  if (settings.autoMigrate && settings.poolMax < 2 && env.DATABASE_URL && !env.MIGRATION_DATABASE_URL) {
+    throw new TributaryError(`DB_POOL_MAX must be at least 2 with AUTO_MIGRATE=true (the migration lock holds one connection of the pool while another applies), not ${settings.poolMax}; or set MIGRATION_DATABASE_URL.`);
+  }
+  return settings;
 }
 
 function port(value: string | undefined): number {

@@ -73,6 +73,7 @@ describe('lint rules on existing tables', () => {
   it('refuses transaction control and CONCURRENTLY inside a transactional migration', async () => {
     expect(await rulesOf('create table "a" ("id" int)', 'commit', 'begin')).toEqual(['transaction-control:error', 'transaction-control:error']);
     expect(await rulesOf('rollback')).toEqual(['transaction-control:error']);
+    expect(await rulesOf('savepoint s1', 'rollback to savepoint s1', 'release savepoint s1')).toEqual([]);
     expect(await rulesOf('create index concurrently "i" on "user" ("email")')).toEqual(['concurrently-in-transaction:error']);
     expect(await rulesOf('drop index concurrently "i"')).toEqual(['concurrently-in-transaction:error']);
   });

@@ -307,7 +307,8 @@ export function narrows(from: ColumnType, to: ColumnType): boolean {
  * transaction block (CONCURRENTLY).
  */
 function transactionProblems({ node, text }: Statement): RawFinding[] {
-  if (node.TransactionStmt) {
+  // Savepoints (SAVEPOINT, RELEASE, ROLLBACK TO) stay inside the migration's transaction: fine.
+  if (node.TransactionStmt && !['TRANS_STMT_SAVEPOINT', 'TRANS_STMT_RELEASE', 'TRANS_STMT_ROLLBACK_TO'].includes(node.TransactionStmt.kind)) {
     return [{ rule: 'transaction-control', statement: text, message: `Controls the transaction itself (${text.split(' ')[0]!.toUpperCase()}) inside a transactional migration, which already runs in one transaction with its history row.` }];
   }
   const concurrently =

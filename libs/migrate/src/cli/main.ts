@@ -12,6 +12,6 @@ const program = buildProgram();
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  reportError(error, process.argv.includes('--verbose'));
+  reportError(error, process.argv.includes('--verbose'), process.argv.includes('--json'));
   process.exitCode = 1;
 }

@@ -21,7 +21,9 @@ export function printJson(value: unknown): void {
 }
 
 /** Prints a user mistake as its sentence, anything else with its stack only under --verbose. */
-export function reportError(error: unknown, verbose: boolean): void {
+export function reportError(error: unknown, verbose: boolean, json = false): void {
+  // With --json, stdout holds exactly one JSON document, on failure too.
+  if (json) printJson({ error: redactSecrets(error instanceof Error ? error.message : String(error)) });
   if (error instanceof TributaryError && !verbose) {
     note(`error: ${redactSecrets(error.message)}`);
     if (error.hint) note(redactSecrets(error.hint));

@@ -96,17 +96,17 @@ export class History {
 
   /** Records `entry` as applied; a failed row of the same name is replaced, an applied one is an error. */
   async recordApplied(entry: { name: string; service: string; checksum: string }, executionMs: number, ctx?: Transaction): Promise<void> {
-    try {
-      await this.#db.connection.execute(`delete from ${this.#table} where "name" = ? and "status" = 'failed'`, [entry.name], 'run', ctx);
-      await this.#db.connection.execute(
-        `insert into ${this.#table} ("name", "service", "checksum", "execution_ms", "status") values (?, ?, ?, ?, 'applied')`,
-        [entry.name, entry.service, entry.checksum, Math.round(executionMs)],
-        'run',
-        ctx,
-      );
-    } catch (error) {
-      throw this.isAlreadyRecorded(error) ? alreadyAppliedError(entry.name, error) : error;
-    }
+    // One statement, so that outside a transaction (a non-transactional migration) it is atomic too.
+    const rows = await this.#db.connection.execute<any[]>(
+      `insert into ${this.#table} ("name", "service", "checksum", "execution_ms", "status") values (?, ?, ?, ?, 'applied')
+       on conflict ("name") do update set "checksum" = excluded."checksum", "execution_ms" = excluded."execution_ms", "status" = 'applied', "error" = null, "applied_at" = now(), "applied_by" = current_user
+       where ${this.#table}."status" = 'failed'
+       returning "name"`,
+      [entry.name, entry.service, entry.checksum, Math.round(executionMs)],
+      'all',
+      ctx,
+    );
+    if (rows.length === 0) throw alreadyAppliedError(entry.name);
   }
 
   /**

@@ -7,7 +7,7 @@
  */
 import { DatabaseSchema, SchemaComparator, type AbstractSqlPlatform, type SchemaDifference } from '@mikro-orm/sql';
 import type { ModelSet } from '../models/model-set.ts';
-import { schemaFromShard, tableKey, type Shard } from './snapshot.ts';
+import { schemaFromShard, tableKey, withTables, type Shard } from './snapshot.ts';
 
 export interface ServiceDiff {
   service: string;
@@ -27,8 +27,8 @@ export interface ServiceDiff {
 
 /** Tables changing owner in this run: what this service takes over, from whom, and what it gives away. */
 export interface Transfers {
-  /** `schema.table` → the old owner's serialised table. */
-  incoming: Map<string, { from: string; table: any }>;
+  /** `schema.table` → the old owner's serialised table and the native enums of its shard. */
+  incoming: Map<string, { from: string; table: any; nativeEnums: Record<string, any> }>;
   /** Tables of this service's shard now mapped by another service. */
   outgoing: Set<string>;
 }
@@ -44,13 +44,10 @@ export function targetSchema(models: ModelSet, service: string): DatabaseSchema 
 export function diffService(models: ModelSet, service: string, shard: Shard | undefined, upOnly = false, transfers: Transfers = NO_TRANSFERS): ServiceDiff {
   const platform = models.orm.em.getPlatform() as AbstractSqlPlatform;
   const recorded = shard?.schema ?? { tables: [], nativeEnums: {}, namespaces: ['public'] };
-  const from = schemaFromShard(
-    {
-      ...recorded,
-      tables: [...recorded.tables.filter((table) => !transfers.outgoing.has(tableKey(table))), ...[...transfers.incoming.values()].map((t) => t.table)],
-    },
-    platform,
-  );
+  // What this service had, minus what it gives away, plus what it takes over (with the enum types those tables use).
+  const incoming = [...transfers.incoming.values()];
+  const tables = [...recorded.tables.filter((table) => !transfers.outgoing.has(tableKey(table))), ...incoming.map((t) => t.table)];
+  const from = schemaFromShard(withTables(tables, Object.assign({}, ...incoming.map((t) => t.nativeEnums), recorded.nativeEnums)), platform);
   const to = targetSchema(models, service);
   const comparator = new SchemaComparator(platform);
   const upDiff = comparator.compare(from, to);
@@ -123,9 +120,9 @@ function sequenceChanges(diff: SchemaDifference): string[] {
       const from = INTEGER_TYPES[change.fromColumn.type?.toLowerCase()];
       const to = INTEGER_TYPES[change.column.type?.toLowerCase()];
       if (!from || !to || from === to || !change.column.autoincrement || !change.fromColumn.autoincrement) continue;
-      const sequence = `${table.toTable.name}_${change.column.name}_seq`.slice(0, 63);
-      const schema = table.toTable.schema && table.toTable.schema !== 'public' ? `"${table.toTable.schema}".` : '';
-      statements.push(`alter sequence ${schema}"${sequence}" as ${to};`);
+      // The sequence's own name is PostgreSQL's choice (shortened for long names, kept across renames): ask it.
+      const owner = `"${table.toTable.schema ?? 'public'}"."${table.toTable.name}"`.replaceAll("'", "''");
+      statements.push(`do $$ begin execute format('alter sequence %s as ${to}', pg_get_serial_sequence('${owner}', '${change.column.name.replaceAll("'", "''")}')); end $$;`);
     }
   }
   return statements;

@@ -17,7 +17,7 @@ import { lintMigrations } from '../checks/lint.ts';
 import { checkFingerprint, isKnownClean, rememberClean } from './check-cache.ts';
 import { diffService, qualifiedReference, type ServiceDiff, type Transfers } from './differ.ts';
 import { freshShards } from './rebuild.ts';
-import { serializeTables, SHARD_FORMAT, tableKey, writeShard, type Shard } from './snapshot.ts';
+import { serializeTables, SHARD_FORMAT, tableKey, withTables, writeShard, type Shard } from './snapshot.ts';
 import { renderMigration } from './writer.ts';
 
 export interface MakeMigrationsOptions {
@@ -137,7 +137,9 @@ interface Transfer {
   table: string;
   from: string;
   to: string;
+  /** The table as the old owner's shard records it, and that shard's enum types. */
   definition: any;
+  nativeEnums: Record<string, any>;
 }
 
 /** Tables the models map in one service while another service's shard holds them: moved entities. */
@@ -147,7 +149,7 @@ function ownershipTransfers(models: ModelSet, shards: Map<string, Shard>): Trans
     for (const table of shard.schema.tables) {
       const key = tableKey(table);
       const to = models.owners.get(key);
-      if (to && to !== from && !shards.get(to)?.schema.tables.some((t) => tableKey(t) === key)) transfers.push({ table: key, from, to, definition: table });
+      if (to && to !== from && !shards.get(to)?.schema.tables.some((t) => tableKey(t) === key)) transfers.push({ table: key, from, to, definition: table, nativeEnums: shard.schema.nativeEnums });
     }
   }
   return transfers;
@@ -156,14 +158,14 @@ function ownershipTransfers(models: ModelSet, shards: Map<string, Shard>): Trans
 /** What `service` takes over, and what it no longer maps (moved now, or waiting for the new owner to record it). */
 function transfersOf(service: string, transfers: Transfer[]): Transfers {
   return {
-    incoming: new Map(transfers.filter((t) => t.to === service).map((t) => [t.table, { from: t.from, table: t.definition }])),
+    incoming: new Map(transfers.filter((t) => t.to === service).map((t) => [t.table, { from: t.from, table: t.definition, nativeEnums: t.nativeEnums }])),
     outgoing: new Set(transfers.filter((t) => t.from === service).map((t) => t.table)),
   };
 }
 
+/** The old owner's schema without the tables it gave away — and without the enum types only those used. */
 function withoutTables(schema: Shard['schema'], gone: Set<string>): Shard['schema'] {
-  const remaining = schema.tables.filter((table) => !gone.has(tableKey(table)));
-  return { ...schema, tables: remaining };
+  return withTables(schema.tables.filter((table) => !gone.has(tableKey(table))), schema.nativeEnums);
 }
 
 /**
@@ -185,8 +187,10 @@ function assertNoDanglingReferences(diffs: ServiceDiff[], models: ModelSet, shar
           const column = fk.referencedColumnNames?.find((c: string) => droppedColumns.has(`${referenced}.${c}`));
           if (!dropped.has(referenced) && !column) continue;
           const what = column ? `column "${referenced}.${column}"` : `table "${referenced}"`;
+          const entity = models.ownerEntity.get(tableKey(table));
           const where = models.ownerFile.get(tableKey(table));
-          throw new TributaryError(`Service ${diff.service} drops ${what}, which service ${service} still references from "${tableKey(table)}"${where ? ` (${where})` : ''}: remove that reference and run makemigrations for ${service} first.`);
+          const from = entity ? `entity ${entity} (table "${tableKey(table)}"${where ? `, ${where}` : ''})` : `table "${tableKey(table)}"`;
+          throw new TributaryError(`Service ${diff.service} drops ${what}, which service ${service} still references from ${from}: remove that reference and run makemigrations for ${service} first.`);
         }
       }
     }
@@ -255,10 +259,11 @@ function latestOf(service: string, diff: ServiceDiff, latest: Map<string, string
 /** `kept`: tables moving to a service that has not recorded the move yet; they stay in this shard until it does. */
 function nextShard(previous: Shard | undefined, diff: ServiceDiff, name: string, owners: Map<string, string>, kept: any[]): Shard {
   const schema = serializeTables(diff.target, (table) => owners.get(table) === diff.service);
+  const tables = [...schema.tables, ...kept].sort((a, b) => (tableKey(a) < tableKey(b) ? -1 : 1));
   return {
     format: SHARD_FORMAT,
     service: diff.service,
     migrations: [...(previous?.migrations ?? []), name],
-    schema: { ...schema, tables: [...schema.tables, ...kept].sort((a, b) => (tableKey(a) < tableKey(b) ? -1 : 1)) },
+    schema: withTables(tables, { ...previous?.schema.nativeEnums, ...schema.nativeEnums }),
   };
 }

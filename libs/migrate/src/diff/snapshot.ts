@@ -64,12 +64,20 @@ export function shardServices(snapshotsDir: string): string[] {
  */
 export function serializeTables(schema: DatabaseSchema, owned: (key: string) => boolean): Shard['schema'] {
   const json = JSON.parse(JSON.stringify(schema));
-  const tables = json.tables.filter((table: any) => owned(tableKey(table)));
-  const nativeEnums = enumsUsedBy(tables, json.nativeEnums ?? {});
+  return withTables(json.tables.filter((table: any) => owned(tableKey(table))), json.nativeEnums ?? {});
+}
+
+/** A shard schema of exactly `tables`, with the native enums (from `nativeEnums`) they use and the schemas they live in. */
+export function withTables(tables: any[], nativeEnums: Record<string, any>): Shard['schema'] {
+  return { tables, ...usedBy(tables, nativeEnums) };
+}
+
+function usedBy(tables: any[], allEnums: Record<string, any>): Omit<Shard['schema'], 'tables'> {
+  const nativeEnums = enumsUsedBy(tables, allEnums);
   const namespaces = new Set<string>(['public']);
   for (const table of tables) namespaces.add(table.schema ?? 'public');
   for (const nativeEnum of Object.values<any>(nativeEnums)) if (nativeEnum.schema && nativeEnum.schema !== '*') namespaces.add(nativeEnum.schema);
-  return { tables, nativeEnums, namespaces: [...namespaces].sort() };
+  return { nativeEnums, namespaces: [...namespaces].sort() };
 }
 
 /** The entries of `nativeEnums` (keyed `name` or `schema.name`) that a column of `tables` has as its type. */

@@ -164,8 +164,11 @@ function deadClientCheck(db: Database): Promise<string[]> {
   if (db.kind !== 'postgresql') return Promise.resolve([]);
   let check = deadClientChecks.get(db);
   if (!check) {
+    // Asked, not tried: a session-wide SET here would outlive the run on a connection lent by the app.
     const setting = `set client_connection_check_interval = '1s'`;
-    check = db.session.query(setting).then(() => [setting], () => []);
+    check = db.session
+      .query(`select current_setting('server_version_num')::int >= 140000 as "supported"`)
+      .then(([row]) => (row?.supported ? [setting] : []), () => []);
     deadClientChecks.set(db, check);
   }
   return check;

@@ -15,6 +15,8 @@ export interface ModelSet {
   owners: Map<string, string>;
   /** Qualified table name → the model file that maps it, relative to the workspace root. */
   ownerFile: Map<string, string>;
+  /** Qualified table name → the entity that maps it (the root of its hierarchy). */
+  ownerEntity: Map<string, string>;
   /** The entity metadata of one service's tables. */
   metadataOf(service: string): EntityMetadata[];
   close(): Promise<void>;
@@ -51,6 +53,7 @@ export function buildModelSet(entities: LoadedEntity[], root: string, reuse?: Mi
 
   const owners = new Map<string, string>();
   const ownerFile = new Map<string, string>();
+  const ownerEntity = new Map<string, string>();
   const byService = new Map<string, EntityMetadata[]>();
   const all = [...orm.getMetadata().getAll().values()];
   for (const meta of tableMetadata(all)) {
@@ -64,6 +67,7 @@ export function buildModelSet(entities: LoadedEntity[], root: string, reuse?: Mi
     if (earlier) continue;
     owners.set(table, owningSide.service.name);
     ownerFile.set(table, relative(root, owningSide.file));
+    ownerEntity.set(table, meta.className);
     const list = byService.get(owningSide.service.name) ?? [];
     list.push(meta);
     byService.set(owningSide.service.name, list);
@@ -73,6 +77,7 @@ export function buildModelSet(entities: LoadedEntity[], root: string, reuse?: Mi
     orm,
     owners,
     ownerFile,
+    ownerEntity,
     metadataOf: (service) => byService.get(service) ?? [],
     close: async () => {
       if (!borrowed) await orm.close();
