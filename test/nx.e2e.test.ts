@@ -50,8 +50,9 @@ async function nx(args: string[], env: Record<string, string | undefined> = {}):
   const result = await ws.nx(args, { DATABASE_URL: db.url, NO_COLOR: undefined, ...env });
   const output = plain(result.stdout + result.stderr);
   const lines = [...output.matchAll(/^> nx run ([\w@/-]+:[\w-]+)(.*)$/gm)];
-  const tasks = lines.map((m) => m[1]!);
-  const cached = lines.filter((m) => /\[(existing outputs match the cache|local cache)/.test(m[2]!)).map((m) => m[1]!).sort();
+  // Nx prints the header of a batch of one task twice (when it starts the batch, and with its output).
+  const tasks = [...new Set(lines.map((m) => m[1]!))];
+  const cached = [...new Set(lines.filter((m) => /\[(existing outputs match the cache|local cache)/.test(m[2]!)).map((m) => m[1]!))].sort();
   return { ...result, output, tasks, cached, cacheSkipped: /Cache:\s+Skipped/.test(output) };
 }
 
@@ -80,12 +81,16 @@ describe('Nx integration', () => {
     const auth = await project('auth-service');
     expect(Object.keys(auth.targets)).toEqual(expect.arrayContaining(['makemigrations', 'migrate', 'migrate-check', 'showmigrations', 'rollback']));
     expect(auth.targets['migrate-check']).toMatchObject({ executor: '@tributary/migrate:check', cache: true });
-    expect(auth.targets['migrate-check'].inputs).toEqual(expect.arrayContaining(['{projectRoot}/src/db/models/**/*', '{workspaceRoot}/migrations/**/*', { fileset: '{workspaceRoot}/libs/migrate/src/**/*' }]));
+    expect(auth.targets['migrate-check'].inputs).toEqual(expect.arrayContaining(['{projectRoot}/src/db/models/**/*', '{workspaceRoot}/migrations/????????_??????_auth-service_*.ts', '{workspaceRoot}/migrations/.snapshots/auth-service.json', { fileset: '{workspaceRoot}/libs/migrate/src/**/*' }]));
+    expect(auth.targets['migrate-check'].inputs).not.toContain('{workspaceRoot}/migrations/**/*');
     expect(auth.targets.migrate.parallelism).toBe(false);
     expect(auth.targets['migrate-check'].parallelism).not.toBe(false);
     // billing's models import auth's User: auth's model files are inputs of billing's check
     const billing = await project('billing-service');
     expect(billing.targets['migrate-check'].inputs).toContain('{workspaceRoot}/apps/auth-service/src/db/models/user.ts');
+    // …and so are auth's migrations and shard (billing's tables reference auth's)
+    expect(billing.targets['migrate-check'].inputs).toEqual(expect.arrayContaining(['{workspaceRoot}/migrations/????????_??????_auth-service_*.ts', '{workspaceRoot}/migrations/.snapshots/auth-service.json']));
+    expect((await project('catalog-service')).targets['migrate-check'].inputs.filter((input: unknown) => String(input).includes('auth-service'))).toEqual([]);
 
     const stream = await project('migrations');
     expect(stream.root).toBe('migrations');
@@ -97,6 +102,18 @@ describe('Nx integration', () => {
     const shown = await nx(['show', 'project', 'auth-service']);
     expect(shown.code).toBe(0);
     for (const target of ['makemigrations', 'migrate', 'migrate-check', 'showmigrations', 'rollback']) expect(shown.output).toContain(target);
+  });
+
+  it('nx graph shows that billing depends on auth (its models import auth\'s), and no service on the migrations project', async () => {
+    const graphed = await nx(['graph', '--file=.graph.json']);
+    expect(graphed.code).toBe(0);
+    const { dependencies } = JSON.parse(ws.read('.graph.json')).graph;
+    ws.remove('.graph.json');
+    const on = (project: string) => dependencies[project].map((d: { target: string }) => d.target).sort();
+    expect(dependencies['billing-service']).toContainEqual({ source: 'billing-service', target: 'auth-service', type: 'implicit' });
+    expect(on('billing-service')).toEqual(['auth-service']);
+    expect(on('auth-service')).toEqual([]);
+    expect(on('catalog-service')).toEqual([]);
   });
 
   it('migrates one service, then the whole stream', async () => {
@@ -136,12 +153,19 @@ describe('Nx integration', () => {
     commit('email_verified, category position');
   });
 
-  it('migrate-check runs for every service and, with nothing changed, comes from the cache', async () => {
-    const cold = await checkAll();
+  it('migrate-check runs every service in one process and, with nothing changed, comes from the cache', async () => {
+    // Every Node process Nx starts logs its script: task workers run bin/run-executor.js, batches run-batch.js.
+    const log = ws.path('.processes.log');
+    ws.write('.probe.mjs', `import { appendFileSync } from 'node:fs';\nappendFileSync(${JSON.stringify(log)}, process.argv[1] + '\\n');\n`);
+    const cold = await nx(['run-many', '-t', 'migrate-check', '--output-style=static'], { NODE_OPTIONS: `--import=${ws.path('.probe.mjs')}` });
+    const workers = ws.read('.processes.log').split('\n').filter((script) => /run-executor|run-batch/.test(script));
+    ws.remove('.probe.mjs');
+    ws.remove('.processes.log');
     expect(cold.code).toBe(0);
     expect(cold.tasks.sort()).toEqual(ALL_CHECKS);
-    expect(cold.output).toContain('Check passed.');
+    expect(cold.output.match(/Check passed\./g)).toHaveLength(3);
     expect(cold.cached).toEqual([]);
+    expect(workers).toEqual([expect.stringMatching(/run-batch\.js$/)]);
 
     const warm = await checkAll();
     expect(warm.code).toBe(0);
@@ -158,6 +182,11 @@ describe('Nx integration', () => {
       expect(failed.output).toContain('Service catalog-service has model changes without a migration');
       expect(failed.cached).toEqual(['auth-service:migrate-check', 'billing-service:migrate-check']); // catalog ran again: its failure was not cached
     }
+    // Outside a batch (one process per task), the same answer
+    const discrete = await nx(['run-many', '-t', 'migrate-check', '--batch=false', '--output-style=static']);
+    expect(discrete.code).toBe(1);
+    expect(discrete.output).toContain('Service catalog-service has model changes without a migration');
+    expect(discrete.cached).toEqual(['auth-service:migrate-check', 'billing-service:migrate-check']);
     ws.write('apps/catalog-service/src/db/models/product.ts', original);
     expect((await checkAll()).cached).toEqual(ALL_CHECKS);
   });
@@ -204,6 +233,34 @@ describe('Nx integration', () => {
     expect(clean.output).toContain('Check passed.');
     expect(clean.output).not.toContain('database not checked');
     expect((await ok('run', 'catalog-service:migrate-check')).output).toContain('(offline: database not checked)');
+  });
+
+  it('a new migration of auth-service re-runs the checks of auth and billing only: catalog stays a cache hit and is not affected', async () => {
+    expect((await checkAll()).code).toBe(0);
+    expect((await checkAll()).cached).toEqual(ALL_CHECKS);
+    const before = ws.migrations();
+    expect((await ws.migrate(['makemigrations', '--empty', '--service', 'auth-service', '-m', 'backfill display names'])).code).toBe(0);
+    expect(newFiles(before)).toEqual([expect.stringMatching(/^\d{8}_\d{6}_auth-service_backfill_display_names\.ts$/)]);
+
+    const affected = await nx(['affected', '-t', 'migrate-check', '--base=HEAD', '--output-style=static']);
+    expect(affected.code).toBe(0);
+    expect(affected.tasks.sort()).toEqual(['auth-service:migrate-check', 'billing-service:migrate-check']);
+    expect(affected.cached).toEqual([]);
+
+    const warm = await checkAll();
+    expect(warm.code).toBe(0);
+    expect(warm.cached).toEqual(ALL_CHECKS); // catalog's hash never moved; auth and billing were cached by the affected run
+    commit('auth backfill');
+
+    // A file in migrations/ that is no migration is the stream's problem: migrations:check tells it; service checks stay cached
+    ws.write('migrations/add_index.ts', 'export {};\n');
+    const stray = await checkAll();
+    expect(stray.code).toBe(0);
+    expect(stray.cached).toEqual(ALL_CHECKS);
+    const whole = await nx(['run', 'migrations:check', '--output-style=static']);
+    expect(whole.code).toBe(1);
+    expect(whole.output).toContain('migrations/add_index.ts does not follow the <YYYYMMDD>_<HHMMSS>_<service>_<slug>.ts naming');
+    ws.remove('migrations/add_index.ts');
   });
 
   it('nx affected runs the check of the changed service and of the services importing its models', async () => {

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createNodes, createNodesV2, readsOutsideState, toolSource } from './plugin.ts';
+import { createDependencies, createNodes, createNodesV2, readsOutsideState, toolSource } from './plugin.ts';
 
 let root: string;
 afterEach(() => {
@@ -43,8 +43,8 @@ describe('createNodes', () => {
     expect(Object.keys(byRoot.migrations.targets)).toEqual(['makemigrations', 'migrate', 'showmigrations', 'check', 'rollback']);
     expect(byRoot.migrations.targets.check.options).toEqual({ db: true });
     expect(Object.keys(byRoot['apps/orders'].targets)).toEqual(['makemigrations', 'migrate', 'migrate-check', 'showmigrations', 'rollback']);
-    expect(byRoot['apps/orders'].implicitDependencies).toEqual(['migrations']);
-    expect(byRoot['apps/orders'].targets['migrate-check'].inputs).toEqual(expect.arrayContaining(['{projectRoot}/src/db/models/**/*', '{workspaceRoot}/migrations/**/*', { runtime: `node -p "require('@tributary/migrate/package.json').version"` }]));
+    expect(byRoot['apps/orders'].implicitDependencies).toBeUndefined();
+    expect(byRoot['apps/orders'].targets['migrate-check'].inputs).toEqual(expect.arrayContaining(['{projectRoot}/src/db/models/**/*', '{workspaceRoot}/migrations/????????_??????_orders_*.ts', { runtime: `node -p "require('@tributary/migrate/package.json').version"` }]));
     expect(byRoot['libs/legacy'].targets['migrate-check'].inputs[0]).toBe('{projectRoot}/db/models/**/*');
   });
 
@@ -57,6 +57,50 @@ describe('createNodes', () => {
     const results = await infer(['nx.json', 'apps/orders/package.json']);
     expect(results.map(([source]) => source)).toEqual(['apps/orders/package.json']);
     expect(results[0]![1].projects!['apps/orders']!.implicitDependencies).toBeUndefined();
+  });
+});
+
+/** auth; billing imports auth's user; catalog imports a shared file that imports auth's session; notes imports nothing. */
+function referencingWorkspace(): void {
+  root = mkdtempSync(join(tmpdir(), 'tributary-plugin-'));
+  file('nx.json');
+  for (const service of ['auth', 'billing', 'catalog', 'notes']) file(`apps/${service}/package.json`, JSON.stringify({ name: service }));
+  file('apps/auth/src/db/models/user.ts', 'export const User = 1;\n');
+  file('apps/auth/src/db/models/session.ts', "import { User } from './user.ts';\nexport const Session = User;\n");
+  file('apps/billing/src/db/models/customer.ts', 'export const Customer = 1;\n');
+  file('apps/billing/src/db/models/invoice.ts', "import { User } from '../../../../auth/src/db/models/user.ts';\nexport const Invoice = User;\n");
+  file('libs/shared/audit.ts', "import { Session } from '../../apps/auth/src/db/models/session.ts';\nexport const Audit = Session;\n");
+  file('apps/catalog/src/db/models/product.ts', "import { Audit } from '../../../../../libs/shared/audit.ts';\nexport const Product = Audit;\n");
+  file('apps/notes/src/db/models/note.ts', 'export const Note = 1;\n');
+  file('migrations/.snapshots/auth.json');
+}
+
+const SERVICE_FILES = ['nx.json', 'apps/auth/package.json', 'apps/billing/package.json', 'apps/catalog/package.json', 'apps/notes/package.json'];
+
+describe('what a service check reads', () => {
+  it("is its own migrations and shard and those of the services its models import, not the whole stream", async () => {
+    referencingWorkspace();
+    const results = await infer(SERVICE_FILES);
+    const inputs = (root: string) => Object.assign({}, ...results.map(([, result]) => result.projects))[root].targets['migrate-check'].inputs as unknown[];
+    const streamOf = (service: string) => [`{workspaceRoot}/migrations/????????_??????_${service}_*.ts`, `{workspaceRoot}/migrations/.snapshots/${service}.json`];
+    const streamInputs = (root: string) => inputs(root).filter((input) => typeof input === 'string' && input.startsWith('{workspaceRoot}/migrations/')).sort();
+    expect(streamInputs('apps/auth')).toEqual(streamOf('auth').sort());
+    expect(streamInputs('apps/billing')).toEqual([...streamOf('auth'), ...streamOf('billing')].sort());
+    expect(streamInputs('apps/catalog')).toEqual([...streamOf('auth'), ...streamOf('catalog')].sort()); // through libs/shared
+    expect(streamInputs('apps/notes')).toEqual(streamOf('notes').sort());
+    for (const [, result] of results) for (const project of Object.values(result.projects ?? {})) expect(project.implicitDependencies).toBeUndefined();
+  });
+
+  it('makes a service depend on the services whose models its models import, in the project graph', async () => {
+    referencingWorkspace();
+    // As Nx calls it: with the projects createNodes inferred, keyed by name (here the folder's)
+    const inferred = (await infer(SERVICE_FILES)).flatMap(([, result]) => Object.entries(result.projects ?? {}));
+    const projects = Object.fromEntries(inferred.map(([root, project]) => [project.name ?? root.split('/').pop()!, { ...project, root }]));
+    const dependencies = await createDependencies({}, { workspaceRoot: root, projects, nxJsonConfiguration: {}, externalNodes: {}, fileMap: { projectFileMap: {}, nonProjectFiles: [] }, filesToProcess: { projectFileMap: {}, nonProjectFiles: [] } });
+    expect(dependencies).toEqual([
+      { source: 'billing', target: 'auth', type: 'implicit' },
+      { source: 'catalog', target: 'auth', type: 'implicit' }, // through libs/shared
+    ]);
   });
 });
 

@@ -2,15 +2,16 @@
  * The Nx plugin (`@tributary/migrate/plugin` in nx.json): every service — a project with a
  * `src/db/models/` or `db/models/` folder, exactly as the engine discovers them — gets the
  * Tributary targets, and the stream folder becomes the `migrations` project with the global
- * ones. No per-project configuration. Loaded by Nx through Node's type stripping: keep it
- * light (no ORM) and erasable.
+ * ones; a service whose models import another service's models depends on that service in the
+ * project graph. No per-project configuration. Loaded by Nx through Node's type stripping: keep
+ * it light (no ORM) and erasable.
  */
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import type { CreateNodesContext, CreateNodesResult, CreateNodesV2, PreTasksExecutionContext } from '@nx/devkit';
-import { loadConfig } from '../config/config.ts';
-import { discoverServices } from '../config/services.ts';
+import type { CreateDependencies, CreateNodesContext, DependencyType, CreateNodesResult, CreateNodesV2, PreTasksExecutionContext, RawProjectGraphDependency } from '@nx/devkit';
+import { loadConfig, type TributaryConfig } from '../config/config.ts';
+import { discoverServices, type Service } from '../config/services.ts';
 import { modelFiles } from '../models/files.ts';
 import { importedWorkspaceFiles } from '../models/imports.ts';
 import { STREAM_PROJECT, serviceTargets, streamTargets, type ToolSource } from './targets.ts';
@@ -49,11 +50,38 @@ function containsFile(dir: string): boolean {
   return readdirSync(dir, { withFileTypes: true }).some((entry) => entry.isFile() || (entry.isDirectory() && containsFile(join(dir, entry.name))));
 }
 
+/** A service and what its models reach: workspace files outside its models folder, and the services owning some of them. */
+interface ServiceReach {
+  service: Service;
+  /** Project root relative to the workspace root ('' at the root). */
+  root: string;
+  /** Relative to the workspace root, sorted. */
+  importedFiles: string[];
+  /** Other services whose model files the models import, directly or not (their tables are referenced). */
+  references: Service[];
+}
+
+const rootKey = (root: string) => (root === '.' ? '' : posix(root));
+
+/** Every service with what its models import: one walk of each service's imports, no ORM. */
+function serviceReach(config: TributaryConfig): ServiceReach[] {
+  const root = config.root;
+  const services = discoverServices(config);
+  const modelsDirs = services.map((service) => ({ service, prefix: `${posix(relative(realpathSync(root), realpathSync(service.modelsDir)))}/` }));
+  return services.map((service) => {
+    const importedFiles = importedWorkspaceFiles(modelFiles(service), service.modelsDir, root);
+    const owners = new Set(importedFiles.map((file) => modelsDirs.find((dir) => file.startsWith(dir.prefix))?.service));
+    const references = services.filter((other) => other !== service && owners.has(other));
+    return { service, root: posix(relative(root, service.dir)), importedFiles, references };
+  });
+}
+
 function inferProjects(files: readonly string[], context: CreateNodesContext): Array<readonly [string, CreateNodesResult]> {
   const root = context.workspaceRoot;
   const config = loadConfig({ cwd: root });
-  const services = new Map(discoverServices(config).map((service) => [posix(relative(root, service.dir)), service]));
+  const services = new Map(serviceReach(config).map((reach) => [reach.root, reach]));
   const migrationsDir = posix(relative(root, config.migrationsDir));
+  const snapshotsDir = posix(relative(root, config.snapshotsDir));
   const tool = toolSource(root);
   // Nx cannot hash a task of a project without files: until the stream folder holds one (the
   // first makemigrations writes it), there is no `migrations` project to depend on.
@@ -66,17 +94,22 @@ function inferProjects(files: readonly string[], context: CreateNodesContext): A
       continue;
     }
     const projectRoot = posix(dirname(file));
-    const service = services.get(projectRoot === '.' ? '' : projectRoot);
+    const reach = services.get(rootKey(projectRoot));
     // One entry per project: project.json wins over package.json in the same folder.
-    if (!service || (basename(file) === 'package.json' && fileSet.has(join(dirname(file), 'project.json')))) continue;
+    if (!reach || (basename(file) === 'package.json' && fileSet.has(join(dirname(file), 'project.json')))) continue;
+    const { service, importedFiles, references } = reach;
     const targets = serviceTargets({
       modelsDir: posix(relative(service.dir, service.modelsDir)),
-      importedFiles: importedWorkspaceFiles(modelFiles(service), service.modelsDir, root),
+      importedFiles,
       migrationsDir,
+      snapshotsDir,
+      streamServices: [service.name, ...references.map((other) => other.name)],
       tool,
     });
-    // A service's check reads the stream: a change in migrations/ affects every service.
-    results.push([file, { projects: { [projectRoot]: { targets, ...(streamExists ? { implicitDependencies: [STREAM_PROJECT] } : {}) } } }]);
+    const tributary: ServiceMetadata = { service: service.name, referencedRoots: references.map((other) => posix(relative(root, other.dir))) };
+    // No dependency on the `migrations` project: the check reads only its own part of the
+    // stream (and its referenced services'), as its inputs say; stream-wide checks are migrations:check.
+    results.push([file, { projects: { [projectRoot]: { targets, metadata: { tributary } } } }]);
   }
   return results;
 }
@@ -84,6 +117,32 @@ function inferProjects(files: readonly string[], context: CreateNodesContext): A
 export const createNodesV2: CreateNodesV2<TributaryPluginOptions> = [PROJECT_FILES, (files, _options, context) => inferProjects(files, context)];
 /** Nx 24 reads `createNodes` first and falls back to `createNodesV2`; both name the same pair. */
 export const createNodes = createNodesV2;
+
+/** What createNodes leaves on a service project for createDependencies (which then reads no file). */
+interface ServiceMetadata {
+  service: string;
+  /** Project roots of the services whose models this service's models import. */
+  referencedRoots: string[];
+}
+
+/**
+ * A service depends on the services whose models its models import (billing's invoices
+ * reference auth's users), directly or through a shared file: an implicit dependency, from what
+ * createNodes found.
+ */
+export const createDependencies: CreateDependencies<TributaryPluginOptions> = (_options, context) => {
+  const projectOf = new Map(Object.entries(context.projects).map(([name, project]) => [rootKey(project.root), name]));
+  const dependencies: RawProjectGraphDependency[] = [];
+  for (const [source, project] of Object.entries(context.projects)) {
+    const metadata: ServiceMetadata | undefined = project.metadata?.tributary;
+    for (const root of metadata?.referencedRoots ?? []) {
+      const target = projectOf.get(root);
+      // Nx's DependencyType is an enum of these strings; the plugin only imports its type.
+      if (target && target !== source) dependencies.push({ source, target, type: 'implicit' as DependencyType.implicit });
+    }
+  }
+  return dependencies;
+};
 
 /** `--db` and `--since` make `migrate-check` read state outside its inputs: never answer those from the cache. */
 export function preTasksExecution(_options: TributaryPluginOptions | undefined, context: PreTasksExecutionContext): void {

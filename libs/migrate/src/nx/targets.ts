@@ -27,6 +27,10 @@ export interface ServiceTargetsInput {
   importedFiles: string[];
   /** The stream folder relative to the workspace root (e.g. `migrations`). */
   migrationsDir: string;
+  /** The snapshot shards' folder relative to the workspace root (e.g. `migrations/.snapshots`). */
+  snapshotsDir: string;
+  /** This service and the services whose models its models import (their tables are referenced). */
+  streamServices: string[];
   tool: ToolSource;
 }
 
@@ -54,12 +58,20 @@ export function toolInputs(tool: ToolSource): Input[] {
   return [{ fileset: `${root}/src/**/*` }, { fileset: `!${root}/src/**/*.test.ts` }, { fileset: `${root}/package.json` }];
 }
 
-/** Everything the offline check of one service reads. */
+/**
+ * Everything the offline check of one service reads: its models and what they import, and the
+ * migrations and shard of itself and of the services its tables reference — not the rest of the
+ * stream, so that another service's migration leaves this check a cache hit. (A service name has
+ * no underscore: `<date>_<time>_<service>_*` matches that service's files only.)
+ */
 export function checkInputs(input: ServiceTargetsInput): Input[] {
   return [
     `{projectRoot}/${input.modelsDir}/**/*`,
     ...input.importedFiles.map((file) => `{workspaceRoot}/${file}`),
-    `{workspaceRoot}/${input.migrationsDir}/**/*`,
+    ...input.streamServices.flatMap((service) => [
+      `{workspaceRoot}/${input.migrationsDir}/????????_??????_${service}_*.ts`,
+      `{workspaceRoot}/${input.snapshotsDir}/${service}.json`,
+    ]),
     '{workspaceRoot}/tributary.config.json',
     ...toolInputs(input.tool),
   ];

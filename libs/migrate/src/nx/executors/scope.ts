@@ -6,8 +6,8 @@
 import { relative, resolve } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import type { Target } from '../../api.ts';
-import { loadConfig } from '../../config/config.ts';
-import { discoverServices } from '../../config/services.ts';
+import { loadConfig, type TributaryConfig } from '../../config/config.ts';
+import { discoverServices, type Service } from '../../config/services.ts';
 import { TributaryError } from '../../errors.ts';
 import { reportError } from '../../cli/output.ts';
 import { announcingTarget } from '../../cli/verbs.ts';
@@ -21,13 +21,27 @@ export interface Scope {
 
 const asList = (value: string | string[] | undefined): string[] | undefined => (value === undefined ? undefined : [value].flat());
 
+/** The workspace as executors see it: read once per process (a batch of tasks shares it). */
+export interface WorkspaceServices {
+  config: TributaryConfig;
+  services: Service[];
+}
+
+export function workspaceServices(root: string): WorkspaceServices {
+  const config = loadConfig({ cwd: root });
+  return { config, services: discoverServices(config) };
+}
+
 export function scopeOf(context: ExecutorContext, requested?: string | string[]): Scope {
-  const config = loadConfig({ cwd: context.root });
-  const target = announcingTarget(context.root);
+  return { target: announcingTarget(context.root), services: servicesOf(context, requested, workspaceServices(context.root)) };
+}
+
+/** The services a run of the context's project is about: that service on a service project; on the stream project, `requested` (undefined: all). */
+export function servicesOf(context: ExecutorContext, requested: string | string[] | undefined, workspace: WorkspaceServices): string[] | undefined {
   const project = context.projectName ?? '(unknown project)';
   const projectDir = resolve(context.root, context.projectsConfigurations.projects[project]?.root ?? '.');
-  if (projectDir === config.migrationsDir) return { target, services: asList(requested) };
-  const service = discoverServices(config).find((s) => s.dir === projectDir);
+  if (projectDir === workspace.config.migrationsDir) return asList(requested);
+  const service = workspace.services.find((s) => s.dir === projectDir);
   if (!service) {
     throw new TributaryError(`Project ${project} (${relative(context.root, projectDir) || '.'}) is not a Tributary service: it has no src/db/models/ or db/models/ folder.`);
   }
@@ -35,7 +49,7 @@ export function scopeOf(context: ExecutorContext, requested?: string | string[])
   if (others?.length) {
     throw new TributaryError(`--service ${others[0]} does not apply to project ${project}, which is service ${service.name}; use \`nx run ${STREAM_PROJECT}:${context.targetName} --service ${others[0]}\` instead.`);
   }
-  return { target, services: [service.name] };
+  return [service.name];
 }
 
 /** Runs one verb for an executor: `{ success }` from its answer, errors told like the CLI tells them. */
