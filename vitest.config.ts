@@ -6,8 +6,8 @@ export default defineConfig({
     pool: 'forks',
     // Two cores: end-to-end files spawn CLIs and PGlite; more workers only thrash.
     maxWorkers: 2,
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    testTimeout: 240_000,
+    hookTimeout: 240_000,
     reporters: ['default'],
   },
 });
