@@ -46,7 +46,8 @@ export async function checkTasks(tasks: CheckTask[], context: ExecutorContext): 
     try {
       const services = servicesOf(task.context, task.options.service, workspace);
       const key = JSON.stringify([Boolean(task.options.db), task.options.since ?? null]);
-      groups.set(key, [...(groups.get(key) ?? []), { ...task, services }]);
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key)!.push({ ...task, services });
     } catch (error) {
       outcomes.set(task.id, failed(error, task.context.isVerbose));
     }
