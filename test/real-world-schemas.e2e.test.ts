@@ -240,6 +240,12 @@ describe('real-world schemas on PostgreSQL', { timeout: 300_000 }, () => {
     const [auth] = await makeAndMigrate('--service', 'auth-service', '-m', 'handle');
     ws.edit('apps/billing-service/src/db/models/customer.ts', "legalName: p.string().length(200),", "legalName: p.string().length(200),\n    account: () => p.manyToOne(Account).nullable(),");
     ws.edit('apps/billing-service/src/db/models/customer.ts', "import { User } from '@tributary/auth-service/models';", "import { User } from '@tributary/auth-service/models';\nimport { Account } from '@tributary/ledger-service/models';");
+    // ledger's models changed without a migration: a key into ledger must wait for it.
+    ws.edit('apps/ledger-service/src/db/models/account.ts', "code: p.string().length(20).unique(),", "code: p.string().length(20).unique(),\n    opened: p.date().nullable(),");
+    const early = await ws.migrate(['makemigrations', '--service', 'billing-service', '-m', 'account'], env);
+    expect(early.code).toBe(1);
+    expect(early.stderr).toContain('adds a foreign key into service ledger-service, whose models changed without a migration: run makemigrations for ledger-service first');
+    await makeAndMigrate('--service', 'ledger-service', '-m', 'opened');
     const [billing] = await makeAndMigrate('--service', 'billing-service', '-m', 'account');
     const source = ws.read(`migrations/${billing}`);
     const ledgerLatest = ws.migrations().filter((f) => f.includes('_ledger-service_')).at(-1)!.replace(/\.ts$/, '');

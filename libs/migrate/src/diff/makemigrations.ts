@@ -106,7 +106,9 @@ export async function makeMigrations(config: TributaryConfig, options: MakeMigra
     for (const diff of orderByForeignKeys(diffs, models.owners)) {
       const name = migrationName(allocator.take(), diff.service, slugify(options.message, diff.createdTables.length > 0 && !shards.get(diff.service)?.migrations.length ? 'initial' : 'auto'));
       const takesOver = transfers.filter((t) => t.to === diff.service);
-      const needs = new Set([...[...diff.foreignTables].map((table) => ownerOfReferenced(table, diff, models)), ...takesOver.map((t) => t.from)]);
+      const referenced = new Set([...diff.foreignTables].map((table) => ownerOfReferenced(table, diff, models)));
+      assertReferencedUpToDate(diff, referenced, diffs, models, shards, found);
+      const needs = new Set([...referenced, ...takesOver.map((t) => t.from)]);
       const dependsOn = [...needs].map((service) => latestOf(service, diff, latest)).sort();
       latest.set(diff.service, name);
       const code = renderMigration({ name, service: diff.service, dependsOn, up: diff.up, down: diff.down, irreversible: diff.irreversible, takesOwnership: takesOver.map((t) => ({ table: t.table, from: t.from })) });
@@ -247,6 +249,19 @@ function ownerOfReferenced(table: string, diff: ServiceDiff, models: ModelSet): 
   const owner = models.owners.get(table);
   if (owner) return owner;
   throw new TributaryError(`Service ${diff.service} adds a foreign key to table "${table}", which no service's models map.`);
+}
+
+/**
+ * A foreign key into a service that is not part of this run must point at what that service's
+ * stream already has: if its models changed without a migration (the column the key needs, say),
+ * depending on its newest migration would not be enough.
+ */
+function assertReferencedUpToDate(diff: ServiceDiff, referenced: Set<string>, diffs: ServiceDiff[], models: ModelSet, shards: Map<string, Shard>, transfers: Transfer[]): void {
+  for (const service of referenced) {
+    if (service === diff.service || diffs.some((d) => d.service === service)) continue;
+    if (diffService(models, service, shards.get(service), true, transfersOf(service, transfers)).up.length === 0) continue;
+    throw new TributaryError(`Service ${diff.service} adds a foreign key into service ${service}, whose models changed without a migration: run makemigrations for ${service} first (or without --service).`);
+  }
 }
 
 /** Django's rule: a migration that needs another service's tables depends on that service's newest migration. */
