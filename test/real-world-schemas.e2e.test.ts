@@ -245,7 +245,7 @@ describe('real-world schemas on PostgreSQL', { timeout: 300_000 }, () => {
     const early = await ws.migrate(['makemigrations', '--service', 'billing-service', '-m', 'account'], env);
     expect(early.code).toBe(1);
     expect(early.stderr).toContain('adds a foreign key into service ledger-service, whose models changed without a migration: run makemigrations for ledger-service first');
-    await makeAndMigrate('--service', 'ledger-service', '-m', 'opened');
+    await cli('makemigrations', '--service', 'ledger-service', '-m', 'opened'); // (billing's change is still pending: no schema comparison here)
     const [billing] = await makeAndMigrate('--service', 'billing-service', '-m', 'account');
     const source = ws.read(`migrations/${billing}`);
     const ledgerLatest = ws.migrations().filter((f) => f.includes('_ledger-service_')).at(-1)!.replace(/\.ts$/, '');
