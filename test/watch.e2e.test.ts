@@ -83,7 +83,7 @@ describe('migrate watch', () => {
     const watcher = watch(['--debounce', '100']);
     await printed(watcher, /No model changes without a migration\./);
     ws.write('apps/catalog-service/src/db/models/broken.ts', "import { defineEntity } from '@mikro-orm/core';\nexport const Broken = defineEntity({ name: 'Broken', properties: {\n");
-    await printed(watcher, /✗ Service catalog-service: model file apps\/catalog-service\/src\/db\/models\/broken\.ts failed to load/);
+    await printed(watcher, /✗ Service catalog-service: model file apps\/catalog-service\/src\/db\/models\/broken\.ts(:\d+:\d+)? failed to load/);
     ws.remove('apps/catalog-service/src/db/models/broken.ts');
     await printed(watcher, /No model changes without a migration\.[\s\S]*No model changes without a migration\./); // again, once it is gone
     expect(watcher.output().stderr).toContain('changed: apps/catalog-service/src/db/models/broken.ts');
