@@ -144,7 +144,7 @@ export function printableConfig(config: TributaryConfig): TributaryConfig {
 }
 
 /** A PostgreSQL duration, as `lock_timeout` and `statement_timeout` take it (5s, 500ms, 2min). */
-const DURATION = /^\d+(\.\d+)?\s*(us|ms|s|min|h|d)?$/;
+export const DURATION = /^\d+(\.\d+)?\s*(us|ms|s|min|h|d)?$/;
 
 /**
  * An unquoted PostgreSQL identifier: the history table's schema and name are spliced into SQL

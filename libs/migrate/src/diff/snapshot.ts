@@ -126,7 +126,3 @@ export function schemaFromShard(shard: Shard['schema'] | undefined, platform: Ab
 function withoutDefaultPrecision(type: string | undefined): string | undefined {
   return type?.replace(/^(timestamptz|timestamp|timetz|time)\(6\)$/i, '$1');
 }
-
-export function sortKeys<T>(record: Record<string, T>): Record<string, T> {
-  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}

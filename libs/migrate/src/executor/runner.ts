@@ -10,6 +10,7 @@ import type { Transaction } from '@mikro-orm/core';
 import type { Migration } from '@mikro-orm/migrations';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AbstractSqlConnection, AbstractSqlDriver } from '@mikro-orm/sql';
+import { DURATION } from '../config/config.ts';
 import type { Database } from '../db/connection.ts';
 import { alreadyAppliedError, type History } from '../db/history.ts';
 import { invalidIndexes } from '../db/invalid-indexes.ts';
@@ -52,8 +53,6 @@ export interface CollectedSql {
   /** Dry run: up()/down() failed after a write it was refused (its error), so what it would do next is not known. */
   stoppedAfterWrite?: string;
 }
-
-const DURATION = /^\d+(\.\d+)?\s*(us|ms|s|min|h|d)?$/;
 
 export function checkDuration(value: string, what: string): string {
   if (!DURATION.test(value.trim())) throw new TributaryError(`${what} "${value}" is not a duration like 5s, 500ms or 2min.`);
