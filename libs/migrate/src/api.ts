@@ -10,7 +10,7 @@ import { History, type HistoryRow } from './db/history.ts';
 import { restoreDatabase } from './db/backup.ts';
 import { withMigrationLock } from './db/lock.ts';
 import { makeMigrations, type MakeMigrationsOptions, type MakeMigrationsResult } from './diff/makemigrations.ts';
-import { checkDatabase, checkOffline, type CheckOptions, type CheckReport } from './checks/check.ts';
+import { checkDatabase, checkOffline, type CheckOptions, type CheckReport, type Problem } from './checks/check.ts';
 import { migrate as applyPending, type MigrateEvents, type MigrateOptions, type MigrateResult } from './executor/migrate.ts';
 import { rollback as revertApplied, type RollbackEvents, type RollbackOptions } from './executor/rollback.ts';
 import { repair as repairHistory, stamp as stampHistory, type RepairResult } from './executor/maintenance.ts';
@@ -22,6 +22,9 @@ import { loadMigration } from './stream/migration-file.ts';
 import { lintMigrations, type LintReport } from './checks/lint.ts';
 import { workspaceEntities } from './models/index.ts';
 import { streamChangesSince } from './checks/git.ts';
+import { DEFAULT_CONCURRENCY, migrateTargets as fanOut, surveyTargets, type FanOutOptions, type MigrateTargetsResult } from './targets/fan-out.ts';
+import { resolveTargets, type TargetList } from './targets/target-list.ts';
+import { TributaryError } from './errors.ts';
 
 export interface Target {
   /** Where to look for the workspace; defaults to the current directory. */
@@ -184,4 +187,82 @@ export async function lint(target: Target, options: { since?: string; strict?: b
   const definitions = [];
   for (const entry of entries) definitions.push(await loadMigration(entry, config.root));
   return { scope, ...(await lintMigrations(definitions, config.root, { strict: options.strict })) };
+}
+
+export interface MigrateTargetsOptions extends FanOutOptions {
+  /** A targets file or a group of tributary.config.json (`--targets`), or the URLs themselves. */
+  targets: string | string[];
+  /** Where to look for the workspace; defaults to the current directory. */
+  cwd?: string;
+  /** What `migrate` does on each target (services, to, fake, lock settings…). */
+  migrate?: MigrateOptions;
+}
+
+/** The target URLs of `targets`, with where they came from. */
+async function targetList(config: TributaryConfig, targets: string | string[], cwd: string | undefined): Promise<TargetList> {
+  if (Array.isArray(targets)) return { source: 'the targets option', urls: targets };
+  return resolveTargets(targets, config, cwd);
+}
+
+/** The single-database verbs, on one target of a fan-out. */
+const onTarget = (cwd: string | undefined, url: string): Target => ({ cwd, databaseUrl: url });
+
+/** `migrate --targets`: every target to the head of the stream (targets/fan-out.ts). */
+export async function migrateTargets(options: MigrateTargetsOptions): Promise<MigrateTargetsResult> {
+  const config = configOf({ cwd: options.cwd });
+  checkServices(config, options.migrate?.services);
+  if (options.migrate?.dryRun || options.migrate?.backup) throw new TributaryError(`--${options.migrate.dryRun ? 'dry-run' : 'backup'} works on one database; it is not available with --targets.`);
+  const { urls } = await targetList(config, options.targets, options.cwd);
+  return fanOut(config, urls, (url, migrateOptions, events) => migrate(onTarget(options.cwd, url), migrateOptions, events), options);
+}
+
+export interface TargetsStatus {
+  targets: Array<{ target: string; applied: number | null; pending: number | null; head: string | null; failed: string | null }>;
+  atHead: number;
+  behind: number;
+  failed: number;
+}
+
+/** `showmigrations --targets`: per target, applied and pending counts and its newest applied migration. */
+export async function showmigrationsTargets(options: { targets: string | string[]; cwd?: string; concurrency?: number; services?: string[] }): Promise<TargetsStatus> {
+  const config = configOf({ cwd: options.cwd });
+  checkServices(config, options.services);
+  const { urls } = await targetList(config, options.targets, options.cwd);
+  const surveyed = await surveyTargets(config, urls, options.concurrency ?? DEFAULT_CONCURRENCY, (url) => showmigrations(onTarget(options.cwd, url), { services: options.services }));
+  const targets = surveyed.map(({ target, probe, detail, error }) => ({
+    target,
+    applied: error ? null : (detail?.applied ?? probe!.applied),
+    pending: error ? null : (detail?.pending ?? 0),
+    head: probe?.last ?? null,
+    failed: error,
+  }));
+  const behind = targets.filter((t) => !t.failed && t.pending! > 0).length;
+  const failed = targets.filter((t) => t.failed).length;
+  return { targets, atHead: targets.length - behind - failed, behind, failed };
+}
+
+export interface TargetsCheckReport {
+  ok: boolean;
+  /** The workspace's own problems (models, stream), checked once. */
+  problems: Problem[];
+  targets: Array<{ target: string; ok: boolean; problems: Problem[]; error: string | null }>;
+  atHead: number;
+  behind: number;
+  failed: number;
+}
+
+/** `check --targets`: the offline check once, then each target's database part (pending, out of order, edited, failed). */
+export async function checkTargets(options: CheckOptions & { targets: string | string[]; cwd?: string; concurrency?: number }): Promise<TargetsCheckReport> {
+  const config = configOf({ cwd: options.cwd });
+  const problems = await checkOffline(config, options);
+  const { urls } = await targetList(config, options.targets, options.cwd);
+  const surveyed = await surveyTargets(config, urls, options.concurrency ?? DEFAULT_CONCURRENCY, (url) => {
+    const target = onTarget(options.cwd, url);
+    const targetConfig = configOf(target);
+    return open(targetConfig, target, (db) => checkDatabase(db, targetConfig, options));
+  });
+  const targets = surveyed.map(({ target, detail, error }) => ({ target, ok: !error && !detail?.length, problems: detail ?? [], error }));
+  const failed = targets.filter((t) => t.error).length;
+  const behind = targets.filter((t) => !t.error && !t.ok).length;
+  return { ok: problems.length === 0 && failed + behind === 0, problems, targets, atHead: targets.length - behind - failed, behind, failed };
 }

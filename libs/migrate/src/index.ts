@@ -8,3 +8,4 @@ export type { MigrateOptions, MigrateEvents, MigrateResult } from './executor/mi
 export type { RollbackOptions } from './executor/rollback.ts';
 export type { CheckReport, Problem } from './checks/check.ts';
 export type { HistoryRow } from './db/history.ts';
+export type { FanOutEvent, FanOutOptions, MigrateTargetsResult, TargetResult, TargetStatus } from './targets/fan-out.ts';

@@ -5,9 +5,11 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import * as api from '../api.ts';
 import { loadConfig, printableConfig } from '../config/config.ts';
+import { TributaryError } from '../errors.ts';
 import { extraCommands } from './commands/index.ts';
 import { formatMs, note, print, printJson } from './output.ts';
 import { announcingTarget, runCheck, runMakemigrations, runMigrate, runRollback, runShowmigrations } from './verbs.ts';
+import { runCheckTargets, runMigrateTargets, runShowmigrationsTargets } from './targets.ts';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -20,6 +22,13 @@ function integer(name: string, min: number) {
 }
 
 const target = (): api.Target => announcingTarget();
+
+/** `--targets` and `--concurrency`, shared by migrate, showmigrations and check. */
+function withTargets(command: Command): Command {
+  return command
+    .option('--targets <file|group>', 'every database of a targets file (one URL per line) or of a group in tributary.config.json')
+    .option('--concurrency <n>', 'with --targets: databases worked on at once (default 4)', integer('--concurrency', 1));
+}
 
 export function buildProgram(): Command {
   const program = new Command('migrate')
@@ -45,8 +54,8 @@ export function buildProgram(): Command {
       if (!ok) process.exitCode = 1;
     });
 
-  program
-    .command('migrate')
+  withTargets(program
+    .command('migrate'))
     .description('apply pending migrations under the migration lock')
     .option('--service <name>', "apply this service's pending migrations and what they depend on (repeatable)", collect)
     .option('--to <name>', 'stop after this migration')
@@ -60,6 +69,9 @@ export function buildProgram(): Command {
     .option('--atomic', 'apply the whole batch in one transaction: all or nothing')
     .option('--backup', 'write a pg_dump of the database to .data/backups/ before applying')
     .option('--allow-destructive', 'apply migrations whose destructive lint errors (drop table/column, narrowing) the file does not acknowledge')
+    .option('--canary <n>', 'with --targets: migrate the first N targets first, the rest only if they all succeed', integer('--canary', 1))
+    .option('--continue-on-error', 'with --targets: keep going when a target fails')
+    .option('--json', 'with --targets: print one JSON document')
     .action(async (opts) => {
       const options = {
         services: opts.service,
@@ -75,26 +87,42 @@ export function buildProgram(): Command {
         backup: opts.backup,
         allowDestructive: opts.allowDestructive,
       };
+      if (opts.targets) {
+        const flags = { targets: opts.targets, concurrency: opts.concurrency, canary: opts.canary, continueOnError: opts.continueOnError, json: opts.json };
+        if (!(await runMigrateTargets(flags, options))) process.exitCode = 1;
+        return;
+      }
+      const needsTargets = ['concurrency', 'canary', 'continueOnError', 'json'].find((key) => opts[key] !== undefined);
+      if (needsTargets) throw new TributaryError(`--${needsTargets.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} works with --targets only.`);
       await runMigrate(target(), options);
     });
 
-  program
-    .command('showmigrations')
+  withTargets(program
+    .command('showmigrations'))
     .description('list every migration with its status')
     .option('--service <name>', 'only this service (repeatable)', collect)
     .option('--json', 'print JSON')
     .action(async (opts) => {
+      if (opts.targets) {
+        if (!(await runShowmigrationsTargets({ targets: opts.targets, concurrency: opts.concurrency, json: opts.json }, { services: opts.service }))) process.exitCode = 1;
+        return;
+      }
       await runShowmigrations(target(), { services: opts.service, json: opts.json });
     });
 
-  program
-    .command('check')
+  withTargets(program
+    .command('check'))
     .description('models vs stream, stream integrity, and (with a database) pending/out-of-order/edited migrations')
     .option('--service <name>', 'only this service (repeatable)', collect)
     .option('--json', 'print JSON')
     .option('--offline', 'do not look at the database')
     .option('--since <rev>', 'fail if a migration that existed at this git revision was edited or deleted')
     .action(async (opts) => {
+      if (opts.targets) {
+        if (opts.offline) throw new TributaryError('--offline and --targets contradict each other: --targets checks databases.');
+        if (!(await runCheckTargets({ targets: opts.targets, concurrency: opts.concurrency, json: opts.json }, { services: opts.service, since: opts.since }))) process.exitCode = 1;
+        return;
+      }
       if (!(await runCheck(target(), { services: opts.service, offline: opts.offline, since: opts.since, json: opts.json }))) process.exitCode = 1;
     });
 

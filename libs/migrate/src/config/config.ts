@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { maskUrl } from '../db/urls.ts';
+import { maskUrl, redactSecrets } from '../db/urls.ts';
 import { TributaryError } from '../errors.ts';
 
 export interface TributaryConfig {
@@ -31,6 +31,8 @@ export interface TributaryConfig {
   lockRetries: number;
   /** Dump the database to `.data/backups/` before every migrate run that applies something. */
   backupBeforeMigrate: boolean;
+  /** Named groups of target databases for `--targets GROUP` (checked when one is used: targets/target-list.ts). */
+  targets: Record<string, unknown>;
 }
 
 export const CONFIG_FILE = 'tributary.config.json';
@@ -45,6 +47,7 @@ type FileSettings = Partial<{
   statementTimeout: string;
   lockRetries: number;
   backupBeforeMigrate: boolean;
+  targets: Record<string, unknown>;
 }>;
 
 export function findWorkspaceRoot(start: string): string {
@@ -62,7 +65,7 @@ export function findWorkspaceRoot(start: string): string {
 }
 
 /** What each setting of the config file must be, so a typo or a wrong type is named, not ignored. */
-const SETTING_KINDS: Record<keyof FileSettings, 'string' | 'string[]' | 'count' | 'boolean'> = {
+const SETTING_KINDS: Record<keyof FileSettings, 'string' | 'string[]' | 'count' | 'boolean' | 'object'> = {
   migrationsDir: 'string',
   projects: 'string[]',
   historyTable: 'string',
@@ -72,9 +75,10 @@ const SETTING_KINDS: Record<keyof FileSettings, 'string' | 'string[]' | 'count' 
   statementTimeout: 'string',
   lockRetries: 'count',
   backupBeforeMigrate: 'boolean',
+  targets: 'object',
 };
 
-const KIND_WORDS = { string: 'a string', 'string[]': 'an array of strings', count: 'a whole number of at least 0', boolean: 'true or false' } as const;
+const KIND_WORDS = { string: 'a string', 'string[]': 'an array of strings', count: 'a whole number of at least 0', boolean: 'true or false', object: 'an object' } as const;
 
 function readSettings(root: string): FileSettings {
   const file = join(root, CONFIG_FILE);
@@ -92,6 +96,7 @@ function readSettings(root: string): FileSettings {
     const ok =
       kind === 'string[]' ? Array.isArray(value) && value.every((v) => typeof v === 'string')
       : kind === 'count' ? Number.isInteger(value) && (value as number) >= 0
+      : kind === 'object' ? typeof value === 'object' && value !== null && !Array.isArray(value)
       : typeof value === kind;
     if (!ok) throw new TributaryError(`${key} in ${CONFIG_FILE} must be ${KIND_WORDS[kind]} (got ${JSON.stringify(value)}).`);
   }
@@ -125,6 +130,7 @@ export function loadConfig(options: { cwd?: string; databaseUrl?: string } = {})
     statementTimeout: settings.statementTimeout?.trim(),
     lockRetries: settings.lockRetries ?? 0,
     backupBeforeMigrate: settings.backupBeforeMigrate ?? false,
+    targets: settings.targets ?? {},
   };
 }
 
@@ -140,7 +146,8 @@ export function forMigrations(config: TributaryConfig): TributaryConfig {
 /** The resolved settings as `migrate config` prints them: database URLs with the password masked. */
 export function printableConfig(config: TributaryConfig): TributaryConfig {
   const mask = (url: string | undefined) => (url === undefined ? undefined : maskUrl(url));
-  return { ...config, databaseUrl: mask(config.databaseUrl), migrationDatabaseUrl: mask(config.migrationDatabaseUrl) };
+  const targets = JSON.parse(redactSecrets(JSON.stringify(config.targets))) as TributaryConfig['targets'];
+  return { ...config, databaseUrl: mask(config.databaseUrl), migrationDatabaseUrl: mask(config.migrationDatabaseUrl), targets };
 }
 
 /** A PostgreSQL duration, as `lock_timeout` and `statement_timeout` take it (5s, 500ms, 2min). */

@@ -35,6 +35,8 @@ export interface MigrateOptions {
   backup?: boolean;
   /** Apply migrations whose destructive lint errors (drop table/column, narrowing) the file does not acknowledge. */
   allowDestructive?: boolean;
+  /** Once aborted, no further migration starts (the running one finishes): a fan-out run stopping after a failure elsewhere. */
+  stop?: AbortSignal;
 }
 
 export interface MigrateEvents {
@@ -54,6 +56,8 @@ export interface MigrateResult {
   dryRun: boolean;
   /** The backup written before applying, if any. */
   backup?: string;
+  /** How many planned migrations were left unapplied because `stop` was aborted. */
+  stoppedBefore?: number;
 }
 
 export async function migrate(db: Database, config: TributaryConfig, options: MigrateOptions = {}, events: MigrateEvents = {}): Promise<MigrateResult> {
@@ -102,6 +106,7 @@ export async function migrate(db: Database, config: TributaryConfig, options: Mi
       return { applied, waitedForLock, dryRun: false, backup };
     }
     for (const [index, definition] of plan.entries()) {
+      if (options.stop?.aborted) return { applied, waitedForLock, dryRun: false, backup, stoppedBefore: plan.length - index };
       events.applying?.(definition.entry.name, index, plan.length);
       const ms = await runMigration(db, history, definition, 'up', runOptions(definition));
       applied.push({ name: definition.entry.name, service: definition.entry.service, ms });
