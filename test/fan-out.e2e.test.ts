@@ -193,7 +193,7 @@ describe('migrate --targets over three PostgreSQL servers', () => {
     }
   });
 
-  it('an unreachable target and a bad password are one failed target each, masked; a query group lists targets from a control database', async () => {
+  it('an unreachable target and a bad password are one failed target each, masked; a query group lists targets from a control database, for the CLI and Nx alike', async () => {
     const badPassword = clusters[1]!.url('postgres').replace(encodeURIComponent(PASSWORD), 'wrong-pw');
     ws.write('ops/bad.txt', `${urls[0]}\n${badPassword}\npostgres://postgres:${encodeURIComponent(PASSWORD)}@127.0.0.1:1/nowhere\n`);
     const result = await migrate('migrate', '--targets', 'ops/bad.txt', '--continue-on-error', '--json');
@@ -207,5 +207,8 @@ describe('migrate --targets over three PostgreSQL servers', () => {
     const fromControl = await migrate('showmigrations', '--targets', 'control', '--json');
     expect(fromControl.code).toBe(0);
     expect(json(fromControl)).toMatchObject({ atHead: 3, behind: 0, failed: 0 });
+    const nx = noSecrets(await ws.nx(['run', 'migrations:migrate', '--targets', 'control', '--concurrency', '2']));
+    expect(nx.code, nx.stderr).toBe(0);
+    expect(nx.stdout).toContain('Targets: 0 migrated, 3 up to date, 0 failed, 0 not started.');
   });
 });

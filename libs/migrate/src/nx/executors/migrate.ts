@@ -1,6 +1,7 @@
 /** `migrate` executor: the CLI's `migrate migrate` for this project's service (and what it depends on), or the whole stream. */
 import type { ExecutorContext } from '@nx/devkit';
 import { runMigrate } from '../../cli/verbs.ts';
+import { runMigrateTargets } from '../../cli/targets.ts';
 import { runVerb } from './scope.ts';
 
 export interface MigrateExecutorOptions {
@@ -16,11 +17,16 @@ export interface MigrateExecutorOptions {
   backup?: boolean;
   allowDestructive?: boolean;
   service?: string | string[];
+  /** A targets file or group: migrate every database of it (`migrate --targets`). */
+  targets?: string;
+  concurrency?: number;
+  canary?: number;
+  continueOnError?: boolean;
 }
 
 export default function migrateExecutor(options: MigrateExecutorOptions, context: ExecutorContext) {
-  return runVerb(context, options.service, ({ target, services }) =>
-    runMigrate(target, {
+  return runVerb(context, options.service, ({ target, services }) => {
+    const migrate = {
       services,
       to: options.to,
       dryRun: options.dryRun,
@@ -33,6 +39,9 @@ export default function migrateExecutor(options: MigrateExecutorOptions, context
       atomic: options.atomic,
       backup: options.backup,
       allowDestructive: options.allowDestructive,
-    }),
-  );
+    };
+    if (!options.targets) return runMigrate(target, migrate);
+    const flags = { targets: options.targets, cwd: context.root, concurrency: options.concurrency, canary: options.canary, continueOnError: options.continueOnError };
+    return runMigrateTargets(flags, migrate);
+  });
 }
