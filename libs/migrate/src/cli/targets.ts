@@ -123,15 +123,17 @@ export async function runShowmigrationsTargets(flags: TargetsFlags, options: { s
 
 export async function runCheckTargets(flags: TargetsFlags, options: CheckOptions): Promise<boolean> {
   const report = await api.checkTargets({ ...options, targets: flags.targets, cwd: flags.cwd, concurrency: flags.concurrency });
-  if (flags.json) {
-    printJson(report);
-    return report.ok;
-  }
+  showTargetsCheck(report, flags.json);
+  return report.ok;
+}
+
+/** `check --targets` output: the workspace's problems, then each target that is not at the head with why. */
+export function showTargetsCheck(report: api.TargetsCheckReport, json: boolean | undefined): void {
+  if (json) return printJson(report);
   for (const problem of report.problems) note(`✗ ${problem.message}`);
   for (const t of report.targets.filter((target) => !target.ok)) {
     note(`✗ ${t.target}: ${t.error ?? `${t.problems.length} problem${t.problems.length === 1 ? '' : 's'}`}`);
     for (const problem of t.problems) note(`    ${problem.message}`);
   }
   print(report.ok ? `Check passed: ${report.atHead} targets at head.` : `Check failed: ${report.problems.length} workspace problem(s); ${report.behind} target(s) behind or inconsistent, ${report.failed} failed, ${report.atHead} at head.`);
-  return report.ok;
 }

@@ -8,6 +8,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import * as api from '../../api.ts';
 import type { CheckReport, Problem } from '../../checks/check.ts';
 import { note, print, printJson, reportError } from '../../cli/output.ts';
+import { showTargetsCheck } from '../../cli/targets.ts';
 import { servicesOf, workspaceServices, type WorkspaceServices } from './scope.ts';
 
 export interface CheckExecutorOptions {
@@ -16,6 +17,9 @@ export interface CheckExecutorOptions {
   since?: string;
   json?: boolean;
   service?: string | string[];
+  /** Check every database of this targets file or group instead (`check --targets`). */
+  targets?: string;
+  concurrency?: number;
 }
 
 export interface CheckTask {
@@ -45,6 +49,11 @@ export async function checkTasks(tasks: CheckTask[], context: ExecutorContext): 
   for (const task of tasks) {
     try {
       const services = servicesOf(task.context, task.options.service, workspace);
+      if (task.options.targets) {
+        const report = await api.checkTargets({ targets: task.options.targets, cwd: context.root, concurrency: task.options.concurrency, services, since: task.options.since });
+        outcomes.set(task.id, { success: report.ok, show: () => showTargetsCheck(report, task.options.json) });
+        continue;
+      }
       const key = JSON.stringify([Boolean(task.options.db), task.options.since ?? null]);
       if (!groups.has(key)) groups.set(key, []);
       groups.get(key)!.push({ ...task, services });

@@ -22,6 +22,8 @@ export interface MigrateExecutorOptions {
   concurrency?: number;
   canary?: number;
   continueOnError?: boolean;
+  /** With targets: print one JSON document. */
+  json?: boolean;
 }
 
 export default function migrateExecutor(options: MigrateExecutorOptions, context: ExecutorContext) {
@@ -41,7 +43,7 @@ export default function migrateExecutor(options: MigrateExecutorOptions, context
       allowDestructive: options.allowDestructive,
     };
     if (!options.targets) return runMigrate(target, migrate);
-    const flags = { targets: options.targets, cwd: context.root, concurrency: options.concurrency, canary: options.canary, continueOnError: options.continueOnError };
+    const flags = { targets: options.targets, cwd: context.root, concurrency: options.concurrency, canary: options.canary, continueOnError: options.continueOnError, json: options.json };
     return runMigrateTargets(flags, migrate);
   });
 }
