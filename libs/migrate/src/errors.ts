@@ -12,7 +12,22 @@ export class TributaryError extends Error {
   }
 }
 
+/** An error's first line, with PostgreSQL's DETAIL (which key, which row) when it has one. */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message.split('\n')[0]!;
-  return String(error);
+  if (!(error instanceof Error)) return String(error);
+  const first = error.message.split('\n')[0]!;
+  const detail = detailOf(error);
+  return detail && !first.includes(detail) ? `${first} (${detail})` : first;
+}
+
+function detailOf(error: unknown): string | undefined {
+  for (let at = error as any, depth = 0; at && depth < 5; at = at.cause, depth++) {
+    if (typeof at.detail === 'string' && at.detail.trim()) return at.detail.trim().split('\n')[0];
+  }
+  return undefined;
+}
+
+/** Ends `text` with a full stop, so that advice appended after it reads as a second sentence. */
+export function sentence(text: string): string {
+  return /[.!?…]$/.test(text.trim()) ? text.trim() : `${text.trim()}.`;
 }

@@ -4,7 +4,7 @@
  */
 import { relative } from 'node:path';
 import type { TributaryConfig } from '../config/config.ts';
-import { TributaryError } from '../errors.ts';
+import { TributaryError, sentence } from '../errors.ts';
 import type { StreamStatus } from './status.ts';
 
 /** `leftovers`: INVALID indexes now in the database, named so the user knows what to clean up. */
@@ -18,9 +18,17 @@ export function integrityProblems(status: StreamStatus, config: TributaryConfig,
   }
   for (const row of status.failed) {
     const what = leftovers.length > 0 ? `the INVALID index${leftovers.length === 1 ? '' : 'es'} ${leftovers.join(', ')} (DROP INDEX CONCURRENTLY …)` : 'what it left (for example an INVALID index)';
-    problems.push(`Migration ${row.name} (${row.service}) is non-transactional and failed earlier (${row.error ?? 'unknown error'}); clean up ${what}, then run \`migrate repair\` to clear the failure and migrate again.`);
+    problems.push(`Migration ${row.name} (${row.service}) is non-transactional and ${sentence(earlierFailure(row.error))} Clean up ${what}, then run \`migrate repair\` to clear the failure and migrate again.`);
   }
   return problems;
+}
+
+/** The history row holds " at statement N (sql): error", ": error", or the runner's "interrupted: …" mark. */
+function earlierFailure(error: string | null | undefined): string {
+  if (!error) return 'failed earlier';
+  if (error.startsWith('interrupted')) return `was interrupted earlier (${error.replace(/^interrupted:\s*/, '')})`;
+  if (error.startsWith(' at ')) return `failed earlier${error}`;
+  return `failed earlier: ${error.replace(/^:\s*/, '')}`;
 }
 
 export function assertIntegrity(status: StreamStatus, config: TributaryConfig, leftovers: string[] = []): void {

@@ -14,7 +14,7 @@ import { DURATION } from '../config/config.ts';
 import type { Database } from '../db/connection.ts';
 import { alreadyAppliedError, type History } from '../db/history.ts';
 import { invalidIndexes } from '../db/invalid-indexes.ts';
-import { TributaryError, describeError } from '../errors.ts';
+import { TributaryError, describeError, sentence } from '../errors.ts';
 import type { MigrationDefinition } from '../stream/migration-file.ts';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { holdingConsole } from './console-hold.ts';
@@ -386,9 +386,11 @@ async function runOutsideTransaction(db: Database, history: History, definition:
       // Nothing rolls back outside a transaction: say exactly what was left behind.
       const leftovers = (await invalidIndexes(db.session).catch(() => [])).filter((name) => !invalidBefore.has(name));
       const cleanup = leftovers.length > 0 ? ` It left ${leftovers.length === 1 ? 'an INVALID index' : 'INVALID indexes'} ${leftovers.join(', ')}: drop ${leftovers.length === 1 ? 'it' : 'them'} with DROP INDEX CONCURRENTLY, then run \`migrate repair\` and migrate again.` : '';
-      if (direction === 'up') await history.recordFailed(definition.entry, describeError(error) + cleanup).catch(() => {});
+      // The history keeps what failed, not the advice: the next run gives its own.
+      const failure = error instanceof StatementFailure ? error.failure : `: ${describeError(error)}`;
+      if (direction === 'up') await history.recordFailed(definition.entry, failure).catch(() => {});
       if (!cleanup) throw error;
-      throw new TributaryError(`${describeError(error)}${cleanup}`, { cause: error });
+      throw new TributaryError(`${sentence(describeError(error))}${cleanup}`, { cause: error });
     } finally {
       await db.session.query(RESET_SESSION.join('; ')).catch(() => {});
     }
@@ -415,7 +417,16 @@ async function executeAll(queries: unknown[], execute: (sql: unknown) => Promise
     } catch (error) {
       const sql = sqlText(query).replace(/\s+/g, ' ').slice(0, 300);
       const why = isLockTimeout(error) ? LOCK_TIMEOUT_ADVICE : '';
-      throw new TributaryError(`Migration ${relative(root, definition.entry.file)} failed at statement ${index + 1} (${sql}): ${describeError(error)}${why}`, { cause: error });
+      throw new StatementFailure(`Migration ${relative(root, definition.entry.file)} failed`, ` at statement ${index + 1} (${sql}): ${describeError(error)}`, why, error);
     }
+  }
+}
+
+/** A statement of a migration failed; `failure` says which and why, without the file or advice. */
+class StatementFailure extends TributaryError {
+  readonly failure: string;
+  constructor(prefix: string, failure: string, advice: string, cause: unknown) {
+    super(`${prefix}${failure}${advice}`, { cause });
+    this.failure = failure;
   }
 }
