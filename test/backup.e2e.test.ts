@@ -66,7 +66,7 @@ describe('backup and restore on PostgreSQL', () => {
     expect(await db.query(`select to_regclass('scratch') as t`)).toEqual([{ t: 'scratch' }]);
 
     const [backup] = backupsOf(ws);
-    const restored = await ws.migrate(['restore', `.data/backups/${backup}`], env);
+    const restored = await ws.migrate(['restore', '--yes', `.data/backups/${backup}`], env);
     expect(restored.code, restored.stderr).toBe(0);
     expect(restored.stdout).toContain(`Restored .data/backups/${backup} into PostgreSQL`);
     expect((await db.query(`select email from "user" order by email`)).map((r) => r.email)).toEqual(['ada@example.com', 'alan@example.com']);
@@ -90,10 +90,10 @@ describe('backup and restore on PostgreSQL', () => {
 
   it('refuses a file that is not a backup, and a missing one, naming it', async () => {
     ws.write('notes.sql', 'select 1;');
-    const wrong = await ws.migrate(['restore', 'notes.sql'], env);
+    const wrong = await ws.migrate(['restore', '--yes', 'notes.sql'], env);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain('notes.sql is not a pg_dump SQL file');
-    const missing = await ws.migrate(['restore', 'nope.sql'], env);
+    const missing = await ws.migrate(['restore', '--yes', 'nope.sql'], env);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('Backup nope.sql does not exist.');
   });
@@ -118,7 +118,7 @@ describe('backup and restore on PGlite', () => {
     expect(broken.stderr).toContain('Backed up the database');
     const [backup] = backupsOf(ws);
 
-    const restored = await ws.migrate(['restore', `.data/backups/${backup}`]);
+    const restored = await ws.migrate(['restore', '--yes', `.data/backups/${backup}`]);
     expect(restored.code, restored.stderr).toBe(0);
     ws.remove('migrations/20300101_000001_auth-service_broken.ts');
     const shown = await ws.migrate(['showmigrations', '--json']);
@@ -159,7 +159,7 @@ describe('backup before migrating on PGlite', () => {
     const [first] = backupsOf(ws).sort();
     expect(modeOf(ws, `.data/backups/${first}`)).toBe(0o600);
     expect(modeOf(ws, '.data/backups')).toBe(0o700);
-    const restored = await ws.migrate(['restore', `.data/backups/${first}`]);
+    const restored = await ws.migrate(['restore', '--yes', `.data/backups/${first}`]);
     expect(restored.code, restored.stderr).toBe(0);
     expect(await onEmbedded(ws, async (pg) => (await pg.query(`select to_regclass('note') as t, (select count(*)::int from "user") as users`)).rows)).toEqual([{ t: null, users: 2 }]);
     const shown = await ws.migrate(['showmigrations', '--json']);
@@ -225,7 +225,7 @@ describe('backup and restore on PostgreSQL with a password', () => {
     expect(modeOf(ws, `.data/backups/${backup}`)).toBe(0o600);
     expect(readFileSync(ws.path(`.data/backups/${backup}`), 'utf8')).toContain('ada@example.com');
 
-    const restored = await ws.migrate(['restore', `.data/backups/${backup}`], env);
+    const restored = await ws.migrate(['restore', '--yes', `.data/backups/${backup}`], env);
     expect(restored.code, restored.stderr).toBe(0);
     expect(await db.query(`select to_regclass('note') as t`)).toEqual([{ t: null }]);
 

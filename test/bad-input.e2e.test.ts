@@ -133,7 +133,7 @@ describe('bad input: flags', () => {
   });
 
   it('restore of a file that does not exist', async () => {
-    expectUserError(await ws.migrate(['restore', '.data/backups/nope.sql'], env), 'error: Backup .data/backups/nope.sql does not exist.');
+    expectUserError(await ws.migrate(['restore', '--yes', '.data/backups/nope.sql'], env), 'error: Backup .data/backups/nope.sql does not exist.');
   });
 
   it('makemigrations --empty without --service', async () => {

@@ -136,6 +136,8 @@ async function applyPendingAtBoot(db: Database, config: TributaryConfig, options
     const withEntities = withEntitiesOnDemand(target, () => workspaceEntities(config));
     return await migrate(withEntities, migrationConfig, { lockWaitSeconds: options.lockWaitSeconds }, {
       waitingForLock: () => log('Another replica holds the migration lock; waiting for it…'),
+      applying: (name, index, total) => log(`Applying ${index + 1}/${total} ${name}…`),
+      applied: (name, ms) => log(`  applied ${name} (${Math.round(ms)} ms)`),
     });
   } finally {
     if (target !== db) await target.close();

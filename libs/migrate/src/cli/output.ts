@@ -1,8 +1,7 @@
 /**
  * How the CLI talks: results on stdout (one JSON document with `--json`), notes and errors on
- * stderr, progress through listr2 on a terminal and as plain lines otherwise.
+ * stderr (progress: see progress.ts).
  */
-import { Listr } from 'listr2';
 import { redactSecrets } from '../db/urls.ts';
 import { TributaryError } from '../errors.ts';
 
@@ -33,35 +32,6 @@ export function reportError(error: unknown, verbose: boolean, json = false): voi
   // An unexpected error may quote a connection string: its password is masked all the same.
   note(`error: ${redactSecrets((verbose && error instanceof Error ? error.stack : message) ?? message)}`);
   if (!verbose && !(error instanceof TributaryError)) note('(run with --verbose for details)');
-}
-
-export interface Progress {
-  update(title: string): void;
-}
-
-/**
- * Runs `work` with a progress line: a listr2 task on a terminal (its title follows `update`),
- * and one printed line per update otherwise.
- */
-export async function withProgress<T>(title: string, work: (progress: Progress) => Promise<T>): Promise<T> {
-  if (!interactive()) {
-    return work({ update: (line) => print(line) });
-  }
-  let result: T;
-  await new Listr(
-    [
-      {
-        title,
-        task: async (_ctx, task) => {
-          result = await work({ update: (line) => (task.output = line) });
-          task.title = `${title}: done`;
-        },
-        rendererOptions: { persistentOutput: false },
-      },
-    ],
-    { exitOnError: true, rendererOptions: { collapseErrors: true } },
-  ).run();
-  return result!;
 }
 
 export function formatMs(ms: number): string {

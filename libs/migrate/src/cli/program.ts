@@ -2,11 +2,14 @@
  * The `migrate` commands (the contract's CLI table). Each action parses its flags, calls one
  * library verb and prints the result; none holds logic of its own.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import * as api from '../api.ts';
 import { loadConfig, printableConfig } from '../config/config.ts';
 import { TributaryError } from '../errors.ts';
 import { extraCommands } from './commands/index.ts';
+import { confirm } from './confirm.ts';
 import { formatMs, note, print, printJson } from './output.ts';
 import { announcingTarget, runCheck, runMakemigrations, runMigrate, runRollback, runShowmigrations } from './verbs.ts';
 import { runCheckTargets, runMigrateTargets, runShowmigrationsTargets } from './targets.ts';
@@ -30,10 +33,32 @@ function withTargets(command: Command): Command {
     .option('--concurrency <n>', 'with --targets: databases worked on at once (default 4)', integer('--concurrency', 1));
 }
 
+function packageVersion(): string {
+  return JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')).version;
+}
+
+const ENVIRONMENT_HELP = `
+Database:
+  DATABASE_URL            PostgreSQL URL, e.g. postgres://user@host:5432/db. Without it every
+                          command uses the embedded PGlite database in .data/pglite/ (created on
+                          first use; one process at a time).
+  MIGRATION_DATABASE_URL  a direct connection (e.g. a DDL role) that migrate, rollback, stamp,
+                          repair, restore and AUTO_MIGRATE use instead of DATABASE_URL, for when
+                          the app's URL goes through a pooler such as PgBouncer.
+
+Exit codes:
+  0  done; check/lint/drift found nothing
+  1  a failure, a refusal or a user mistake (one sentence on stderr naming the file, service or
+     migration), or check/lint/drift/makemigrations --check found something
+
+Same command as \`npx tributary\`. Guides: docs/QUICK_REF.md, docs/MIGRATIONS.md.`;
+
 export function buildProgram(): Command {
   const program = new Command('migrate')
     .description('Tributary: one migration stream for every service of the workspace')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .option('--verbose', 'show stack traces for unexpected errors')
+    .addHelpText('after', ENVIRONMENT_HELP)
     // one line, not the whole help: a user mistake is one sentence
     .showHelpAfterError('(add --help for usage)')
     .exitOverride((error) => {
@@ -134,8 +159,9 @@ export function buildProgram(): Command {
     .option('--service <name>', "only this service's migrations")
     .option('--dry-run', 'print the SQL and change nothing')
     .option('--fake', 'un-record without running down() (e.g. after a mistaken migrate --fake)')
+    .option('-y, --yes', 'do not ask for confirmation on a terminal')
     .action(async (opts) => {
-      const options = { steps: opts.steps, to: opts.to, service: opts.service, dryRun: opts.dryRun, fake: opts.fake };
+      const options = { steps: opts.steps, to: opts.to, service: opts.service, dryRun: opts.dryRun, fake: opts.fake, yes: opts.yes };
       await runRollback(target(), options);
     });
 
@@ -173,7 +199,14 @@ export function buildProgram(): Command {
   program
     .command('repair')
     .description('realign checksums with the files, forget applied migrations whose files are gone, clear failures')
-    .action(async () => {
+    .option('-y, --yes', 'do not ask for confirmation on a terminal')
+    .action(async (opts) => {
+      if (!opts.yes && process.stdin.isTTY) {
+        const { problems } = await api.validate(target());
+        if (problems.length === 0) return print('Nothing to repair.');
+        for (const problem of problems) note(`✗ ${problem}`);
+        await confirm('repair', 'rewrites the history table to resolve the problems above', opts);
+      }
       const result = await api.repair(target());
       for (const name of result.realigned) print(`Realigned checksum of ${name}`);
       for (const name of result.forgotten) print(`Forgot ${name} (file missing)`);
@@ -185,7 +218,9 @@ export function buildProgram(): Command {
     .command('stamp')
     .description('record migrations up to NAME (or head) as applied without running them')
     .argument('<name>', 'a migration name, or head')
-    .action(async (name: string) => {
+    .option('-y, --yes', 'do not ask for confirmation on a terminal')
+    .action(async (name: string, opts) => {
+      await confirm('stamp', `records every pending migration up to ${name} as applied without running it`, opts);
       const result = await api.stamp(target(), name);
       print(`Stamped ${result.applied.length} migration${result.applied.length === 1 ? '' : 's'} as applied.`);
     });

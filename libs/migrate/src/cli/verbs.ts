@@ -12,7 +12,9 @@ import type { MigrateOptions } from '../executor/migrate.ts';
 import type { RollbackOptions } from '../executor/rollback.ts';
 import type { CollectedSql } from '../executor/runner.ts';
 import { strayFileMessage, strayFiles } from '../stream/stream.ts';
-import { formatMs, note, print, printJson, withProgress } from './output.ts';
+import { confirm, type ConfirmOptions } from './confirm.ts';
+import { formatMs, note, print, printJson } from './output.ts';
+import { batchProgress } from './progress.ts';
 
 /** A target that says once which database the command uses. */
 export function announcingTarget(cwd?: string): api.Target {
@@ -80,11 +82,13 @@ export async function runMigrate(target: api.Target, options: MigrateOptions): P
     print(count === 0 ? 'No migrations to apply.' : `Dry run: ${plural(count, 'migration')} would be applied; nothing was changed.`);
     return true;
   }
-  const result = await withProgress('Migrating', (progress) =>
+  const progress = batchProgress('Applying', 'applied', options.fake ? ' (fake)' : '');
+  const result = await progress.around(() =>
     api.migrate(target, options, {
       waitingForLock: () => note('Another runner holds the migration lock; waiting for it…'),
-      applying: (name, index, total) => progress.update(`Applying ${index + 1}/${total} ${name}${options.fake ? ' (fake)' : ''}`),
-      applied: (name, ms) => progress.update(`  applied ${name} (${formatMs(ms)})`),
+      planned: (names) => progress.planned(names),
+      applying: (name, index, total) => progress.started(name, index, total),
+      applied: (name, ms) => progress.finished(name, ms),
       retrying: (name, attempt, error) => note(`${name}: ${error}; retry ${attempt}`),
       backedUp: (file) => note(`Backed up the database to ${rel(file)} (restore with \`migrate restore ${rel(file)}\`)`),
     }),
@@ -136,7 +140,7 @@ export async function runCheck(target: api.Target, options: CheckOptions & { off
   return report.ok;
 }
 
-export async function runRollback(target: api.Target, options: RollbackOptions): Promise<boolean> {
+export async function runRollback(target: api.Target, options: RollbackOptions & ConfirmOptions): Promise<boolean> {
   if (options.dryRun) {
     await api.rollback(target, options, {
       dryRun: (name, sql) => {
@@ -147,10 +151,15 @@ export async function runRollback(target: api.Target, options: RollbackOptions):
     print('Dry run: nothing was changed.');
     return true;
   }
-  const result = await withProgress('Rolling back', (progress) =>
+  const progress = batchProgress(options.fake ? 'Un-recording' : 'Reverting', options.fake ? 'un-recorded' : 'reverted');
+  const result = await progress.around(() =>
     api.rollback(target, options, {
-      reverting: (name, index, total) => progress.update(`Reverting ${index + 1}/${total} ${name}`),
-      reverted: (name, ms) => progress.update(`  reverted ${name} (${formatMs(ms)})`),
+      confirm: async (names) => {
+        await confirm('rollback', `${options.fake ? 'un-records (without running down())' : 'reverts'} ${names.join(', ')}`, options);
+        progress.planned(names);
+      },
+      reverting: (name, index, total) => progress.started(name, index, total),
+      reverted: (name, ms) => progress.finished(name, ms),
     }),
   );
   const verb = options.fake ? 'Un-recorded (without running down())' : 'Rolled back';

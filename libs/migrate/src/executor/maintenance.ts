@@ -7,7 +7,7 @@ import type { TributaryConfig } from '../config/config.ts';
 import type { Database } from '../db/connection.ts';
 import { History } from '../db/history.ts';
 import { withMigrationLock } from '../db/lock.ts';
-import { readStream } from '../stream/stream.ts';
+import { findEntry, readStream } from '../stream/stream.ts';
 import { migrate, type MigrateResult } from './migrate.ts';
 import { compareStreamWithHistory } from './status.ts';
 
@@ -33,5 +33,6 @@ export async function repair(db: Database, config: TributaryConfig): Promise<Rep
 
 /** Records every pending migration up to `target` (`head` for all) as applied, running nothing. */
 export async function stamp(db: Database, config: TributaryConfig, target: string): Promise<MigrateResult> {
+  if (target !== 'head') findEntry(readStream(config.migrationsDir), target, 'stamp');
   return migrate(db, config, { to: target, fake: true, allowOutOfOrder: true });
 }

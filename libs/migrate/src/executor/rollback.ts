@@ -34,6 +34,8 @@ export interface RollbackEvents {
   reverting?: (name: string, index: number, total: number) => void;
   reverted?: (name: string, ms: number) => void;
   dryRun?: (name: string, sql: CollectedSql) => void;
+  /** Called with what would be reverted, before anything is; throwing cancels the rollback. */
+  confirm?: (names: string[]) => Promise<void>;
 }
 
 export async function rollback(db: Database, config: TributaryConfig, options: RollbackOptions, events: RollbackEvents = {}): Promise<{ reverted: string[] }> {
@@ -46,6 +48,7 @@ export async function rollback(db: Database, config: TributaryConfig, options: R
       for (const definition of plan) events.dryRun?.(definition.entry.name, await dryRun(db, definition, 'down'));
       return { reverted: [] };
     }
+    if (plan.length > 0) await events.confirm?.(plan.map((d) => d.entry.name));
     for (const [index, definition] of plan.entries()) {
       events.reverting?.(definition.entry.name, index, plan.length);
       const ms = await runMigration(db, history, definition, 'down', { root: config.root, lockTimeout: options.lockTimeout ?? config.lockTimeout, statementTimeout: config.statementTimeout, lockRetries: 0, prove: held?.prove, fake: options.fake });

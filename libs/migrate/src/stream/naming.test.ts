@@ -20,6 +20,7 @@ describe('stream file names', () => {
   it('slugifies messages to lower snake case of at most 60 characters', () => {
     expect(slugify('Add email_verified!  (v2)', 'auto')).toBe('add_email_verified_v2');
     expect(slugify('É '.repeat(80), 'auto').length).toBeLessThanOrEqual(60);
+    expect(slugify('Ajouter la catégorie « Prêt »', 'auto')).toBe('ajouter_la_categorie_pret');
     expect(slugify('   ', 'auto')).toBe('auto');
     expect(slugify(undefined, 'initial')).toBe('initial');
   });

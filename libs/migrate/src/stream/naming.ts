@@ -30,6 +30,7 @@ export function parseFileName(file: string): ParsedName | undefined {
 export function slugify(message: string | undefined, fallback: string): string {
   const slug = (message ?? '')
     .normalize('NFKD')
+    .replace(/\p{M}+/gu, '') // "é" decomposes to "e" + an accent: keep the letter, drop the accent
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '')

@@ -2,6 +2,7 @@
 import { relative } from 'node:path';
 import type { Command } from 'commander';
 import * as api from '../../api.ts';
+import { confirm } from '../confirm.ts';
 import { note, print } from '../output.ts';
 
 export function register(program: Command): void {
@@ -9,7 +10,9 @@ export function register(program: Command): void {
     .command('restore')
     .description('restore a backup written by `migrate --backup` (replaces every schema of the database)')
     .argument('<file>', 'the backup, e.g. .data/backups/20261123_130623.sql')
-    .action(async (file: string) => {
+    .option('-y, --yes', 'do not ask for confirmation (required off a terminal)')
+    .action(async (file: string, opts) => {
+      await confirm('restore', `replaces every schema of the database with ${file}`, { yes: opts.yes, yesRequiredOffTerminal: true });
       const result = await api.restore({ onDatabase: (label) => note(`Using ${label}`) }, file);
       print(`Restored ${relative(process.cwd(), result.file) || result.file} into ${result.database}.`);
     });

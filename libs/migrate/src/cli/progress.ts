@@ -1,0 +1,78 @@
+/**
+ * Shows a batch of migrations as it runs: on a terminal, a listr2 task per migration that ends
+ * ✔ with its duration or ✖; otherwise one plain line as each starts and as each ends.
+ */
+import { Listr } from 'listr2';
+import { formatMs, interactive, print } from './output.ts';
+
+export interface BatchProgress {
+  /** The migrations the batch will run, in order (the terminal view lists them up front). */
+  planned(names: string[]): void;
+  started(name: string, index: number, total: number): void;
+  finished(name: string, ms: number): void;
+  /** Runs `work`; if it fails, the running migration is marked ✖ before the error goes on. */
+  around<T>(work: () => Promise<T>): Promise<T>;
+}
+
+/** `verb`: "Applying", "Reverting"…; `done`: "applied", "reverted"… */
+export function batchProgress(verb: string, done: string, suffix = ''): BatchProgress {
+  return interactive() ? new TaskList(suffix) : plainLines(verb, done, suffix);
+}
+
+function plainLines(verb: string, done: string, suffix: string): BatchProgress {
+  return {
+    planned: () => {},
+    started: (name, index, total) => print(`${verb} ${index + 1}/${total} ${name}${suffix}`),
+    finished: (name, ms) => print(`  ${done} ${name} (${formatMs(ms)})`),
+    around: (work) => work(),
+  };
+}
+
+/** One listr2 task per migration; each ends when the runner says it finished (or failed). */
+class TaskList implements BatchProgress {
+  private readonly suffix: string;
+  private readonly outcomes = new Map<string, PromiseWithResolvers<string>>();
+  private running: Promise<unknown> | undefined;
+  private current: string | undefined;
+
+  constructor(suffix: string) {
+    this.suffix = suffix;
+  }
+
+  planned(names: string[]): void {
+    if (names.length === 0) return;
+    for (const name of names) {
+      const outcome = Promise.withResolvers<string>();
+      outcome.promise.catch(() => {}); // listr2 shows the failure; not an unhandled rejection
+      this.outcomes.set(name, outcome);
+    }
+    const tasks = names.map((name) => ({
+      title: `${name}${this.suffix}`,
+      task: async (_ctx: unknown, task: { title: string }) => {
+        task.title = await this.outcomes.get(name)!.promise;
+      },
+    }));
+    this.running = new Listr(tasks, { exitOnError: true, rendererOptions: { collapseErrors: false } }).run().catch(() => {});
+  }
+
+  started(name: string): void {
+    this.current = name;
+  }
+
+  finished(name: string, ms: number): void {
+    this.outcomes.get(name)?.resolve(`${name}${this.suffix} (${formatMs(ms)})`);
+    this.outcomes.delete(name);
+    this.current = undefined;
+  }
+
+  async around<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } finally {
+      // A failure (or a refusal before the first one started): the first unfinished task ends ✖, listr2 stops.
+      const unfinished = this.current ?? [...this.outcomes.keys()][0];
+      if (unfinished) this.outcomes.get(unfinished)!.reject(new Error(`${unfinished} failed`));
+      await this.running;
+    }
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * What a newcomer meets (issue 14): `--version` and two bin names, `--help` that explains the
+ * database and the exit codes, confirmations on a terminal before commands that rewrite history or
+ * data, a listr2 task per migration on a terminal, and the messages a first try ran into.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { cleanEnv, REPO, scratchWorkspace, type RunResult, type Workspace } from './support/workspace.ts';
+
+let ws: Workspace;
+let db: TestDatabase;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  ws = scratchWorkspace();
+  db = await createTestDatabase();
+  env = { DATABASE_URL: db.url };
+});
+afterAll(async () => {
+  await db?.drop();
+  ws?.dispose();
+});
+
+const applied = async () => (await db.query<{ name: string }>('select name from tributary_migrations order by name')).map((r) => r.name);
+
+/** Runs the CLI on a pseudo-terminal (util-linux `script`), typing `input`; CI unset so it renders as for a person. */
+function onTerminal(args: string[], input: string): Promise<RunResult> {
+  const command = [process.execPath, ws.path('node_modules/.bin/migrate'), ...args].map((a) => `'${a}'`).join(' ');
+  return new Promise((resolve) => {
+    // a pseudo-terminal without a parent terminal is 0 columns wide: give it a real width
+    const child = spawn('script', ['-qec', `stty cols 120 rows 40; ${command}`, '/dev/null'], { cwd: ws.dir, env: cleanEnv({ ...env, CI: undefined, TERM: 'xterm' }) });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stdin.write(input);
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout: stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, ''), stderr: '' }));
+  });
+}
+
+describe('version, bin names and help', () => {
+  it('prints the version under both bin names', async () => {
+    const version = JSON.parse(readFileSync(join(REPO, 'libs/migrate/package.json'), 'utf8')).version;
+    const migrate = await ws.migrate(['--version']);
+    expect(migrate.code, migrate.stderr).toBe(0);
+    expect(migrate.stdout.trim()).toBe(version);
+    const tributary = await ws.run(process.execPath, [ws.path('node_modules/.bin/tributary'), '--version']);
+    expect(tributary.stdout.trim()).toBe(version);
+  });
+
+  it('--help explains DATABASE_URL, MIGRATION_DATABASE_URL, the embedded PGlite database and the exit codes', async () => {
+    const help = (await ws.migrate(['--help'])).stdout;
+    for (const needed of ['DATABASE_URL', 'MIGRATION_DATABASE_URL', 'PGlite', '.data/pglite/', 'Exit codes:', '--version']) expect(help).toContain(needed);
+  });
+});
+
+describe('messages', () => {
+  it('stamp with an unknown name says stamp, not --to', async () => {
+    const result = await ws.migrate(['stamp', 'nope'], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('error: stamp nope: no migration of that name in the stream.');
+    expect(result.stderr).not.toContain('--to');
+  });
+
+  it('restore off a terminal needs --yes, and changes nothing without it', async () => {
+    const result = await ws.migrate(['restore', '.data/backups/any.sql'], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe('error: restore replaces every schema of the database with .data/backups/any.sql; off a terminal it runs only with --yes.');
+  });
+});
+
+describe('on a terminal', () => {
+  it('migrate shows one task per migration, each ✔ with its duration', async () => {
+    const result = await onTerminal(['migrate'], '');
+    expect(result.code, result.stdout).toBe(0);
+    for (const name of ['20261123_130022_auth-service_initial', '20261123_130023_billing-service_initial', '20261123_130024_catalog-service_initial']) {
+      expect(result.stdout).toMatch(new RegExp(`✔ ${name} \\(\\d+ ms\\)`));
+    }
+    expect(result.stdout).toContain('Applied 3 migrations');
+  });
+
+  it('rollback asks first: "n" cancels and changes nothing; --yes does not ask', async () => {
+    const before = await applied();
+    const cancelled = await onTerminal(['rollback'], 'n\n');
+    expect(cancelled.code).toBe(1);
+    expect(cancelled.stdout).toContain('rollback reverts 20261123_130024_catalog-service_initial. Continue? [y/N]');
+    expect(cancelled.stdout).toContain('error: rollback cancelled; nothing was changed.');
+    expect(await applied()).toEqual(before);
+
+    const confirmed = await onTerminal(['rollback'], 'y\n');
+    expect(confirmed.code, confirmed.stdout).toBe(0);
+    expect(confirmed.stdout).toMatch(/✔ 20261123_130024_catalog-service_initial \(\d+ ms\)/);
+    expect(await applied()).toEqual(before.slice(0, -1));
+
+    const unasked = await onTerminal(['rollback', '--yes'], '');
+    expect(unasked.code, unasked.stdout).toBe(0);
+    expect(unasked.stdout).not.toContain('Continue?');
+    expect(await applied()).toEqual(before.slice(0, -2));
+  });
+
+  it('stamp asks first; off a terminal it goes on', async () => {
+    const cancelled = await onTerminal(['stamp', 'head'], 'n\n');
+    expect(cancelled.code).toBe(1);
+    expect(cancelled.stdout).toContain('stamp records every pending migration up to head as applied without running it. Continue? [y/N]');
+    const offTerminal = await ws.migrate(['stamp', 'head'], env);
+    expect(offTerminal.code, offTerminal.stderr).toBe(0);
+  });
+});
