@@ -129,7 +129,7 @@ describe('bad input: flags', () => {
   });
 
   it('stamp of an unknown migration', async () => {
-    expectUserError(await ws.migrate(['stamp', '20300101_000000_auth-service_nope'], env), 'error: --to 20300101_000000_auth-service_nope: no migration of that name in the stream.');
+    expectUserError(await ws.migrate(['stamp', '20300101_000000_auth-service_nope'], env), 'error: stamp 20300101_000000_auth-service_nope: no migration of that name in the stream.');
   });
 
   it('restore of a file that does not exist', async () => {
