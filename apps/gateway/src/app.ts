@@ -18,6 +18,8 @@ export interface GatewayOptions {
   services: GatewayService[];
   /** Reads the migration status; called on every `/health` request. */
   health: () => Promise<Health>;
+  /** Renders the read-only `/migrations` page; without it the route does not exist. */
+  migrationsPage?: () => Promise<string>;
 }
 
 export async function buildGateway(options: GatewayOptions): Promise<FastifyInstance> {
@@ -40,6 +42,9 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
       return reply.code(503).send({ status: 'unavailable', error: (error as Error).message });
     }
   });
+
+  const page = options.migrationsPage;
+  if (page) app.get('/migrations', async (_request, reply) => reply.type('text/html; charset=utf-8').send(await page()));
 
   for (const service of options.services) {
     await app.register(service.routes, { prefix: service.prefix, orm: options.orm });

@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { checkMigrationsOnStartup, loadConfig, redactSecrets, TributaryError } from '@tributary/migrate/boot';
+import { checkMigrationsOnStartup, loadConfig, redactSecrets, renderMigrationsPage, TributaryError } from '@tributary/migrate/boot';
 import { buildGateway } from './app.ts';
 import { openAppDatabase, type AppDatabase } from './database.ts';
 import { migrationHealth } from './health.ts';
@@ -36,7 +36,12 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
     });
     await open.db.close(); // gives back the session the check pinned; the ORM stays open
     if (shutdown.requested) return shutdown.ready(); // stopped during boot: close without serving
-    const app = await buildGateway({ orm: open.orm, services, health: migrationHealth(open.db, config, boot.modelChanges) });
+    const app = await buildGateway({
+      orm: open.orm,
+      services,
+      health: migrationHealth(open.db, config, boot.modelChanges),
+      migrationsPage: settings.migrationsPage ? () => renderMigrationsPage(open.db, config) : undefined,
+    });
     shutdown.closeLater(() => app.close());
     await listen(app, settings);
     const { port } = app.server.address() as AddressInfo;

@@ -1,7 +1,8 @@
 /**
  * The gateway's settings from the environment: `PORT` (default 3000; 0 picks a free port),
- * `HOST` (default 0.0.0.0), `DB_POOL_MAX` (its ORM's pool size, default 10), `MIGRATIONS_STRICT`
- * and `AUTO_MIGRATE`. A bad value is one sentence naming the variable.
+ * `HOST` (default 0.0.0.0), `DB_POOL_MAX` (its ORM's pool size, default 10), `MIGRATIONS_STRICT`,
+ * `AUTO_MIGRATE`, and whether `/migrations` is served (not when `NODE_ENV=production` unless
+ * `MIGRATIONS_PAGE=true`). A bad value is one sentence naming the variable.
  */
 import { TributaryError } from '@tributary/migrate/boot';
 
@@ -12,6 +13,8 @@ export interface GatewaySettings {
   poolMax: number;
   strict: boolean;
   autoMigrate: boolean;
+  /** Serve the read-only `/migrations` page. */
+  migrationsPage: boolean;
 }
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): GatewaySettings {
@@ -21,6 +24,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): GatewaySe
     poolMax: poolSize(env.DB_POOL_MAX),
     strict: flag('MIGRATIONS_STRICT', env.MIGRATIONS_STRICT),
     autoMigrate: flag('AUTO_MIGRATE', env.AUTO_MIGRATE),
+    // The page names every migration and service: in production only when asked for.
+    migrationsPage: env.MIGRATIONS_PAGE === undefined || env.MIGRATIONS_PAGE === '' ? env.NODE_ENV !== 'production' : flag('MIGRATIONS_PAGE', env.MIGRATIONS_PAGE),
   };
   // Migrating on the app's own pool holds one connection for the lock and needs another to work with.
   if (settings.autoMigrate && settings.poolMax < 2 && env.DATABASE_URL && !env.MIGRATION_DATABASE_URL) {

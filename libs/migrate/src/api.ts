@@ -25,6 +25,7 @@ import { streamChangesSince } from './checks/git.ts';
 import { DEFAULT_CONCURRENCY, migrateTargets as fanOut, surveyTargets, type FanOutOptions, type MigrateTargetsResult } from './targets/fan-out.ts';
 import { resolveTargets, type TargetList } from './targets/target-list.ts';
 import { TributaryError } from './errors.ts';
+import { migrationsOverview, type MigrationsPage } from './render/migrations-page.ts';
 
 export interface Target {
   /** Where to look for the workspace; defaults to the current directory. */
@@ -265,4 +266,22 @@ export async function checkTargets(options: CheckOptions & { targets: string | s
   const failed = targets.filter((t) => t.error).length;
   const behind = targets.filter((t) => !t.error && !t.ok).length;
   return { ok: problems.length === 0 && failed + behind === 0, problems, targets, atHead: targets.length - behind - failed, behind, failed };
+}
+
+/**
+ * The service graph and the stream's status for `migrate graph`: pending migrations are marked
+ * when the database can be read; without one (or when it is unreachable) the picture still comes.
+ */
+export async function graph(target: Target): Promise<MigrationsPage & { note: string | null }> {
+  const config = configOf(target);
+  if (!config.databaseUrl && !embeddedDatabaseExists(config)) {
+    return { ...(await migrationsOverview(config, undefined, null)), note: 'no DATABASE_URL and no embedded database yet: pending migrations not marked' };
+  }
+  try {
+    const rows = await open(config, target, (db) => new History(db, config).rows());
+    return { ...(await migrationsOverview(config, rows, describeTarget(config))), note: null };
+  } catch (error) {
+    if (!(error instanceof TributaryError)) throw error;
+    return { ...(await migrationsOverview(config, undefined, null)), note: `${error.message.replace(/\.$/, '')}: pending migrations not marked` };
+  }
 }

@@ -16,6 +16,7 @@ import { migrate } from './executor/migrate.ts';
 import { workspaceEntities } from './models/index.ts';
 import { compareStreamWithHistory } from './executor/status.ts';
 import { readStreamCached } from './stream/stream-cache.ts';
+import { migrationsOverview, migrationsPage } from './render/migrations-page.ts';
 
 // What an app needs besides the check: its settings and one open database to share with it.
 export { loadConfig, type TributaryConfig } from './config/config.ts';
@@ -23,6 +24,11 @@ export { adoptOrm, describeTarget, openDatabase, type Database } from './db/conn
 export { lockEmbeddedDatabase } from './db/file-lock.ts';
 export { redactSecrets } from './db/urls.ts';
 export { TributaryError, describeError } from './errors.ts';
+
+/** The read-only `/migrations` page: the stream's status on `db` and the service graph, as one HTML document. */
+export async function renderMigrationsPage(db: Database, config: TributaryConfig): Promise<string> {
+  return migrationsPage(await migrationsOverview(config, await new History(db, config).rows(), db.label));
+}
 
 export interface StartupCheckOptions {
   /** Refuse to start (throw) unless the database is at the head and every model has its migration. */

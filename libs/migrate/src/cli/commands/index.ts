@@ -3,9 +3,10 @@
  * the core verbs. Add a command by adding its `register` function here.
  */
 import type { Command } from 'commander';
+import { register as graph } from './graph.ts';
 import { register as lint } from './lint.ts';
 import { register as restore } from './restore.ts';
 import { register as sql } from './sql.ts';
 import { register as watch } from './watch.ts';
 
-export const extraCommands: Array<(program: Command) => void> = [lint, restore, sql, watch];
+export const extraCommands: Array<(program: Command) => void> = [graph, lint, restore, sql, watch];
