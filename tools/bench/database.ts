@@ -51,11 +51,16 @@ export async function historyTemplate(workspace: string): Promise<string> {
 
 /** Records every migration of the workspace's stream as applied, without running any. */
 export async function recordWholeStream(workspace: string, database: string): Promise<number> {
-  const config = loadConfig({ cwd: workspace, databaseUrl: urlOf(database) });
+  return recordWholeStreamAt(workspace, urlOf(database));
+}
+
+/** The same, in the database at `url` (on any server). */
+export async function recordWholeStreamAt(workspace: string, url: string): Promise<number> {
+  const config = loadConfig({ cwd: workspace, databaseUrl: url });
   await withDatabase(config, (db) => new History(db, config).ensureTable());
   const stream = readStream(config.migrationsDir);
   await sql(
-    urlOf(database),
+    url,
     `insert into ${HISTORY} ("name", "service", "checksum", "status") select * from unnest($1::text[], $2::text[], $3::text[], $4::text[])`,
     [stream.map((e) => e.name), stream.map((e) => e.service), stream.map((e) => e.checksum), stream.map(() => 'applied')],
   );

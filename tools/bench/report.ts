@@ -26,6 +26,8 @@ export interface Row {
   /** ours at 4× / ours at 1× (wall). */
   growth?: number;
   note?: string;
+  /** Keep the verdict in a --quick run too (its sizes are the full ones). */
+  judgedWhenQuick?: boolean;
 }
 
 export interface Machine {

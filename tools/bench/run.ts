@@ -4,7 +4,7 @@
  * to bench/results.json, a quick one to bench/scratch/results-quick.json).
  *
  * Options: --quick (small sizes, under two minutes), --only <scenario,…> (makemigrations,
- * migrate, status, boot, nx), --size 1x|4x (one size only), --keep (keep the scratch
+ * migrate, status, boot, nx, fanout), --size 1x|4x (one size only), --keep (keep the scratch
  * workspaces). Runs with --only or --size write nothing but the table.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,6 +19,7 @@ import { benchMakemigrations } from './scenarios/makemigrations.ts';
 import { benchMigrate } from './scenarios/migrate.ts';
 import { benchNx } from './scenarios/nx.ts';
 import { benchStatus } from './scenarios/status.ts';
+import { benchFanOut, startFanOutServers } from './scenarios/fan-out.ts';
 import { REPO, type BenchWorkspace } from './workspace.ts';
 
 const { values: flags } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, size: { type: 'string' }, keep: { type: 'boolean' } } });
@@ -57,7 +58,7 @@ const QUICK: Plan = {
 
 const plan = flags.quick ? QUICK : FULL;
 if (flags.size) plan.sizes = plan.sizes.filter((s) => s.factor === Number.parseInt(flags.size!, 10));
-const only = new Set((flags.only ?? 'makemigrations,migrate,status,boot,nx').split(','));
+const only = new Set((flags.only ?? 'makemigrations,migrate,status,boot,nx,fanout').split(','));
 const started = Date.now();
 const loadAtStart = loadavg()[0]!;
 const rows: Row[] = [];
@@ -72,6 +73,7 @@ function withGrowth(all: Row[]): Row[] {
   });
 }
 
+const clusters = only.has('fanout') ? await startFanOutServers() : [];
 try {
   step(`${plan.mode} run: ${plan.shape.services} services × ${plan.shape.entitiesPerService} entities at 1×`);
   for (const size of plan.sizes) {
@@ -100,13 +102,17 @@ try {
       step(`nx run-many ${size.label}`);
       rows.push(...(await benchNx(plan, size)));
     }
+    if (only.has('fanout')) {
+      step(`migrate --targets ${size.label}`);
+      rows.push(...(await benchFanOut(size, clusters)));
+    }
     if (!flags.keep) for (const ws of workspaces.splice(0)) ws.dispose();
   }
 
-  const order = ['makemigrations', 'migrate', 'showmigrations', 'check', 'boot', 'nx'];
+  const order = ['makemigrations', 'migrate', 'showmigrations', 'check', 'boot', 'nx', 'fanout'];
   const rank = (row: Row) => order.findIndex((prefix) => row.key.startsWith(prefix));
   // The budgets are set for the full sizes: a quick run shows them without a verdict.
-  const judged = flags.quick ? rows.map((row) => ({ ...row, ok: undefined })) : rows;
+  const judged = flags.quick ? rows.map((row) => (row.judgedWhenQuick ? row : { ...row, ok: undefined })) : rows;
   const measured = withGrowth(judged).map((row, index) => ({ row, index }));
   measured.sort((a, b) => rank(a.row) - rank(b.row) || a.index - b.index);
   // Keep each figure's 1× and 4× rows together, 1× first.
@@ -134,4 +140,5 @@ try {
   if (flags.keep) for (const ws of workspaces) process.stderr.write(`kept ${ws.dir}\n`);
   else for (const ws of workspaces) ws.dispose();
   await dropAll();
+  await Promise.all(clusters.map((cluster) => cluster.stop()));
 }
