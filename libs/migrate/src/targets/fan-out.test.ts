@@ -35,7 +35,8 @@ describe('probeTarget: one query says whether a target is at the head', () => {
   it('reads the count, newest name and digest of the applied rows only, in byte order', async () => {
     const config = loadConfig({ databaseUrl: db.url });
     expect(await probeTarget(db.url, config, streamHead(stream))).toEqual({ atHead: false, applied: 0, last: null }); // no history table
-    await db.query(`create table tributary_migrations ("id" serial, "name" text, "checksum" char(64), "status" text)`);
+    // A linguistic collation on "name" (ICU root: "_" before "-"), as a server with one by default would have.
+    await db.query(`create table tributary_migrations ("id" serial, "name" text collate "und-x-icu", "checksum" char(64), "status" text)`);
     const insert = (e: StreamEntry, status = 'applied') => db.query(`insert into tributary_migrations ("name", "checksum", "status") values ($1, $2, $3)`, [e.name, e.checksum, status]);
     for (const e of [...stream].reverse()) await insert(e);
     expect(await probeTarget(db.url, config, streamHead(stream))).toEqual({ atHead: true, applied: 3, last: stream[2]!.name });
