@@ -28,6 +28,11 @@ function npm(script: 'start' | 'serve', env: Record<string, string> = {}): Runni
   return running;
 }
 
+/** The process's stderr lines, without npm's own. */
+function ownLines(stderr: string): string[] {
+  return stderr.split('\n').filter((line) => line && !line.startsWith('npm '));
+}
+
 function expectCleanShutdown(result: { stderr: string }, signal: string): void {
   expect(result.stderr).toContain(`${signal}: closing the server and the database…`);
   expect(result.stderr).not.toContain('shutdown failed');
@@ -40,7 +45,9 @@ describe('npm start on the embedded database', () => {
     const app = npm('start');
     const url = await listening(app);
     const { stdout, stderr } = app.output();
-    expect(stderr).toContain('Using embedded PGlite (.data/pglite)');
+    // Its first words say what the first start does, before the database (or the ORM) is ready.
+    expect(ownLines(stderr)[0]).toBe('Creating the embedded database in .data/pglite, then applying migrations…');
+    expect(stderr.indexOf('Creating the embedded database')).toBeLessThan(stderr.indexOf('Using embedded PGlite (.data/pglite)'));
     expect(stderr).toMatch(/Applied 3 pending migrations: \d{8}_\d{6}_auth-service_initial, /);
     expect(stdout).toMatch(/Gateway listening on http:\/\/localhost:\d+ \(migrations up to date; GET \/health\)/);
     const health = await request(`${url}/health`);
@@ -67,6 +74,7 @@ describe('npm start on the embedded database', () => {
     const again = npm('start');
     const url2 = await listening(again);
     expect(again.output().stderr).not.toContain('Applied');
+    expect(ownLines(again.output().stderr)[0]).toBe('Starting: applying pending migrations to embedded PGlite (.data/pglite), then serving…');
     expect((await request(`${url2}/health`)).body.status).toBe('ok');
     expectCleanShutdown(await stop(again), 'SIGTERM');
   });

@@ -48,6 +48,8 @@ for (const file of globSync('**/*.d.ts', { cwd: outDir })) {
 }
 // JSON next to the code (executor and generator schemas) travels with it.
 for (const file of globSync('src/**/*.json', { cwd: pkgDir })) cpSync(join(pkgDir, file), join(outDir, file));
+// Files the code reads at run time (the embedded database's pre-built cluster).
+if (existsSync(join(pkgDir, 'assets'))) cpSync(join(pkgDir, 'assets'), join(outDir, 'assets'), { recursive: true });
 
 for (const manifest of ['executors.json', 'generators.json']) {
   if (existsSync(join(pkgDir, manifest))) writeFileSync(join(outDir, manifest), toJsSpecifiers(readFileSync(join(pkgDir, manifest), 'utf8')));

@@ -7,7 +7,17 @@
 import type { EntitySchema } from '@mikro-orm/core';
 import { MikroORM as PgliteMikroORM } from '@mikro-orm/pglite';
 import { MikroORM as PostgreSqlMikroORM } from '@mikro-orm/postgresql';
-import { adoptOrm, describeError, describeTarget, lockEmbeddedDatabase, TributaryError, type Database, type TributaryConfig } from '@tributary/migrate/boot';
+import {
+  adoptOrm,
+  describeError,
+  describeTarget,
+  ensureEmbeddedDatabase,
+  embeddedPgliteOptions,
+  lockEmbeddedDatabase,
+  TributaryError,
+  type Database,
+  type TributaryConfig,
+} from '@tributary/migrate/boot';
 
 export interface AppDatabase {
   orm: PostgreSqlMikroORM | PgliteMikroORM;
@@ -49,7 +59,8 @@ export async function openAppDatabase(config: TributaryConfig, options: AppDatab
 
 async function initOrm(config: TributaryConfig, options: AppDatabaseOptions): Promise<PostgreSqlMikroORM | PgliteMikroORM> {
   if (!config.databaseUrl) {
-    const embedded: PgliteMikroORM = await PgliteMikroORM.init({ dbName: config.pgliteDir, entities: options.entities });
+    ensureEmbeddedDatabase(config);
+    const embedded: PgliteMikroORM = await PgliteMikroORM.init({ dbName: config.pgliteDir, entities: options.entities, driverOptions: embeddedPgliteOptions });
     return embedded;
   }
   const postgres: PostgreSqlMikroORM = await PostgreSqlMikroORM.init({ clientUrl: config.databaseUrl, entities: options.entities, pool: { min: 0, max: options.poolMax } });

@@ -20,7 +20,8 @@ import { migrationsOverview, migrationsPage } from './render/migrations-page.ts'
 
 // What an app needs besides the check: its settings and one open database to share with it.
 export { loadConfig, type TributaryConfig } from './config/config.ts';
-export { adoptOrm, describeTarget, openDatabase, type Database } from './db/connection.ts';
+export { adoptOrm, describeTarget, embeddedPgliteOptions, openDatabase, type Database } from './db/connection.ts';
+export { ensureEmbeddedDatabase } from './db/embedded.ts';
 export { lockEmbeddedDatabase } from './db/file-lock.ts';
 export { redactSecrets } from './db/urls.ts';
 export { TributaryError, describeError } from './errors.ts';
