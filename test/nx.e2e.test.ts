@@ -81,7 +81,7 @@ describe('Nx integration', () => {
     const auth = await project('auth-service');
     expect(Object.keys(auth.targets)).toEqual(expect.arrayContaining(['makemigrations', 'migrate', 'migrate-check', 'showmigrations', 'rollback']));
     expect(auth.targets['migrate-check']).toMatchObject({ executor: '@tributary/migrate:check', cache: true });
-    expect(auth.targets['migrate-check'].inputs).toEqual(expect.arrayContaining(['{projectRoot}/src/db/models/**/*', '{workspaceRoot}/migrations/????????_??????_auth-service_*.ts', '{workspaceRoot}/migrations/.snapshots/auth-service.json', { fileset: '{workspaceRoot}/libs/migrate/src/**/*' }]));
+    expect(auth.targets['migrate-check'].inputs).toEqual(expect.arrayContaining(['{projectRoot}/src/db/models/**/*', '{workspaceRoot}/migrations/????????_??????_auth-service_*.ts', '{workspaceRoot}/migrations/.snapshots/auth-service/*.json', { fileset: '{workspaceRoot}/libs/migrate/src/**/*' }]));
     expect(auth.targets['migrate-check'].inputs).not.toContain('{workspaceRoot}/migrations/**/*');
     expect(auth.targets.migrate.parallelism).toBe(false);
     expect(auth.targets['migrate-check'].parallelism).not.toBe(false);
@@ -89,7 +89,7 @@ describe('Nx integration', () => {
     const billing = await project('billing-service');
     expect(billing.targets['migrate-check'].inputs).toContain('{workspaceRoot}/apps/auth-service/src/db/models/user.ts');
     // …and so are auth's migrations and shard (billing's tables reference auth's)
-    expect(billing.targets['migrate-check'].inputs).toEqual(expect.arrayContaining(['{workspaceRoot}/migrations/????????_??????_auth-service_*.ts', '{workspaceRoot}/migrations/.snapshots/auth-service.json']));
+    expect(billing.targets['migrate-check'].inputs).toEqual(expect.arrayContaining(['{workspaceRoot}/migrations/????????_??????_auth-service_*.ts', '{workspaceRoot}/migrations/.snapshots/auth-service/*.json']));
     expect((await project('catalog-service')).targets['migrate-check'].inputs.filter((input: unknown) => String(input).includes('auth-service'))).toEqual([]);
 
     const stream = await project('migrations');

@@ -96,7 +96,8 @@ export function growStream(ws: BenchWorkspace, total: number): void {
   for (const [service, names] of added) {
     const state = readShard(snapshots, service);
     if (state.status !== 'ok') throw new Error(`bench: shard of ${service} is ${state.status}`);
-    writeShard(snapshots, { ...state.shard, migrations: [...state.shard.migrations, ...names] });
+    const checksums = Object.fromEntries(names.map((name) => [name, checksumOf(readFileSync(ws.path('migrations', `${name}.ts`)))]));
+    writeShard(snapshots, { ...state.shard, migrations: [...state.shard.migrations, ...names], checksums: { ...state.shard.checksums, ...checksums } });
   }
 }
 

@@ -10,7 +10,7 @@ import { History, type HistoryRow } from './db/history.ts';
 import { restoreDatabase } from './db/backup.ts';
 import { withMigrationLock } from './db/lock.ts';
 import { makeMigrations, type MakeMigrationsOptions, type MakeMigrationsResult } from './diff/makemigrations.ts';
-import { checkDatabase, checkOffline, type CheckOptions, type CheckReport, type Problem } from './checks/check.ts';
+import { checkDatabase, checkOffline, checkWarnings, type CheckOptions, type CheckReport, type Problem } from './checks/check.ts';
 import { migrate as applyPending, type MigrateEvents, type MigrateOptions, type MigrateResult } from './executor/migrate.ts';
 import { rollback as revertApplied, type RollbackEvents, type RollbackOptions } from './executor/rollback.ts';
 import { repair as repairHistory, stamp as stampHistory, type RepairResult } from './executor/maintenance.ts';
@@ -107,7 +107,7 @@ export async function check(target: Target, options: CheckOptions & { offline?: 
     problems.push(...(await open(config, target, (db) => checkDatabase(db, config, options))));
     database = { checked: true, target: describeTarget(config) };
   }
-  return { ok: problems.length === 0, problems, database };
+  return { ok: problems.length === 0, problems, warnings: checkWarnings(config, options), database };
 }
 
 export async function history(target: Target): Promise<HistoryRow[]> {

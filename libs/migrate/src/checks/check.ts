@@ -4,13 +4,15 @@
  * a service of the workspace, and (with `--since REV`) migrations committed where the branch left
  * REV that were edited or deleted since. With a database: pending, out of order, edited after
  * being applied, applied but missing, failed. Lint errors (not warnings) of pending migrations,
- * and of migrations added since REV, are problems too.
+ * and of migrations added since REV, are problems too. Migrations of one service written on
+ * different branches against the same parent state are a warning: the merge needs a look.
  */
 import { readFileSync } from 'node:fs';
 import type { TributaryConfig } from '../config/config.ts';
 import { discoverServices, selectServices } from '../config/services.ts';
 import type { Database } from '../db/connection.ts';
 import { History } from '../db/history.ts';
+import { divergenceMessage, divergences } from '../diff/divergence.ts';
 import { makeMigrations } from '../diff/makemigrations.ts';
 import { isRenderedMigration } from '../diff/writer.ts';
 import { TributaryError } from '../errors.ts';
@@ -38,7 +40,8 @@ export type ProblemKind =
   | 'checksum-mismatch'
   | 'missing-file'
   | 'failed'
-  | 'lint';
+  | 'lint'
+  | 'diverged';
 
 export interface Problem {
   kind: ProblemKind;
@@ -50,6 +53,8 @@ export interface Problem {
 export interface CheckReport {
   ok: boolean;
   problems: Problem[];
+  /** What a person should look at, without failing the check (migrations of one service written on different branches). */
+  warnings: Problem[];
   /** Where the database part ran, or why it did not. */
   database: { checked: boolean; target: string | null; note?: string };
 }
@@ -92,6 +97,13 @@ export async function checkOffline(config: TributaryConfig, options: CheckOption
     problems.push(...(await lintProblems(stream.filter((e) => changes.added.includes(e.name)), config)));
   }
   return wanted ? problems.filter((p) => !p.service || wanted.includes(p.service)) : problems;
+}
+
+/** Services whose migrations were written on different branches against the same parent state (after a merge). */
+export function checkWarnings(config: TributaryConfig, options: CheckOptions = {}): Problem[] {
+  return divergences(config.snapshotsDir)
+    .filter((d) => !options.services?.length || options.services.includes(d.service))
+    .map((d) => ({ kind: 'diverged', service: d.service, migration: d.branches.map((names) => names[0]).join(', '), message: divergenceMessage(d) }));
 }
 
 export async function checkDatabase(db: Database, config: TributaryConfig, options: CheckOptions = {}): Promise<Problem[]> {

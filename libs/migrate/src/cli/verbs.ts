@@ -135,6 +135,7 @@ export async function runCheck(target: api.Target, options: CheckOptions & { off
     return report.ok;
   }
   for (const problem of report.problems) note(`✗ ${problem.message}`);
+  for (const warning of report.warnings) note(`⚠ ${warning.message}`);
   if (report.database.note) note(`(${report.database.note})`);
   print(report.ok ? 'Check passed.' : `Check failed: ${plural(report.problems.length, 'problem')}.`);
   return report.ok;

@@ -2,7 +2,7 @@
  * Remembers the last clean `makemigrations --check` of a workspace, so that a check over
  * inputs that have not changed since is known clean without loading a single model. The key
  * is a fingerprint of everything the answer depends on: every service's model files and the
- * workspace files they import, the shards, the names in the stream, the selected services, and
+ * workspace files they import, the shards, the stream's names and checksums, the selected services, and
  * the versions of Tributary and MikroORM. Kept in node_modules/.cache (never committed).
  */
 import { createHash } from 'node:crypto';
@@ -30,8 +30,8 @@ export function checkFingerprint(config: TributaryConfig, services: Service[], s
   const models = services.flatMap((service) => modelFiles(service));
   const imported = importedWorkspaceFiles(models, join(config.root, 'node_modules'), config.root).map((file) => join(config.root, file));
   for (const file of [...new Set([...models.map((f) => realpathSync(f)), ...imported])].sort()) add(relative(config.root, file), readFileSync(file));
-  for (const file of globSync('*.json', { cwd: config.snapshotsDir }).sort()) add(`shard ${file}`, readFileSync(join(config.snapshotsDir, file)));
-  add('stream', stream.map((e) => e.name).join('\n'));
+  for (const file of globSync('**/*.json', { cwd: config.snapshotsDir }).sort()) add(`shard ${file}`, readFileSync(join(config.snapshotsDir, file)));
+  add('stream', stream.map((e) => `${e.name} ${e.checksum}`).join('\n')); // an edited migration changes its shard
   add('services', `${services.map((s) => `${s.name}=${relative(config.root, s.modelsDir)}`).join(',')} selected=${(selected ?? []).join(',')}`);
   add('versions', `${toolVersion()} mikro-orm=${mikroOrmVersion(config.root)}`);
   for (const file of ['package-lock.json', 'tributary.config.json']) {

@@ -73,7 +73,7 @@ export async function makeMigrations(config: TributaryConfig, options: MakeMigra
       const shards = await freshShards(config, stream, [service]);
       writeFiles(config, [file]);
       const shard = shards.get(service)!;
-      writeShard(config.snapshotsDir, { ...shard, migrations: [...shard.migrations, name] });
+      writeShard(config.snapshotsDir, { ...shard, migrations: [...shard.migrations, name], checksums: { ...shard.checksums, [name]: checksumOf(file.code) } });
     }
     return { changed: [], files: [file], written: !options.check && !options.dryRun };
   }
@@ -120,7 +120,7 @@ export async function makeMigrations(config: TributaryConfig, options: MakeMigra
     for (const diff of diffs) {
       const file = files.find((f) => f.service === diff.service)!;
       const kept = waiting.filter((t) => t.from === diff.service).map((t) => t.definition);
-      writeShard(config.snapshotsDir, nextShard(shards.get(diff.service), diff, file.name, models.owners, kept));
+      writeShard(config.snapshotsDir, nextShard(shards.get(diff.service), diff, file, models.owners, kept));
     }
     // The old owners' shards no longer hold what was taken over (their migrations are unchanged).
     for (const from of new Set(transfers.map((t) => t.from))) {
@@ -272,13 +272,14 @@ function latestOf(service: string, diff: ServiceDiff, latest: Map<string, string
 }
 
 /** `kept`: tables moving to a service that has not recorded the move yet; they stay in this shard until it does. */
-function nextShard(previous: Shard | undefined, diff: ServiceDiff, name: string, owners: Map<string, string>, kept: any[]): Shard {
+function nextShard(previous: Shard | undefined, diff: ServiceDiff, file: PlannedFile, owners: Map<string, string>, kept: any[]): Shard {
   const schema = serializeTables(diff.target, (table) => owners.get(table) === diff.service);
   const tables = [...schema.tables, ...kept].sort((a, b) => (tableKey(a) < tableKey(b) ? -1 : 1));
   return {
     format: SHARD_FORMAT,
     service: diff.service,
-    migrations: [...(previous?.migrations ?? []), name],
+    migrations: [...(previous?.migrations ?? []), file.name],
+    checksums: { ...previous?.checksums, [file.name]: checksumOf(file.code) },
     schema: withTables(tables, { ...previous?.schema.nativeEnums, ...schema.nativeEnums }),
   };
 }

@@ -1,7 +1,9 @@
 /**
- * Keeps shards true to the stream. A shard that is missing, unreadable (say, a merge conflict),
- * of an older format, or listing other migrations than the stream holds for its service is
- * rebuilt by replaying the whole stream into an in-memory PGlite database and introspecting it.
+ * Keeps shards true to the stream. A service whose shard is missing, unreadable, of an older
+ * format, lists other migrations than the stream holds for it or other checksums (a reviewer
+ * edited the generated SQL), or that has several shard files (branches that each changed it were
+ * merged: each file knows one branch) gets its shard rebuilt by replaying the whole stream into
+ * an in-memory PGlite database and introspecting it.
  * The stream alone says who owns what: a table belongs to the service whose migration created
  * it, until a later migration of another service takes it over (`static takesOwnership`).
  */
@@ -13,21 +15,24 @@ import { replayCollectedSql } from '../executor/runner.ts';
 import { MigrationGraph } from '../stream/graph.ts';
 import { loadMigration, type MigrationDefinition } from '../stream/migration-file.ts';
 import type { StreamEntry } from '../stream/stream.ts';
-import { readShard, serializeTables, SHARD_FORMAT, shardServices, writeShard, type Shard } from './snapshot.ts';
+import { replacedBy, resolveDependencies, squashUse } from '../stream/replaces.ts';
+import { readShards, serializeTables, SHARD_FORMAT, shardServices, writeShard, type Shard } from './snapshot.ts';
 
 /** `persist`: write rebuilt shards back (not for read-only runs such as `--check`). */
 export async function freshShards(config: TributaryConfig, stream: StreamEntry[], wanted: string[], persist = true): Promise<Map<string, Shard>> {
-  const namesOf = new Map<string, string[]>();
-  for (const entry of stream) namesOf.set(entry.service, [...(namesOf.get(entry.service) ?? []), entry.name]);
-  const services = new Set([...wanted, ...shardServices(config.snapshotsDir), ...namesOf.keys()]);
+  const entriesOf = new Map<string, StreamEntry[]>();
+  for (const entry of stream) entriesOf.set(entry.service, [...(entriesOf.get(entry.service) ?? []), entry]);
+  const services = new Set([...wanted, ...shardServices(config.snapshotsDir), ...entriesOf.keys()]);
 
   const shards = new Map<string, Shard>();
   const stale: string[] = [];
   for (const service of services) {
-    const expected = namesOf.get(service) ?? [];
-    const state = readShard(config.snapshotsDir, service);
-    if (state.status === 'ok' && sameList(state.shard.migrations, expected)) shards.set(service, state.shard);
-    else if (state.status === 'missing' && expected.length === 0) shards.set(service, emptyShard(service));
+    const expected = entriesOf.get(service) ?? [];
+    // Several files (a merge of branches that each changed the service) each know one branch only.
+    const files = readShards(config.snapshotsDir, service);
+    const only = files.length === 1 ? files[0]!.state : undefined;
+    if (only?.status === 'ok' && reflects(only.shard, expected)) shards.set(service, only.shard);
+    else if (files.length === 0 && expected.length === 0) shards.set(service, emptyShard(service));
     else stale.push(service);
   }
   if (stale.length > 0) {
@@ -41,50 +46,83 @@ export async function freshShards(config: TributaryConfig, stream: StreamEntry[]
   return shards;
 }
 
+/** Whether `shard` reflects exactly these migrations of its service, none of them edited since. */
+function reflects(shard: Shard, entries: StreamEntry[]): boolean {
+  return shard.migrations.length === entries.length && entries.every((entry, i) => shard.migrations[i] === entry.name && shard.checksums[entry.name] === entry.checksum);
+}
+
 export function emptyShard(service: string): Shard {
-  return { format: SHARD_FORMAT, service, migrations: [], schema: { tables: [], nativeEnums: {}, namespaces: ['public'] } };
+  return { format: SHARD_FORMAT, service, migrations: [], checksums: {}, schema: { tables: [], nativeEnums: {}, namespaces: ['public'] } };
+}
+
+/** The shard fields that say which migrations of `service` (in `stream`) a schema reflects. */
+export function reflected(stream: StreamEntry[], service: string): Pick<Shard, 'migrations' | 'checksums'> {
+  const mine = stream.filter((e) => e.service === service);
+  return { migrations: mine.map((e) => e.name), checksums: Object.fromEntries(mine.map((e) => [e.name, e.checksum])) };
 }
 
 /** Replays the stream into a scratch database; returns a shard per service. */
 export async function rebuildShards(config: TributaryConfig, stream: StreamEntry[]): Promise<Map<string, Shard>> {
+  return replayStream(config, stream, (schema, ownerOf, historyTable) => {
+    const shards = new Map<string, Shard>();
+    for (const service of new Set(stream.map((e) => e.service))) {
+      shards.set(service, {
+        format: SHARD_FORMAT,
+        service,
+        ...reflected(stream, service),
+        schema: serializeTables(schema, (table) => table !== historyTable && ownerOf.get(table) === service),
+      });
+    }
+    return shards;
+  });
+}
+
+/**
+ * Replays `stream` as a fresh database would run it (a squash instead of what it replaces) into an
+ * in-memory PGlite database, running only the SQL collected by `addSql`, and hands `read` the
+ * resulting schema with the owner of each table (`schema.table` → service): the service whose
+ * migration created it, or the last that took it over. `createdBy` tells which migration created each.
+ */
+export async function replayStream<T>(
+  config: TributaryConfig,
+  stream: StreamEntry[],
+  read: (schema: DatabaseSchema, ownerOf: Map<string, string>, historyTable: string, createdBy: Map<string, string>) => T,
+): Promise<T> {
   const db = await openDatabase(config, { memory: true });
   try {
     const history = new History(db, config);
     await history.ensureTable();
     const historyTable = `${config.historySchema}.${config.historyTable}`;
-    const definitions = await Promise.all(stream.map((entry) => loadMigration(entry, config.root)));
+    const { represented } = squashUse(stream, new Set());
+    const run = stream.filter((e) => !represented.has(e.name));
+    const squashes = replacedBy(stream);
+    const definitions = await Promise.all(run.map((entry) => loadMigration(entry, config.root)));
+    for (const definition of definitions) definition.dependsOn = resolveDependencies(definition.dependsOn, squashes);
     const graph = new MigrationGraph(definitions, new Set(stream.map((e) => e.name)), config.root);
     const ownerOf = new Map<string, string>(); // `schema.table` → service
+    const createdBy = new Map<string, string>(); // `schema.table` → migration
     let tables = await listTables(db.session.query, historyTable);
-    for (const name of graph.order(stream.map((e) => e.name))) {
+    for (const name of graph.order(run.map((e) => e.name))) {
       const definition = graph.get(name)!;
       await replayCollectedSql(db, history, definition, config.root); // addSql only: never a user query
       const after = await listTables(db.session.query, historyTable);
-      for (const table of after) if (!tables.has(table)) ownerOf.set(table, definition.entry.service);
+      for (const table of after) {
+        if (tables.has(table)) continue;
+        ownerOf.set(table, definition.entry.service);
+        createdBy.set(table, name);
+      }
       for (const table of takenOver(definition)) ownerOf.set(table, definition.entry.service);
       tables = after;
     }
-
     const schema = await DatabaseSchema.create(db.connection, db.orm.em.getPlatform() as AbstractSqlPlatform, db.orm.config as any);
-    const shards = new Map<string, Shard>();
-    for (const entry of stream) {
-      if (shards.has(entry.service)) continue;
-      const service = entry.service;
-      shards.set(service, {
-        format: SHARD_FORMAT,
-        service,
-        migrations: stream.filter((e) => e.service === service).map((e) => e.name),
-        schema: serializeTables(schema, (table) => table !== historyTable && ownerOf.get(table) === service),
-      });
-    }
-    return shards;
+    return read(schema, ownerOf, historyTable, createdBy);
   } finally {
     await db.close();
   }
 }
 
 /** The tables a migration declares it takes over from another service (`static takesOwnership`). */
-function takenOver(definition: MigrationDefinition): string[] {
+export function takenOver(definition: MigrationDefinition): string[] {
   const tables = (definition.migrationClass as { takesOwnership?: unknown }).takesOwnership;
   return Array.isArray(tables) ? tables.filter((t): t is string => typeof t === 'string').map((t) => (t.includes('.') ? t : `public.${t}`)) : [];
 }
@@ -93,12 +131,4 @@ function takenOver(definition: MigrationDefinition): string[] {
 async function listTables(query: (sql: string) => Promise<any[]>, historyTable: string): Promise<Set<string>> {
   const rows = await query(`select schemaname || '.' || tablename as "table" from pg_tables where schemaname not in ('pg_catalog', 'information_schema') and schemaname not like 'pg\\_%'`);
   return new Set(rows.map((r) => r.table as string).filter((t) => t !== historyTable));
-}
-
-function sameList(a: string[], b: string[]): boolean {
-  return a.length === b.length && a.every((value, i) => value === b[i]);
-}
-
-export function writeRebuiltShards(config: TributaryConfig, shards: Map<string, Shard>): void {
-  for (const shard of shards.values()) writeShard(config.snapshotsDir, shard);
 }

@@ -1,22 +1,30 @@
 /**
- * Per-service snapshot shards (`migrations/.snapshots/<service>.json`): the schema the stream
- * has produced for one service — its tables (keyed `schema.table`), the native enum types they
- * use and the schemas they live in — and the migrations of that service it reflects. Shards are
- * derived data: `rebuild.ts` can always recreate them from the stream.
+ * Per-service snapshot shards (`migrations/.snapshots/<service>/<migration>.json`): the schema the
+ * stream has produced for one service — its tables (keyed `schema.table`), the native enum types
+ * they use and the schemas they live in — and the migrations of that service it reflects, with
+ * their checksums. A shard file is written once: a new state is a new file (named after the
+ * newest migration it reflects), and the service's older files are emptied — never deleted, never
+ * changed otherwise. So two branches that each add a migration for one service merge in git
+ * without a conflict: two new files, and the same old file emptied on both sides. (Deleting it
+ * would not do: git takes a deleted file plus a similar new one for a rename, and two branches
+ * renaming one file conflict.) Shards are derived data: `rebuild.ts` can always recreate them.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { t, Type, UnknownType } from '@mikro-orm/core';
 import { DatabaseSchema, DatabaseTable, type AbstractSqlPlatform } from '@mikro-orm/sql';
 
 /** Bumped when the shape changes: a shard of another format is rebuilt from the stream. */
-export const SHARD_FORMAT = 2;
+export const SHARD_FORMAT = 3;
 
 export interface Shard {
   format: typeof SHARD_FORMAT;
   service: string;
   /** Names of this service's migrations whose effect the schema includes, in order. */
   migrations: string[];
+  /** Each of those migrations' checksum when the shard was made: an edited migration makes the shard stale. */
+  checksums: Record<string, string>;
   /** MikroORM's serialised `DatabaseSchema`, restricted to this service's tables, enums and schemas. */
   schema: { tables: any[]; nativeEnums: Record<string, any>; namespaces: string[] };
 }
@@ -28,34 +36,78 @@ export function tableKey(table: { name: string; schema?: string | null }): strin
   return `${table.schema ?? 'public'}.${table.name}`;
 }
 
-export function shardPath(snapshotsDir: string, service: string): string {
+/** The folder of one service's shard files. */
+export function shardDir(snapshotsDir: string, service: string): string {
+  return join(snapshotsDir, service);
+}
+
+/** Where format 2 kept a service's one shard; read as stale, deleted when the service's shard is next written. */
+function legacyShardPath(snapshotsDir: string, service: string): string {
   return join(snapshotsDir, `${service}.json`);
 }
 
+/** The shard files of `service` (emptied ones left out): one normally, several after a merge of branches that each changed it. */
+export function readShards(snapshotsDir: string, service: string): Array<{ file: string; state: ShardState }> {
+  const dir = shardDir(snapshotsDir, service);
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => join(dir, f)) : [];
+  if (existsSync(legacyShardPath(snapshotsDir, service))) files.push(legacyShardPath(snapshotsDir, service));
+  return files.filter((file) => statSync(file).size > 0).map((file) => ({ file, state: parseShard(file, service) }));
+}
+
+/** The service's shard when it has exactly one readable shard file. */
 export function readShard(snapshotsDir: string, service: string): ShardState {
-  const file = shardPath(snapshotsDir, service);
-  if (!existsSync(file)) return { status: 'missing' };
+  const files = readShards(snapshotsDir, service);
+  if (files.length === 0) return { status: 'missing' };
+  if (files.length > 1) return { status: 'unreadable', reason: `${files.length} shard files (branches merged)` };
+  return files[0]!.state;
+}
+
+function parseShard(file: string, service: string): ShardState {
   try {
     const shard = JSON.parse(readFileSync(file, 'utf8')) as Shard;
     if (shard.format !== SHARD_FORMAT) return { status: 'unreadable', reason: `format ${shard.format ?? 1}, expected ${SHARD_FORMAT}` };
-    if (shard.service !== service || !Array.isArray(shard.migrations) || !Array.isArray(shard.schema?.tables)) {
+    if (shard.service !== service || !Array.isArray(shard.migrations) || typeof shard.checksums !== 'object' || !Array.isArray(shard.schema?.tables)) {
       return { status: 'unreadable', reason: 'unexpected content' };
     }
     return { status: 'ok', shard };
   } catch (error) {
-    // Typically git conflict markers after a merge: the stream can rebuild it.
     return { status: 'unreadable', reason: (error as Error).message };
   }
 }
 
+/**
+ * Writes `shard` as a new file of its service and empties the service's other shard files. The
+ * file is named after the newest migration the shard reflects; when that name already holds other
+ * content (a rebuild, an ownership transfer), a hash of the content is added, so no file is ever
+ * given new content in place (two branches doing so differently would conflict).
+ */
 export function writeShard(snapshotsDir: string, shard: Shard): void {
-  mkdirSync(snapshotsDir, { recursive: true });
-  writeFileSync(shardPath(snapshotsDir, shard.service), `${JSON.stringify(shard, null, 2)}\n`);
+  const dir = shardDir(snapshotsDir, shard.service);
+  const stale = readShards(snapshotsDir, shard.service).map((s) => s.file);
+  const newest = shard.migrations.at(-1);
+  let kept: string | undefined;
+  if (newest) {
+    const content = `${JSON.stringify(shard, null, 2)}\n`;
+    kept = join(dir, `${newest}.json`);
+    if (existsSync(kept) && readFileSync(kept, 'utf8') !== content) {
+      kept = join(dir, `${newest}.${createHash('sha256').update(content).digest('hex').slice(0, 8)}.json`);
+    }
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(kept, content);
+  }
+  for (const file of stale) {
+    if (file === kept) continue;
+    if (file === legacyShardPath(snapshotsDir, shard.service)) rmSync(file, { force: true });
+    else writeFileSync(file, '');
+  }
 }
 
+/** Services with shard files (or a format 2 shard). */
 export function shardServices(snapshotsDir: string): string[] {
   if (!existsSync(snapshotsDir)) return [];
-  return readdirSync(snapshotsDir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
+  return readdirSync(snapshotsDir, { withFileTypes: true })
+    .map((item) => (item.isDirectory() ? item.name : item.name.endsWith('.json') ? item.name.slice(0, -5) : undefined))
+    .filter((name): name is string => Boolean(name));
 }
 
 /**

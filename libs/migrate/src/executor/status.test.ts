@@ -30,4 +30,34 @@ describe('stream vs history', () => {
       ['20260102_000000_auth_b', 'failed'],
     ]);
   });
+
+  describe('a squash (static replaces)', () => {
+    const a = '20260101_000000_auth_a';
+    const b = '20260102_000000_auth_b';
+    const q = '20260102_000001_auth_squashed';
+    const c = '20260103_000000_auth_c';
+    const stream = () => [entry(a), entry(b), { ...entry(q), replaces: [a, b] }, entry(c)];
+    const pending = (rows: HistoryRow[]) => {
+      const status = compareStreamWithHistory(stream(), rows);
+      return { pending: status.pending.map((e) => e.name), recordOnly: [...status.recordOnly], listed: status.migrations.map((m) => m.name), outOfOrder: status.outOfOrder.length };
+    };
+
+    it('a fresh database runs the squash instead of what it replaces', () => {
+      expect(pending([])).toEqual({ pending: [q, c], recordOnly: [], listed: [q, c], outOfOrder: 0 });
+    });
+
+    it('with everything it replaces applied, the squash is recorded without running', () => {
+      expect(pending([row(a), row(b), row(c)])).toEqual({ pending: [q], recordOnly: [q], listed: [a, b, q, c], outOfOrder: 0 });
+    });
+
+    it('with part of it applied, the rest runs and then the squash is recorded', () => {
+      expect(pending([row(a)])).toEqual({ pending: [b, q, c], recordOnly: [q], listed: [a, b, q, c], outOfOrder: 0 });
+    });
+
+    it('once the squash is applied, the replaced migrations are neither pending nor missing when their files are deleted', () => {
+      const status = compareStreamWithHistory([{ ...entry(q), replaces: [a, b] }, entry(c)], [row(a), row(b), row(q)]);
+      expect(status.pending.map((e) => e.name)).toEqual([c]);
+      expect(status.missing).toEqual([]);
+    });
+  });
 });

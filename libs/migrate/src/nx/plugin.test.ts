@@ -34,7 +34,7 @@ describe('createNodes', () => {
     file('apps/web/package.json', JSON.stringify({ name: 'web' })); // no models: not a service
     file('libs/legacy/project.json', JSON.stringify({ name: 'legacy' }));
     file('libs/legacy/db/models/thing.ts', '');
-    file('migrations/.snapshots/orders.json');
+    file('migrations/.snapshots/orders/20260101_000000_orders_initial.json');
 
     const results = await infer(['nx.json', 'apps/orders/project.json', 'apps/orders/package.json', 'apps/web/package.json', 'libs/legacy/project.json']);
     expect(results.map(([source]) => source)).toEqual(['nx.json', 'apps/orders/project.json', 'libs/legacy/project.json']);
@@ -72,7 +72,7 @@ function referencingWorkspace(): void {
   file('libs/shared/audit.ts', "import { Session } from '../../apps/auth/src/db/models/session.ts';\nexport const Audit = Session;\n");
   file('apps/catalog/src/db/models/product.ts', "import { Audit } from '../../../../../libs/shared/audit.ts';\nexport const Product = Audit;\n");
   file('apps/notes/src/db/models/note.ts', 'export const Note = 1;\n');
-  file('migrations/.snapshots/auth.json');
+  file('migrations/.snapshots/auth/20260101_000000_auth_initial.json');
 }
 
 const SERVICE_FILES = ['nx.json', 'apps/auth/package.json', 'apps/billing/package.json', 'apps/catalog/package.json', 'apps/notes/package.json'];
@@ -82,7 +82,7 @@ describe('what a service check reads', () => {
     referencingWorkspace();
     const results = await infer(SERVICE_FILES);
     const inputs = (root: string) => Object.assign({}, ...results.map(([, result]) => result.projects))[root].targets['migrate-check'].inputs as unknown[];
-    const streamOf = (service: string) => [`{workspaceRoot}/migrations/????????_??????_${service}_*.ts`, `{workspaceRoot}/migrations/.snapshots/${service}.json`];
+    const streamOf = (service: string) => [`{workspaceRoot}/migrations/????????_??????_${service}_*.ts`, `{workspaceRoot}/migrations/.snapshots/${service}/*.json`];
     const streamInputs = (root: string) => inputs(root).filter((input) => typeof input === 'string' && input.startsWith('{workspaceRoot}/migrations/')).sort();
     expect(streamInputs('apps/auth')).toEqual(streamOf('auth').sort());
     expect(streamInputs('apps/billing')).toEqual([...streamOf('auth'), ...streamOf('billing')].sort());

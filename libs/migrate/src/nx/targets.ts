@@ -70,7 +70,7 @@ export function checkInputs(input: ServiceTargetsInput): Input[] {
     ...input.importedFiles.map((file) => `{workspaceRoot}/${file}`),
     ...input.streamServices.flatMap((service) => [
       `{workspaceRoot}/${input.migrationsDir}/????????_??????_${service}_*.ts`,
-      `{workspaceRoot}/${input.snapshotsDir}/${service}.json`,
+      `{workspaceRoot}/${input.snapshotsDir}/${service}/*.json`,
     ]),
     '{workspaceRoot}/tributary.config.json',
     ...toolInputs(input.tool),

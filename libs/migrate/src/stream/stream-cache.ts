@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseFileName } from './naming.ts';
-import { checksumOf, type StreamEntry } from './stream.ts';
+import { streamEntry, type StreamEntry } from './stream.ts';
 
 interface Remembered {
   /** Size, mtime, ctime (nanoseconds) and inode: any write or replacement changes one. */
@@ -38,7 +38,7 @@ export function readStreamCached(migrationsDir: string): StreamEntry[] {
     let known = before.get(path);
     if (known?.stamp !== stamp) {
       hashed++;
-      known = { stamp, entry: { name: parsed.name, service: parsed.service, file: path, checksum: checksumOf(readFileSync(path)) } };
+      known = { stamp, entry: streamEntry(parsed, path, readFileSync(path)) };
     }
     now.set(path, known);
     entries.push(known.entry);

@@ -15,6 +15,24 @@ export interface StreamEntry {
   service: string;
   file: string;
   checksum: string;
+  /** A squash: the names of the migrations it stands for (its `static replaces`, read from the text). */
+  replaces?: string[];
+}
+
+/** The entry of a stream file, given its bytes. */
+export function streamEntry(parsed: { name: string; service: string }, file: string, bytes: Buffer): StreamEntry {
+  const entry: StreamEntry = { name: parsed.name, service: parsed.service, file, checksum: checksumOf(bytes) };
+  if (bytes.includes('static replaces')) entry.replaces = replacesIn(bytes.toString('utf8'));
+  return entry;
+}
+
+/**
+ * The names a squash file's `static replaces = ['…', …]` lists, read from its text so that the
+ * stream's plan is known without importing a file (the loader checks that the class agrees).
+ */
+export function replacesIn(code: string): string[] {
+  const list = /static\s+replaces\s*(?::\s*string\[\]\s*)?=\s*\[([^\]]*)\]/.exec(code)?.[1] ?? '';
+  return [...list.matchAll(/['"]([^'"]+)['"]/g)].map((m) => m[1]!.replace(/\.ts$/, ''));
 }
 
 /** sha256 of the file's bytes with CRLF normalised to LF, lowercase hex. */
@@ -32,7 +50,7 @@ export function readStream(migrationsDir: string): StreamEntry[] {
     const parsed = parseFileName(file);
     if (!parsed) continue;
     const path = join(migrationsDir, file);
-    entries.push({ name: parsed.name, service: parsed.service, file: path, checksum: checksumOf(readFileSync(path)) });
+    entries.push(streamEntry(parsed, path, readFileSync(path)));
   }
   return entries;
 }
