@@ -10,7 +10,8 @@ import { History, type HistoryRow } from './db/history.ts';
 import { restoreDatabase } from './db/backup.ts';
 import { withMigrationLock } from './db/lock.ts';
 import { makeMigrations, type MakeMigrationsOptions, type MakeMigrationsResult } from './diff/makemigrations.ts';
-import { checkDatabase, checkOffline, checkWarnings, type CheckOptions, type CheckReport, type Problem } from './checks/check.ts';
+import { squash as squashService, type SquashOptions, type SquashResult } from './diff/squash.ts';
+import { checkDatabase, checkOffline, checkWarnings, deletableReplacedFiles, type CheckOptions, type CheckReport, type Problem } from './checks/check.ts';
 import { migrate as applyPending, type MigrateEvents, type MigrateOptions, type MigrateResult } from './executor/migrate.ts';
 import { rollback as revertApplied, type RollbackEvents, type RollbackOptions } from './executor/rollback.ts';
 import { repair as repairHistory, stamp as stampHistory, type RepairResult } from './executor/maintenance.ts';
@@ -66,6 +67,11 @@ export async function makemigrations(target: Target, options: MakeMigrationsOpti
   return makeMigrations(configOf(target), options);
 }
 
+/** Writes one migration that replaces a service's migrations up to `to` (Django's squashmigrations). No database needed. */
+export async function squash(target: Target, options: SquashOptions): Promise<SquashResult> {
+  return squashService(configOf(target), options);
+}
+
 export async function migrate(target: Target, options: MigrateOptions = {}, events: MigrateEvents = {}): Promise<MigrateResult> {
   const config = migrationConfigOf(target);
   checkServices(config, options.services);
@@ -99,15 +105,19 @@ export async function check(target: Target, options: CheckOptions & { offline?: 
   const config = configOf(target);
   const problems = await checkOffline(config, options);
   let database: CheckReport['database'];
+  const notes: CheckReport['notes'] = [];
   if (options.offline) {
     database = { checked: false, target: null, note: 'offline: database not checked' };
   } else if (!config.databaseUrl && !embeddedDatabaseExists(config)) {
     database = { checked: false, target: null, note: 'no DATABASE_URL and no embedded database yet: database not checked' };
   } else {
-    problems.push(...(await open(config, target, (db) => checkDatabase(db, config, options))));
+    problems.push(...(await open(config, target, async (db) => {
+      notes.push(...(await deletableReplacedFiles(db, config, options)));
+      return checkDatabase(db, config, options);
+    })));
     database = { checked: true, target: describeTarget(config) };
   }
-  return { ok: problems.length === 0, problems, warnings: checkWarnings(config, options), database };
+  return { ok: problems.length === 0, problems, warnings: checkWarnings(config, options), notes, database };
 }
 
 export async function history(target: Target): Promise<HistoryRow[]> {

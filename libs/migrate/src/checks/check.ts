@@ -41,7 +41,8 @@ export type ProblemKind =
   | 'missing-file'
   | 'failed'
   | 'lint'
-  | 'diverged';
+  | 'diverged'
+  | 'replaced-deletable';
 
 export interface Problem {
   kind: ProblemKind;
@@ -55,6 +56,8 @@ export interface CheckReport {
   problems: Problem[];
   /** What a person should look at, without failing the check (migrations of one service written on different branches). */
   warnings: Problem[];
+  /** Good to know (with a database): replaced migrations whose files can be deleted. */
+  notes: Problem[];
   /** Where the database part ran, or why it did not. */
   database: { checked: boolean; target: string | null; note?: string };
 }
@@ -128,6 +131,30 @@ export async function checkDatabase(db: Database, config: TributaryConfig, optio
   status.missing.forEach((row, i) => mine(row.service) && problems.push({ kind: 'missing-file', service: row.service, migration: row.name, message: integrity[status.mismatched.length + i]! }));
   status.failed.forEach((row, i) => mine(row.service) && problems.push({ kind: 'failed', service: row.service, migration: row.name, message: integrity[status.mismatched.length + status.missing.length + i]! }));
   return problems;
+}
+
+/**
+ * Squashes this database is past: the squash is applied, so the files it replaces are not needed
+ * here any more. They can be deleted once every other database is past it too.
+ */
+export async function deletableReplacedFiles(db: Database, config: TributaryConfig, options: CheckOptions = {}): Promise<Problem[]> {
+  const stream = readStream(config.migrationsDir);
+  const applied = new Set((await new History(db, config).rows()).filter((r) => r.status === 'applied').map((r) => r.name));
+  const inStream = new Set(stream.map((e) => e.name));
+  const notes: Problem[] = [];
+  for (const squash of stream) {
+    if (!squash.replaces || !applied.has(squash.name)) continue;
+    if (options.services?.length && !options.services.includes(squash.service)) continue;
+    const files = squash.replaces.filter((name) => inStream.has(name));
+    if (files.length === 0) continue;
+    notes.push({
+      kind: 'replaced-deletable',
+      service: squash.service,
+      migration: squash.name,
+      message: `${db.label} is past squash ${squash.name}: the ${files.length} file${files.length === 1 ? '' : 's'} it replaces (${files[0]}${files.length > 1 ? ` … ${files.at(-1)}` : ''}) can be deleted once every other database is past it too.`,
+    });
+  }
+  return notes;
 }
 
 /** Reports the lint errors of `entries`; a file that fails to load is left to `checkOffline`, which reports every one. */

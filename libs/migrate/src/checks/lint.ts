@@ -410,3 +410,8 @@ function inspect({ node, text }: Statement, seen: Seen, oldTypes: Map<string, Co
   }
   return found;
 }
+
+/** The kind of each statement of `sql` as PostgreSQL's parser names it (`CreateStmt`, `InsertStmt`, …). */
+export async function statementKinds(sql: string): Promise<string[]> {
+  return (await statementsOf(sql)).map((statement) => Object.keys(statement.node)[0]!);
+}

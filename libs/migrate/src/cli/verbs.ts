@@ -136,6 +136,7 @@ export async function runCheck(target: api.Target, options: CheckOptions & { off
   }
   for (const problem of report.problems) note(`✗ ${problem.message}`);
   for (const warning of report.warnings) note(`⚠ ${warning.message}`);
+  for (const item of report.notes) note(`ℹ ${item.message}`);
   if (report.database.note) note(`(${report.database.note})`);
   print(report.ok ? 'Check passed.' : `Check failed: ${plural(report.problems.length, 'problem')}.`);
   return report.ok;

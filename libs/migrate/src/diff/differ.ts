@@ -53,14 +53,7 @@ export function diffService(models: ModelSet, service: string, shard: Shard | un
   const upDiff = comparator.compare(from, to);
   const downDiff = upOnly ? undefined : comparator.compare(to, from, upDiff);
   const sharedNamespaces = namespacesOfOtherServices(models, service);
-  const toSql = (diff: SchemaDifference) => {
-    // A schema another service still uses is never dropped by this one.
-    for (const namespace of sharedNamespaces) diff.removedNamespaces.delete(namespace);
-    return [
-      ...splitStatements((models.orm.schema as any).diffToSQL(diff, { wrap: false, safe: false, dropTables: true })).map(withoutSerialCasts),
-      ...sequenceChanges(diff),
-    ];
-  };
+  const toSql = (diff: SchemaDifference) => differenceSql(models.orm, diff, sharedNamespaces);
 
   // Only foreign keys this migration adds need the referenced table to exist first.
   const addedForeignKeys = [
@@ -84,6 +77,15 @@ export function diffService(models: ModelSet, service: string, shard: Shard | un
     droppedColumns: Object.values(upDiff.changedTables).flatMap((diff) => Object.keys(diff.removedColumns).map((column) => `${tableKey(diff.fromTable)}.${column}`)),
     irreversible: up.filter((sql) => /^alter type .+ add value/i.test(sql)).map((sql) => `${sql} — PostgreSQL cannot remove a value from an enum type.`),
   };
+}
+
+/** The SQL of a schema difference, as MikroORM's generator writes it; a schema in `kept` (another service uses it) is never dropped. */
+export function differenceSql(orm: { schema: unknown }, diff: SchemaDifference, kept: Set<string>): string[] {
+  for (const namespace of kept) diff.removedNamespaces.delete(namespace);
+  return [
+    ...splitStatements((orm.schema as any).diffToSQL(diff, { wrap: false, safe: false, dropTables: true })).map(withoutSerialCasts),
+    ...sequenceChanges(diff),
+  ];
 }
 
 /** `user` → `public.user`; `ledger.entry` stays. */

@@ -18,6 +18,8 @@ export interface MigrationSource {
   irreversible?: string[];
   /** Tables this migration takes over from another service (an ownership transfer: no DDL). */
   takesOwnership?: Array<{ table: string; from: string }>;
+  /** A squash: the migrations of its service it stands for. */
+  replaces?: string[];
 }
 
 export function renderMigration(source: MigrationSource): string {
@@ -37,6 +39,12 @@ export function renderMigration(source: MigrationSource): string {
     statics += `  static takesOwnership: string[] = [${source.takesOwnership.map((t) => `'${t.table}'`).join(', ')}];\n`;
     // Nothing to undo in the database: rolling back hands the tables back to their old owner.
     if (source.down.length === 0) statics += '  static emptyDown = true;\n';
+  }
+  if (source.replaces?.length) {
+    statics += `  // Squash of ${source.service}'s migrations up to ${source.replaces.at(-1)}: a database that has none of them runs\n`;
+    statics += '  // this instead; one that has them records it without running it. `migrate check` says when every\n';
+    statics += '  // database is past them, so that their files can be deleted.\n';
+    statics += `  static replaces: string[] = [\n${source.replaces.map((name) => `    '${name}',\n`).join('')}  ];\n`;
   }
   // As Django's RunPython without reverse_code (and unlike Alembic's `pass`), a blank data
   // migration is not silently reversible: rollback refuses its empty down() until the author

@@ -1,6 +1,8 @@
 /**
  * Plans and applies pending migrations under the migration lock: name order, respecting
- * `dependsOn`, refusing out-of-order migrations and edited history, stopping at `--to`.
+ * `dependsOn`, refusing out-of-order migrations and edited history, stopping at `--to`. A squash
+ * runs on a database that has none of the migrations it replaces, and is recorded without running
+ * once they are all applied (see stream/replaces.ts).
  */
 import { CONFIG_FILE, type TributaryConfig } from '../config/config.ts';
 import type { Database, PinnedSession } from '../db/connection.ts';
@@ -11,6 +13,7 @@ import { withMigrationLock } from '../db/lock.ts';
 import { TributaryError } from '../errors.ts';
 import { MigrationGraph } from '../stream/graph.ts';
 import { loadMigration, refuseUnknownServices, type MigrationDefinition } from '../stream/migration-file.ts';
+import { replacedBy, resolveDependencies } from '../stream/replaces.ts';
 import { findEntry, readStream, type StreamEntry } from '../stream/stream.ts';
 import { dryRun } from './dry-run.ts';
 import { assertIntegrity } from './integrity.ts';
@@ -60,6 +63,9 @@ export interface MigrateResult {
   stoppedBefore?: number;
 }
 
+/** What a dry run shows for a squash recorded without running. */
+const RECORD_ONLY: CollectedSql = { statements: ['-- recorded as applied without running: every migration it replaces is applied;'], directQueries: [] };
+
 export async function migrate(db: Database, config: TributaryConfig, options: MigrateOptions = {}, events: MigrateEvents = {}): Promise<MigrateResult> {
   // Bad durations fail before anything runs, not at the first migration.
   options = {
@@ -70,7 +76,7 @@ export async function migrate(db: Database, config: TributaryConfig, options: Mi
   const history = new History(db, config);
   if (options.dryRun) {
     const plan = await planPending(config, history, options, db.session);
-    for (const definition of plan) events.dryRun?.(definition.entry.name, await dryRun(db, definition, 'up'));
+    for (const definition of plan) events.dryRun?.(definition.entry.name, definition.recordOnly ? RECORD_ONLY : await dryRun(db, definition, 'up'));
     return { applied: [], waitedForLock: false, dryRun: true };
   }
   const lock = { waitSeconds: options.lockWaitSeconds ?? config.lockWaitSeconds, onWait: events.waitingForLock };
@@ -79,6 +85,8 @@ export async function migrate(db: Database, config: TributaryConfig, options: Mi
     const plan = await planPending(config, history, options, db.session);
     events.planned?.(plan.map((d) => d.entry.name));
     if (options.atomic) refuseNonTransactional(plan, config.root);
+    const recorded = plan.find((d) => d.recordOnly);
+    if (options.atomic && recorded) throw new TributaryError(`migrate --atomic cannot record squash ${recorded.entry.name} (the migrations it replaces are applied): run migrate without --atomic.`);
     if (!options.fake) await refuseLintErrors(plan, config.root, options.allowDestructive);
     const applied: MigrateResult['applied'] = [];
     let backup: string | undefined;
@@ -88,7 +96,7 @@ export async function migrate(db: Database, config: TributaryConfig, options: Mi
     }
     const runOptions = (definition: MigrationDefinition) => ({
       root: config.root,
-      fake: options.fake,
+      fake: options.fake || definition.recordOnly,
       lockTimeout: options.lockTimeout ?? config.lockTimeout,
       statementTimeout: options.statementTimeout ?? config.statementTimeout,
       lockRetries: options.lockRetries ?? config.lockRetries,
@@ -133,8 +141,15 @@ export async function planPending(config: TributaryConfig, history: History, opt
 
   const pendingByName = new Map(status.pending.map((e) => [e.name, e]));
   const definitions = new Map<string, MigrationDefinition>();
+  const squashes = replacedBy(stream);
   const load = async (entry: StreamEntry) => {
-    if (!definitions.has(entry.name)) definitions.set(entry.name, await loadMigration(entry, config.root));
+    if (!definitions.has(entry.name)) {
+      const definition = await loadMigration(entry, config.root);
+      // A dependency on a replaced migration is one on its squash (Django's remapping).
+      definition.dependsOn = resolveDependencies(definition.dependsOn, squashes);
+      definition.recordOnly = status.recordOnly.has(entry.name);
+      definitions.set(entry.name, definition);
+    }
     return definitions.get(entry.name)!;
   };
   for (const entry of targets) await load(entry);

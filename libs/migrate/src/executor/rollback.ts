@@ -12,6 +12,7 @@ import { History, type HistoryRow } from '../db/history.ts';
 import { withMigrationLock, type HeldLock } from '../db/lock.ts';
 import { TributaryError } from '../errors.ts';
 import { hasDown, loadMigration, type MigrationDefinition } from '../stream/migration-file.ts';
+import { replacedBy, resolveDependencies } from '../stream/replaces.ts';
 import { readStream } from '../stream/stream.ts';
 import { dryRun } from './dry-run.ts';
 import { assertIntegrity } from './integrity.ts';
@@ -52,6 +53,8 @@ export async function rollback(db: Database, config: TributaryConfig, options: R
     for (const [index, definition] of plan.entries()) {
       events.reverting?.(definition.entry.name, index, plan.length);
       const ms = await runMigration(db, history, definition, 'down', { root: config.root, lockTimeout: options.lockTimeout ?? config.lockTimeout, statementTimeout: config.statementTimeout, lockRetries: 0, prove: held?.prove, fake: options.fake });
+      // A squash goes with the migrations it replaces (applied before it was recorded): none stays recorded.
+      for (const name of definition.entry.replaces ?? []) await history.remove(name);
       events.reverted?.(definition.entry.name, ms);
     }
     return { reverted: plan.map((d) => d.entry.name) };
@@ -64,7 +67,8 @@ async function planRollback(config: TributaryConfig, history: History, options: 
   const stream = readStream(config.migrationsDir);
   const status = compareStreamWithHistory(stream, await history.rows());
   assertIntegrity(status, config);
-  const candidates = status.applied.filter((row) => !options.service || row.service === options.service);
+  // Migrations an applied squash stands for are reverted with it, not on their own.
+  const candidates = status.applied.filter((row) => !status.represented.has(row.name) && (!options.service || row.service === options.service));
 
   let revert: HistoryRow[];
   if (options.to) {
@@ -89,14 +93,16 @@ async function planRollback(config: TributaryConfig, history: History, options: 
   }
 
   const reverting = new Set(revert.map((row) => row.name));
+  // dependsOn names migrations literally (a replaced one stands for its squash): a file that mentions none of them depends on none.
+  const mentioned = revert.flatMap((row) => [row.name, ...(byName.get(row.name)?.replaces ?? [])]);
+  const squashes = replacedBy(stream);
   for (const row of status.applied) {
-    if (reverting.has(row.name)) continue;
+    if (reverting.has(row.name) || status.represented.has(row.name)) continue;
     const entry = byName.get(row.name)!;
-    // dependsOn names migrations literally: a file that mentions none of them depends on none.
     const source = readFileSync(entry.file, 'utf8');
-    if (!revert.some((r) => source.includes(r.name))) continue;
+    if (!mentioned.some((name) => source.includes(name))) continue;
     const dependent = await loadMigration(entry, config.root);
-    const needed = dependent.dependsOn.find((d) => reverting.has(d));
+    const needed = resolveDependencies(dependent.dependsOn, squashes).find((d) => reverting.has(d));
     if (needed) {
       throw new TributaryError(`Cannot roll back ${needed}: applied migration ${row.name} (${row.service}) depends on it; roll that back first or include it.`);
     }

@@ -1,7 +1,8 @@
 /**
  * Imports one migration file and validates what the contract asks of it: exactly one exported
  * class extending MikroORM's `Migration`, an `up()`, and static metadata that agrees with the
- * file name (`service`, `dependsOn`, `transactional`, `irreversible`, `emptyDown`, `allow`).
+ * file name (`service`, `dependsOn`, `transactional`, `irreversible`, `emptyDown`, `allow`,
+ * `replaces`).
  */
 import { pathToFileURL } from 'node:url';
 import { relative } from 'node:path';
@@ -23,6 +24,8 @@ export type MigrationClass = (new (...args: ConstructorParameters<typeof Migrati
   allow?: Array<string | { rule: string; reason?: string }>;
   lockTimeout?: string;
   statementTimeout?: string;
+  /** A squash: the names of the migrations of its service it stands for. */
+  replaces?: string[];
 };
 
 export interface MigrationDefinition {
@@ -33,6 +36,8 @@ export interface MigrationDefinition {
   irreversible: boolean;
   lockTimeout: string | undefined;
   statementTimeout: string | undefined;
+  /** A squash this database records without running: every migration it replaces is applied (or is about to be). */
+  recordOnly?: boolean;
 }
 
 export async function loadMigration(entry: StreamEntry, root: string): Promise<MigrationDefinition> {
@@ -61,6 +66,13 @@ export async function loadMigration(entry: StreamEntry, root: string): Promise<M
   if (!Array.isArray(dependsOn) || dependsOn.some((d) => typeof d !== 'string')) {
     throw new TributaryError(`Migration ${where}: static dependsOn must be an array of migration names.`);
   }
+  const replaces = migrationClass.replaces ?? [];
+  const listed = entry.replaces ?? [];
+  if (!Array.isArray(replaces) || replaces.length !== listed.length || replaces.some((name, i) => typeof name !== 'string' || name.replace(/\.ts$/, '') !== listed[i])) {
+    throw new TributaryError(`Migration ${where}: static replaces must be a literal array of migration names (['20261123_130022_${entry.service}_initial', …]), written in the file as it is read.`);
+  }
+  const foreign = listed.find((name) => !name.startsWith(`${name.slice(0, 15)}_${entry.service}_`));
+  if (foreign) throw new TributaryError(`Migration ${where} replaces ${foreign}, which is not a migration of ${entry.service}; a squash replaces migrations of its own service.`);
   return {
     entry,
     migrationClass,

@@ -7,6 +7,7 @@ import { register as graph } from './graph.ts';
 import { register as lint } from './lint.ts';
 import { register as restore } from './restore.ts';
 import { register as sql } from './sql.ts';
+import { register as squash } from './squash.ts';
 import { register as watch } from './watch.ts';
 
-export const extraCommands: Array<(program: Command) => void> = [graph, lint, restore, sql, watch];
+export const extraCommands: Array<(program: Command) => void> = [graph, lint, restore, sql, squash, watch];
