@@ -221,7 +221,7 @@ export class Backfill extends Migration {
 }
 `);
     ws.edit('apps/auth-service/src/db/models/user.ts', 'displayName: p.string().length(120),', 'displayName: p.string().length(120),\n    nickname: p.string().length(40).nullable(),');
-    ws.remove('migrations/.snapshots/auth-service.json');
+    ws.remove('migrations/.snapshots/auth-service');
     const result = await ws.migrate(['makemigrations', '--check']);
     expect(result.code, output(result)).toBe(0);
     expect(result.stdout).toContain('No model changes without a migration.');

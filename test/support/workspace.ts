@@ -4,7 +4,7 @@
  * workspace's own packages, which point into the copy so that edits there are what loads.
  */
 import { execFile, type ExecFileOptions } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -24,6 +24,8 @@ export interface Workspace {
   write(file: string, content: string): void;
   edit(file: string, from: string | RegExp, to: string): void;
   remove(file: string): void;
+  /** The content of a service's current snapshot shard (its one non-empty file in `migrations/.snapshots/<service>/`). */
+  shard(service: string): string;
   /** Runs the real `migrate` CLI in the workspace. */
   migrate(args: string[], env?: Record<string, string | undefined>): Promise<RunResult>;
   run(command: string, args: string[], env?: Record<string, string | undefined>): Promise<RunResult>;
@@ -76,6 +78,12 @@ export function scratchWorkspace(options: ScratchOptions = {}): Workspace {
       this.write(file, after);
     },
     remove: (file) => rmSync(join(dir, file), { force: true, recursive: true }),
+    shard(service) {
+      const folder = join(dir, 'migrations/.snapshots', service);
+      const files = readdirSync(folder).filter((f) => f.endsWith('.json') && statSync(join(folder, f)).size > 0);
+      if (files.length !== 1) throw new Error(`${service} has ${files.length} shard files: ${files.join(', ')}`);
+      return readFileSync(join(folder, files[0]!), 'utf8');
+    },
     migrate: (args, env) => run(process.execPath, [join(dir, 'node_modules/.bin/migrate'), ...args], env),
     run,
     nx: (args, env = {}) => run(process.execPath, [nxBin(dir), ...args], { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_SKIP_NX_CACHE: undefined, NX_CACHE_FAILURES: undefined, ...env }),
