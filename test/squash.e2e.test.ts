@@ -3,8 +3,8 @@
  * only the squash and ends with the same schema as one built from the originals; a database with
  * all of them records it without running it; one with part of them runs the rest, then records it.
  * Data migrations are refused unless dropped on purpose; another service's dependsOn into the
- * range means the squash; `check` says when the replaced files can go, and after they are deleted
- * the stream still checks clean.
+ * range means the squash; `check` (also `--targets`) says when the replaced files can go, and after
+ * they are deleted the stream still checks clean.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
@@ -96,6 +96,17 @@ describe('squash --service auth-service', () => {
     const applied = await history(partial);
     expect(applied.slice(applied.indexOf(auth('avatar')) + 1).filter((n) => n.includes('auth-service'))).toEqual([auth('backfill'), auth('session_ip'), auth('baseline')]);
     expect(await describeSchema(partial.query)).toEqual(await describeSchema(all.query));
+  });
+
+  it('check --targets says when every database is past the squash; rollback keeps what depends on it', async () => {
+    ws.write('targets.txt', [all, partial, fresh].map((db) => db.url).join('\n'));
+    const report = JSON.parse((await cli(['check', '--targets', 'targets.txt', '--json'])).stdout);
+    expect(report.ok).toBe(true);
+    expect(report.notes.map((n: any) => n.message)).toEqual([expect.stringContaining(`Every target is past squash ${auth('baseline')}: the 4 files it replaces`)]);
+    // billing's initial migration depends on auth's replaced initial, so on the squash.
+    const refused = await cli(['rollback', '--service', 'auth-service', '--yes'], fresh);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`Cannot roll back ${auth('baseline')}: applied migration 20261123_130023_billing-service_initial (billing-service) depends on it`);
   });
 
   it('once the replaced files are deleted, the stream still checks clean everywhere and nothing is out of order', async () => {

@@ -11,7 +11,7 @@ import { restoreDatabase } from './db/backup.ts';
 import { withMigrationLock } from './db/lock.ts';
 import { makeMigrations, type MakeMigrationsOptions, type MakeMigrationsResult } from './diff/makemigrations.ts';
 import { squash as squashService, type SquashOptions, type SquashResult } from './diff/squash.ts';
-import { checkDatabase, checkOffline, checkWarnings, deletableReplacedFiles, type CheckOptions, type CheckReport, type Problem } from './checks/check.ts';
+import { checkDatabase, checkOffline, checkWarnings, deletableReplacedFiles, replacedFileNotes, type CheckOptions, type CheckReport, type Problem } from './checks/check.ts';
 import { migrate as applyPending, type MigrateEvents, type MigrateOptions, type MigrateResult } from './executor/migrate.ts';
 import { rollback as revertApplied, type RollbackEvents, type RollbackOptions } from './executor/rollback.ts';
 import { repair as repairHistory, stamp as stampHistory, type RepairResult } from './executor/maintenance.ts';
@@ -257,6 +257,8 @@ export interface TargetsCheckReport {
   /** The workspace's own problems (models, stream), checked once. */
   problems: Problem[];
   targets: Array<{ target: string; ok: boolean; problems: Problem[]; error: string | null }>;
+  /** Squashes every target is past: the files they replace can be deleted. */
+  notes: Problem[];
   atHead: number;
   behind: number;
   failed: number;
@@ -270,12 +272,15 @@ export async function checkTargets(options: CheckOptions & { targets: string | s
   const surveyed = await surveyTargets(config, urls, options.concurrency ?? DEFAULT_CONCURRENCY, (url) => {
     const target = onTarget(options.cwd, url);
     const targetConfig = configOf(target);
-    return open(targetConfig, target, (db) => checkDatabase(db, targetConfig, options));
+    return open(targetConfig, target, async (db) => ({ problems: await checkDatabase(db, targetConfig, options), past: await deletableReplacedFiles(db, targetConfig, options) }));
   });
-  const targets = surveyed.map(({ target, detail, error }) => ({ target, ok: !error && !detail?.length, problems: detail ?? [], error }));
+  const targets = surveyed.map(({ target, detail, error }) => ({ target, ok: !error && !detail?.problems.length, problems: detail?.problems ?? [], error }));
   const failed = targets.filter((t) => t.error).length;
   const behind = targets.filter((t) => !t.error && !t.ok).length;
-  return { ok: problems.length === 0 && failed + behind === 0, problems, targets, atHead: targets.length - behind - failed, behind, failed };
+  // A target at the head (not inspected) has every migration of the stream applied, squashes included.
+  const past = (squash: string) => failed === 0 && surveyed.every((t) => !t.detail || t.detail.past.some((n) => n.migration === squash));
+  const notes = replacedFileNotes(readStream(config.migrationsDir), past, 'Every target is', '', options);
+  return { ok: problems.length === 0 && failed + behind === 0, problems, targets, notes, atHead: targets.length - behind - failed, behind, failed };
 }
 
 /**

@@ -138,12 +138,16 @@ export async function checkDatabase(db: Database, config: TributaryConfig, optio
  * here any more. They can be deleted once every other database is past it too.
  */
 export async function deletableReplacedFiles(db: Database, config: TributaryConfig, options: CheckOptions = {}): Promise<Problem[]> {
-  const stream = readStream(config.migrationsDir);
   const applied = new Set((await new History(db, config).rows()).filter((r) => r.status === 'applied').map((r) => r.name));
+  return replacedFileNotes(readStream(config.migrationsDir), (squash) => applied.has(squash), `${db.label} is`, ' once every other database is past it too', options);
+}
+
+/** A note for each squash of `stream` that `past` says the database(s) are past and whose replaced files are still there. */
+export function replacedFileNotes(stream: StreamEntry[], past: (squash: string) => boolean, who: string, after: string, options: CheckOptions = {}): Problem[] {
   const inStream = new Set(stream.map((e) => e.name));
   const notes: Problem[] = [];
   for (const squash of stream) {
-    if (!squash.replaces || !applied.has(squash.name)) continue;
+    if (!squash.replaces || !past(squash.name)) continue;
     if (options.services?.length && !options.services.includes(squash.service)) continue;
     const files = squash.replaces.filter((name) => inStream.has(name));
     if (files.length === 0) continue;
@@ -151,7 +155,7 @@ export async function deletableReplacedFiles(db: Database, config: TributaryConf
       kind: 'replaced-deletable',
       service: squash.service,
       migration: squash.name,
-      message: `${db.label} is past squash ${squash.name}: the ${files.length} file${files.length === 1 ? '' : 's'} it replaces (${files[0]}${files.length > 1 ? ` … ${files.at(-1)}` : ''}) can be deleted once every other database is past it too.`,
+      message: `${who} past squash ${squash.name}: the ${files.length} file${files.length === 1 ? '' : 's'} it replaces (${files[0]}${files.length > 1 ? ` … ${files.at(-1)}` : ''}) can be deleted${after}.`,
     });
   }
   return notes;

@@ -135,5 +135,6 @@ export function showTargetsCheck(report: api.TargetsCheckReport, json: boolean |
     note(`✗ ${t.target}: ${t.error ?? `${t.problems.length} problem${t.problems.length === 1 ? '' : 's'}`}`);
     for (const problem of t.problems) note(`    ${problem.message}`);
   }
+  for (const item of report.notes) note(`ℹ ${item.message}`);
   print(report.ok ? `Check passed: ${report.atHead} targets at head.` : `Check failed: ${report.problems.length} workspace problem(s); ${report.behind} target(s) behind or inconsistent, ${report.failed} failed, ${report.atHead} at head.`);
 }
