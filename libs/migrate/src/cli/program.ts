@@ -4,34 +4,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command } from 'commander';
 import * as api from '../api.ts';
 import { loadConfig, printableConfig } from '../config/config.ts';
 import { TributaryError } from '../errors.ts';
 import { extraCommands } from './commands/index.ts';
 import { confirm } from './confirm.ts';
+import { fanOutFlags, makemigrationsOptions, migrateOptions, rollbackOptions, withFlags } from './options.ts';
 import { formatMs, note, print, printJson } from './output.ts';
 import { announcingTarget, runCheck, runMakemigrations, runMigrate, runRollback, runShowmigrations } from './verbs.ts';
 import { runCheckTargets, runMigrateTargets, runShowmigrationsTargets } from './targets.ts';
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-function integer(name: string, min: number) {
-  return (value: string) => {
-    const n = Number(value);
-    if (!/^-?\d+$/.test(value.trim()) || n < min) throw new InvalidArgumentError(`${name} needs a whole number of at least ${min}.`);
-    return n;
-  };
-}
-
 const target = (): api.Target => announcingTarget();
-
-/** `--targets` and `--concurrency`, shared by migrate, showmigrations and check. */
-function withTargets(command: Command): Command {
-  return command
-    .option('--targets <file|group>', 'every database of a targets file (one URL per line) or of a group in tributary.config.json')
-    .option('--concurrency <n>', 'with --targets: databases worked on at once (default 4)', integer('--concurrency', 1));
-}
 
 function packageVersion(): string {
   return JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')).version;
@@ -66,55 +50,18 @@ export function buildProgram(): Command {
       process.exit(error.exitCode === 0 ? 0 : 1);
     });
 
-  program
-    .command('makemigrations')
+  withFlags(program.command('makemigrations'), 'makemigrations')
     .description('write a migration for every service whose models changed')
-    .option('-m, --message <msg>', 'what the migration does (becomes the file slug)')
-    .option('--service <name>', 'only this service (repeatable)', collect)
-    .option('--empty', 'write a blank data migration (needs --service)')
-    .option('--check', 'write nothing; exit 1 if a model change lacks a migration')
-    .option('--dry-run', 'print the file(s) instead of writing them')
     .action(async (opts) => {
-      const ok = await runMakemigrations({}, { message: opts.message, services: opts.service, empty: opts.empty, check: opts.check, dryRun: opts.dryRun });
-      if (!ok) process.exitCode = 1;
+      if (!(await runMakemigrations({}, makemigrationsOptions(opts, opts.service)))) process.exitCode = 1;
     });
 
-  withTargets(program
-    .command('migrate'))
+  withFlags(program.command('migrate'), 'migrate')
     .description('apply pending migrations under the migration lock')
-    .option('--service <name>', "apply this service's pending migrations and what they depend on (repeatable)", collect)
-    .option('--to <name>', 'stop after this migration')
-    .option('--dry-run', 'print the SQL and change nothing')
-    .option('--fake', 'record as applied without running')
-    .option('--allow-out-of-order', 'apply pending migrations older than applied ones of the same service')
-    .option('--lock-wait <seconds>', 'how long to wait for another runner', integer('--lock-wait', 0))
-    .option('--lock-retries <n>', 'retries when a statement times out waiting for a table lock', integer('--lock-retries', 0))
-    .option('--lock-timeout <duration>', "PostgreSQL lock_timeout for every statement (default 5s)")
-    .option('--statement-timeout <duration>', 'PostgreSQL statement_timeout for every statement')
-    .option('--atomic', 'apply the whole batch in one transaction: all or nothing')
-    .option('--backup', 'write a pg_dump of the database to .data/backups/ before applying')
-    .option('--allow-destructive', 'apply migrations whose destructive lint errors (drop table/column, narrowing) the file does not acknowledge')
-    .option('--canary <n>', 'with --targets: migrate the first N targets first, the rest only if they all succeed', integer('--canary', 1))
-    .option('--continue-on-error', 'with --targets: keep going when a target fails')
-    .option('--json', 'with --targets: print one JSON document')
     .action(async (opts) => {
-      const options = {
-        services: opts.service,
-        to: opts.to,
-        dryRun: opts.dryRun,
-        fake: opts.fake,
-        allowOutOfOrder: opts.allowOutOfOrder,
-        lockWaitSeconds: opts.lockWait,
-        lockRetries: opts.lockRetries,
-        lockTimeout: opts.lockTimeout,
-        statementTimeout: opts.statementTimeout,
-        atomic: opts.atomic,
-        backup: opts.backup,
-        allowDestructive: opts.allowDestructive,
-      };
+      const options = migrateOptions(opts, opts.service);
       if (opts.targets) {
-        const flags = { targets: opts.targets, concurrency: opts.concurrency, canary: opts.canary, continueOnError: opts.continueOnError, json: opts.json };
-        if (!(await runMigrateTargets(flags, options))) process.exitCode = 1;
+        if (!(await runMigrateTargets(fanOutFlags(opts), options))) process.exitCode = 1;
         return;
       }
       const needsTargets = ['concurrency', 'canary', 'continueOnError', 'json'].find((key) => opts[key] !== undefined);
@@ -122,47 +69,31 @@ export function buildProgram(): Command {
       await runMigrate(target(), options);
     });
 
-  withTargets(program
-    .command('showmigrations'))
+  withFlags(program.command('showmigrations'), 'showmigrations')
     .description('list every migration with its status')
-    .option('--service <name>', 'only this service (repeatable)', collect)
-    .option('--json', 'print JSON')
     .action(async (opts) => {
       if (opts.targets) {
-        if (!(await runShowmigrationsTargets({ targets: opts.targets, concurrency: opts.concurrency, json: opts.json }, { services: opts.service }))) process.exitCode = 1;
+        if (!(await runShowmigrationsTargets(fanOutFlags(opts), { services: opts.service }))) process.exitCode = 1;
         return;
       }
       await runShowmigrations(target(), { services: opts.service, json: opts.json });
     });
 
-  withTargets(program
-    .command('check'))
+  withFlags(program.command('check'), 'check')
     .description('models vs stream, stream integrity, and (with a database) pending/out-of-order/edited migrations')
-    .option('--service <name>', 'only this service (repeatable)', collect)
-    .option('--json', 'print JSON')
-    .option('--offline', 'do not look at the database')
-    .option('--since <rev>', 'fail if a migration that existed at this git revision was edited or deleted')
     .action(async (opts) => {
       if (opts.targets) {
         if (opts.offline) throw new TributaryError('--offline and --targets contradict each other: --targets checks databases.');
-        if (!(await runCheckTargets({ targets: opts.targets, concurrency: opts.concurrency, json: opts.json }, { services: opts.service, since: opts.since }))) process.exitCode = 1;
+        if (!(await runCheckTargets(fanOutFlags(opts), { services: opts.service, since: opts.since }))) process.exitCode = 1;
         return;
       }
       if (!(await runCheck(target(), { services: opts.service, offline: opts.offline, since: opts.since, json: opts.json }))) process.exitCode = 1;
     });
 
-  program
-    .command('rollback')
+  withFlags(program.command('rollback'), 'rollback')
     .description('revert the last applied migration(s)')
-    .addOption(new Option('-s, --steps <n>', 'how many to revert').argParser(integer('-s', 1)))
-    .option('--to <name>', 'revert everything applied after this migration (it stays applied)')
-    .option('--service <name>', "only this service's migrations")
-    .option('--dry-run', 'print the SQL and change nothing')
-    .option('--fake', 'un-record without running down() (e.g. after a mistaken migrate --fake)')
-    .option('-y, --yes', 'do not ask for confirmation on a terminal')
     .action(async (opts) => {
-      const options = { steps: opts.steps, to: opts.to, service: opts.service, dryRun: opts.dryRun, fake: opts.fake, yes: opts.yes };
-      await runRollback(target(), options);
+      await runRollback(target(), rollbackOptions(opts, opts.service));
     });
 
   program

@@ -1,49 +1,16 @@
 /** `migrate` executor: the CLI's `migrate migrate` for this project's service (and what it depends on), or the whole stream. */
 import type { ExecutorContext } from '@nx/devkit';
-import { runMigrate } from '../../cli/verbs.ts';
+import { fanOutFlags, migrateOptions } from '../../cli/options.ts';
 import { runMigrateTargets } from '../../cli/targets.ts';
+import { runMigrate } from '../../cli/verbs.ts';
 import { runVerb } from './scope.ts';
 
-export interface MigrateExecutorOptions {
-  to?: string;
-  dryRun?: boolean;
-  fake?: boolean;
-  allowOutOfOrder?: boolean;
-  lockWait?: number;
-  lockRetries?: number;
-  lockTimeout?: string;
-  statementTimeout?: string;
-  atomic?: boolean;
-  backup?: boolean;
-  allowDestructive?: boolean;
-  service?: string | string[];
-  /** A targets file or group: migrate every database of it (`migrate --targets`). */
-  targets?: string;
-  concurrency?: number;
-  canary?: number;
-  continueOnError?: boolean;
-  /** With targets: print one JSON document. */
-  json?: boolean;
-}
+/** The schema's properties: `cli/options.ts` (COMMAND_FLAGS.migrate) defines them. */
+export type MigrateExecutorOptions = Record<string, any> & { service?: string | string[]; targets?: string };
 
 export default function migrateExecutor(options: MigrateExecutorOptions, context: ExecutorContext) {
   return runVerb(context, options.service, ({ target, services }) => {
-    const migrate = {
-      services,
-      to: options.to,
-      dryRun: options.dryRun,
-      fake: options.fake,
-      allowOutOfOrder: options.allowOutOfOrder,
-      lockWaitSeconds: options.lockWait,
-      lockRetries: options.lockRetries,
-      lockTimeout: options.lockTimeout,
-      statementTimeout: options.statementTimeout,
-      atomic: options.atomic,
-      backup: options.backup,
-      allowDestructive: options.allowDestructive,
-    };
-    if (!options.targets) return runMigrate(target, migrate);
-    const flags = { targets: options.targets, cwd: context.root, concurrency: options.concurrency, canary: options.canary, continueOnError: options.continueOnError, json: options.json };
-    return runMigrateTargets(flags, migrate);
+    const migrate = migrateOptions(options, services);
+    return options.targets ? runMigrateTargets(fanOutFlags(options, context.root), migrate) : runMigrate(target, migrate);
   });
 }

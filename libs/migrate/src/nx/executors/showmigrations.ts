@@ -1,21 +1,15 @@
 /** `showmigrations` executor: the CLI's `migrate showmigrations` for this project's service, or the whole stream. */
 import type { ExecutorContext } from '@nx/devkit';
-import { runShowmigrations } from '../../cli/verbs.ts';
+import { fanOutFlags } from '../../cli/options.ts';
 import { runShowmigrationsTargets } from '../../cli/targets.ts';
+import { runShowmigrations } from '../../cli/verbs.ts';
 import { runVerb } from './scope.ts';
 
-export interface ShowmigrationsExecutorOptions {
-  json?: boolean;
-  service?: string | string[];
-  /** Every database of this targets file or group (`showmigrations --targets`). */
-  targets?: string;
-  concurrency?: number;
-}
+/** The schema's properties: `cli/options.ts` (COMMAND_FLAGS.showmigrations) defines them. */
+export type ShowmigrationsExecutorOptions = Record<string, any> & { service?: string | string[]; targets?: string; json?: boolean };
 
 export default function showmigrationsExecutor(options: ShowmigrationsExecutorOptions, context: ExecutorContext) {
   return runVerb(context, options.service, ({ target, services }) =>
-    options.targets
-      ? runShowmigrationsTargets({ targets: options.targets, cwd: context.root, concurrency: options.concurrency, json: options.json }, { services })
-      : runShowmigrations(target, { services, json: options.json }),
+    options.targets ? runShowmigrationsTargets(fanOutFlags(options, context.root), { services }) : runShowmigrations(target, { services, json: options.json }),
   );
 }
