@@ -11,7 +11,7 @@ import { adoptOrm, openDatabase, withEntitiesOnDemand, type Database } from './d
 import { History } from './db/history.ts';
 import { makeMigrations } from './diff/makemigrations.ts';
 import { TributaryError } from './errors.ts';
-import { integrityProblems } from './executor/integrity.ts';
+import { integrityProblems, outOfOrderMessage } from './executor/integrity.ts';
 import { migrate } from './executor/migrate.ts';
 import { workspaceEntities } from './models/index.ts';
 import { compareStreamWithHistory } from './executor/status.ts';
@@ -86,9 +86,7 @@ export async function readMigrationState(db: Database, config: TributaryConfig):
   const rows = await new History(db, config).rows();
   const status = compareStreamWithHistory(readStreamCached(config.migrationsDir), rows);
   const problems = integrityProblems(status, config);
-  for (const entry of status.outOfOrder) {
-    problems.push(`Migration ${entry.name} is pending but ${entry.service} already has a later migration applied (out of order).`);
-  }
+  problems.push(...status.outOfOrder.map(outOfOrderMessage));
   return {
     migrations: { applied: status.applied.length, pending: status.pending.length, head: status.applied.at(-1)?.name ?? null },
     pending: status.pending.map((e) => e.name),

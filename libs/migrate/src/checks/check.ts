@@ -16,7 +16,7 @@ import { divergenceMessage, divergences } from '../diff/divergence.ts';
 import { makeMigrations } from '../diff/makemigrations.ts';
 import { isRenderedMigration } from '../diff/writer.ts';
 import { TributaryError } from '../errors.ts';
-import { integrityProblems } from '../executor/integrity.ts';
+import { integrityFindings, outOfOrderMessage } from '../executor/integrity.ts';
 import { compareStreamWithHistory } from '../executor/status.ts';
 import { invalidMigrationFiles, loadMigration, type MigrationDefinition } from '../stream/migration-file.ts';
 import { readStream, strayFileMessage, strayFiles, type StreamEntry } from '../stream/stream.ts';
@@ -121,15 +121,12 @@ export async function checkDatabase(db: Database, config: TributaryConfig, optio
       service: entry.service,
       migration: entry.name,
       message: late
-        ? `Migration ${entry.name} is pending but ${entry.service} already has a later migration applied (out of order).`
+        ? outOfOrderMessage(entry)
         : `Migration ${entry.name} (${entry.service}) is not applied to ${db.label}.`,
     });
   }
   problems.push(...(await lintProblems(status.pending.filter((e) => mine(e.service)), config)));
-  const integrity = integrityProblems(status, config);
-  status.mismatched.forEach(({ entry }, i) => mine(entry.service) && problems.push({ kind: 'checksum-mismatch', service: entry.service, migration: entry.name, message: integrity[i]! }));
-  status.missing.forEach((row, i) => mine(row.service) && problems.push({ kind: 'missing-file', service: row.service, migration: row.name, message: integrity[status.mismatched.length + i]! }));
-  status.failed.forEach((row, i) => mine(row.service) && problems.push({ kind: 'failed', service: row.service, migration: row.name, message: integrity[status.mismatched.length + status.missing.length + i]! }));
+  problems.push(...integrityFindings(status, config).filter((finding) => mine(finding.service)));
   return problems;
 }
 

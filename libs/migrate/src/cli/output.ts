@@ -2,6 +2,7 @@
  * How the CLI talks: results on stdout (one JSON document with `--json`), notes and errors on
  * stderr (progress: see progress.ts).
  */
+import { relative } from 'node:path';
 import { redactSecrets } from '../db/urls.ts';
 import { TributaryError } from '../errors.ts';
 
@@ -33,6 +34,12 @@ export function reportError(error: unknown, verbose: boolean, json = false): voi
   note(`error: ${redactSecrets((verbose && error instanceof Error ? error.stack : message) ?? message)}`);
   if (!verbose && !(error instanceof TributaryError)) note('(run with --verbose for details)');
 }
+
+/** `3 migrations`, `1 migration`. */
+export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** A path as the user typed it: relative to where they are. */
+export const rel = (file: string): string => relative(process.cwd(), file) || file;
 
 export function formatMs(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;

@@ -3,7 +3,6 @@
  * notes on stderr, progress through listr2). Shared by the commander actions and the Nx
  * executors so both print the same thing; each returns whether the command succeeded.
  */
-import { relative } from 'node:path';
 import * as api from '../api.ts';
 import type { CheckOptions } from '../checks/check.ts';
 import { loadConfig } from '../config/config.ts';
@@ -13,7 +12,7 @@ import type { RollbackOptions } from '../executor/rollback.ts';
 import type { CollectedSql } from '../executor/runner.ts';
 import { strayFileMessage, strayFiles } from '../stream/stream.ts';
 import { confirm, type ConfirmOptions } from './confirm.ts';
-import { formatMs, note, print, printJson } from './output.ts';
+import { formatMs, note, plural, print, printJson, rel } from './output.ts';
 import { batchProgress } from './progress.ts';
 
 /** A target that says once which database the command uses. */
@@ -28,8 +27,6 @@ export function announcingTarget(cwd?: string): api.Target {
   };
 }
 
-const rel = (file: string) => relative(process.cwd(), file) || file;
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** A file in migrations/ that is not named like a migration is ignored: say so (stderr, never an error). */
 function warnAboutStrayFiles(target: api.Target): void {

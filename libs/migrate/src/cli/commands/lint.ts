@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import * as api from '../../api.ts';
-import { note, print, printJson } from '../output.ts';
+import { note, plural, print, printJson } from '../output.ts';
 
 export function register(program: Command): void {
   program
@@ -24,7 +24,6 @@ export function register(program: Command): void {
         if (f.allowed) print(`    acknowledged${f.allowed.reason ? `: ${f.allowed.reason}` : ' (no reason given)'}`);
         else print(`    safely: ${f.safely}`);
       }
-      const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
       print(
         `Linted ${plural(report.migrations.length, 'migration')} (${report.scope}): ${plural(report.errors, 'error')}, ${plural(report.warnings, 'warning')}` +
           `${report.allowed ? `, ${report.allowed} allowed` : ''}.${report.ok ? '' : report.errors ? '' : ' (--strict fails on warnings)'}`,

@@ -2,14 +2,11 @@
  * `migrate watch [--apply]`: during development, prints the migration each save of a model file
  * calls for, per service — or with `--apply` writes and applies it. Runs until Ctrl-C.
  */
-import { relative } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig } from '../../config/config.ts';
 import { watchModels, type ProbeReport } from '../../watch/watcher.ts';
-import { note, print } from '../output.ts';
+import { note, plural, print, rel } from '../output.ts';
 
-const rel = (file: string) => relative(process.cwd(), file) || file;
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function milliseconds(value: string): number {
   if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError('--debounce needs a whole number of milliseconds.');
