@@ -8,29 +8,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { lockKey } from '../libs/migrate/src/db/lock.ts';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { migrationSource as migration } from './support/migrations.ts';
 import { startMigrate, until } from './support/process.ts';
-import { exec, REPO, scratchWorkspace, type RunResult, type Workspace } from './support/workspace.ts';
+import { exec, REPO, type RunResult } from './support/workspace.ts';
+import { workspaceWithDatabase } from './support/fixture.ts';
 
-let ws: Workspace;
-let db: TestDatabase;
-let env: Record<string, string>;
+const { ws, db, env } = workspaceWithDatabase();
 
 const AUTH_INITIAL = '20261123_130022_auth-service_initial';
 const PENDING = 'migrations/20300101_000000_auth-service_bad.ts';
 
-beforeAll(async () => {
-  ws = scratchWorkspace();
-  db = await createTestDatabase();
-  env = { DATABASE_URL: db.url };
-});
-afterAll(async () => {
-  await db?.drop();
-  ws?.dispose();
-});
 afterEach(async () => {
   // every case starts from the committed stream, applied or not
   ws.remove(PENDING);

@@ -4,30 +4,17 @@
  * problem naming the file), `migrate` refuses a migration of an unknown service, and a file in
  * migrations/ that is not named like a migration is warned about by migrate and showmigrations.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { afterEach, describe, expect, it } from 'vitest';
 import { migrationSource as migration } from './support/migrations.ts';
-import { scratchWorkspace, type Workspace } from './support/workspace.ts';
+import { workspaceWithDatabase } from './support/fixture.ts';
 
-let ws: Workspace;
-let db: TestDatabase;
-let env: Record<string, string>;
+const { ws, db, env } = workspaceWithDatabase({ migrated: true });
 
 const SYNTAX = 'migrations/20300101_000000_auth-service_broken_syntax.ts';
 const NOT_A_MIGRATION = 'migrations/20300101_000001_auth-service_plain_class.ts';
 const GHOST = 'migrations/20300101_000002_payments-service_ghost.ts';
 const STRAY = 'migrations/Migration20300101000000.ts';
 
-beforeAll(async () => {
-  ws = scratchWorkspace();
-  db = await createTestDatabase();
-  env = { DATABASE_URL: db.url };
-  expect((await ws.migrate(['migrate'], env)).code).toBe(0);
-});
-afterAll(async () => {
-  await db?.drop();
-  ws?.dispose();
-});
 afterEach(() => {
   for (const file of [SYNTAX, NOT_A_MIGRATION, GHOST, STRAY]) ws.remove(file);
 });

@@ -5,7 +5,6 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lockKey } from '../libs/migrate/src/db/lock.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startMigrate, until } from './support/process.ts';
 import { migrationSource as migration } from './support/migrations.ts';
@@ -13,7 +12,6 @@ import { scratchWorkspace, type Workspace } from './support/workspace.ts';
 
 const LONG = '20300101_000001_auth-service_long';
 const INDEX = '20300101_000003_auth-service_index_concurrently';
-
 
 let ws: Workspace;
 let db: TestDatabase;

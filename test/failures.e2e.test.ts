@@ -6,24 +6,12 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { migrationSource as migration } from './support/migrations.ts';
 import { startMigrate } from './support/process.ts';
 import { scratchWorkspace, type Workspace } from './support/workspace.ts';
+import { workspaceWithDatabase } from './support/fixture.ts';
 
-let ws: Workspace;
-let db: TestDatabase;
-let env: Record<string, string>;
-
-beforeAll(async () => {
-  ws = scratchWorkspace({ withStream: false });
-  db = await createTestDatabase();
-  env = { DATABASE_URL: db.url };
-});
-afterAll(async () => {
-  await db?.drop();
-  ws?.dispose();
-});
+const { ws, db, env } = workspaceWithDatabase({ withStream: false });
 
 const applied = async () => (await db.query(`select name from tributary_migrations where status = 'applied' order by name`)).map((r) => r.name as string);
 const tableExists = async (name: string) => (await db.query(`select to_regclass($1) is not null as e`, [name]))[0].e as boolean;

@@ -3,27 +3,14 @@
  * every migration when there is no database, newly added files with `--since REV` (git).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { migrationSource as migration } from './support/migrations.ts';
 import { scratchWorkspace, type Workspace } from './support/workspace.ts';
+import { workspaceWithDatabase } from './support/fixture.ts';
 
 const DROP = 'migrations/20300101_000001_auth-service_drop_display_name.ts';
 const INDEX = 'migrations/20300101_000002_auth-service_index_role.ts';
 
-let ws: Workspace;
-let db: TestDatabase;
-let env: Record<string, string>;
-
-beforeAll(async () => {
-  ws = scratchWorkspace();
-  db = await createTestDatabase();
-  env = { DATABASE_URL: db.url };
-  expect((await ws.migrate(['migrate'], env)).code).toBe(0);
-});
-afterAll(async () => {
-  await db?.drop();
-  ws?.dispose();
-});
+const { ws, env } = workspaceWithDatabase({ migrated: true });
 
 describe('migrate lint on pending migrations', () => {
   it('passes when nothing is pending', async () => {

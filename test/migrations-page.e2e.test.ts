@@ -9,24 +9,12 @@ import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { describe, expect, it } from 'vitest';
 import { listening, serveGateway, stop } from './support/gateway.ts';
-import { REPO, scratchWorkspace, type Workspace } from './support/workspace.ts';
+import { REPO } from './support/workspace.ts';
+import { workspaceWithDatabase } from './support/fixture.ts';
 
-let ws: Workspace;
-let db: TestDatabase;
-let env: Record<string, string>;
-
-beforeAll(async () => {
-  ws = scratchWorkspace();
-  db = await createTestDatabase();
-  env = { DATABASE_URL: db.url };
-});
-afterAll(async () => {
-  await db?.drop();
-  ws?.dispose();
-});
+const { ws, env } = workspaceWithDatabase();
 
 describe('migrate graph', () => {
   it('draws billing → auth and marks pending work, as Mermaid, DOT and HTML', async () => {

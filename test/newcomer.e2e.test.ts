@@ -6,23 +6,11 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
-import { cleanEnv, REPO, scratchWorkspace, type RunResult, type Workspace } from './support/workspace.ts';
+import { describe, expect, it } from 'vitest';
+import { cleanEnv, REPO, type RunResult } from './support/workspace.ts';
+import { workspaceWithDatabase } from './support/fixture.ts';
 
-let ws: Workspace;
-let db: TestDatabase;
-let env: Record<string, string>;
-
-beforeAll(async () => {
-  ws = scratchWorkspace();
-  db = await createTestDatabase();
-  env = { DATABASE_URL: db.url };
-});
-afterAll(async () => {
-  await db?.drop();
-  ws?.dispose();
-});
+const { ws, db, env } = workspaceWithDatabase();
 
 const applied = async () => (await db.query<{ name: string }>('select name from tributary_migrations order by name')).map((r) => r.name);
 
