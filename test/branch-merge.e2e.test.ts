@@ -68,6 +68,8 @@ describe('merging two branches that both changed one service', () => {
     const verify = await ws.migrate(['makemigrations', '--check']);
     expect(verify.stderr + verify.stdout).toContain('No model changes without a migration');
     expect(verify.code).toBe(0);
+    // the replay takes a while: it says first what it rebuilds and why
+    expect(verify.stderr).toContain('Rebuilding the snapshot shard of auth-service (2 shard files: branches that each added a migration were merged) by replaying the stream…');
 
     const check = await ws.migrate(['check', '--offline', '--json']);
     expect(check.code).toBe(0);
@@ -97,6 +99,7 @@ describe('merging two branches that both changed one service', () => {
     ws.edit(`migrations/${newest}`, '"ip_address" varchar(45) null', '"ip_address" varchar(64) null');
     expect((await ws.migrate(['makemigrations', '--check'])).code).toBe(1); // the models still say 45
     const dry = await ws.migrate(['makemigrations', '--dry-run']);
+    expect(dry.stderr).toContain('Rebuilding the snapshot shard of auth-service (its shard does not match the stream: a migration was added, removed or edited without it)');
     expect(dry.stdout).toContain('alter column "ip_address" type varchar(45)');
     ws.edit(`migrations/${newest}`, '"ip_address" varchar(64) null', '"ip_address" varchar(45) null');
   });

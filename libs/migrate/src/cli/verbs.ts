@@ -40,7 +40,7 @@ function warnAboutStrayFiles(target: api.Target): void {
 }
 
 export async function runMakemigrations(target: api.Target, options: MakeMigrationsOptions): Promise<boolean> {
-  const result = await api.makemigrations(target, options);
+  const result = await api.makemigrations(target, { onNote: note, ...options });
   if (options.check) {
     if (result.changed.length === 0) print('No model changes without a migration.');
     for (const service of result.changed) note(`Service ${service} has model changes without a migration.`);

@@ -31,6 +31,8 @@ export interface MakeMigrationsOptions {
   /** An ORM the caller has initialised with exactly the workspace's models (an app at boot): its metadata is reused, not discovered again. */
   orm?: MikroORM;
   now?: Date;
+  /** Told, before it starts, of slow work such as rebuilding a shard, and why. */
+  onNote?: (line: string) => void;
 }
 
 export interface PlannedFile {
@@ -70,7 +72,7 @@ export async function makeMigrations(config: TributaryConfig, options: MakeMigra
     const name = migrationName(allocator.take(), service, slugify(options.message, 'data'));
     const file = plan(config, name, service, [], renderMigration({ name, service, dependsOn: [], up: [], down: [], empty: true }), 0);
     if (!options.check && !options.dryRun) {
-      const shards = await freshShards(config, stream, [service]);
+      const shards = await freshShards(config, stream, [service], true, options.onNote);
       writeFiles(config, [file]);
       const shard = shards.get(service)!;
       writeShard(config.snapshotsDir, { ...shard, migrations: [...shard.migrations, name], checksums: { ...shard.checksums, [name]: checksumOf(file.code) } });
@@ -84,7 +86,7 @@ export async function makeMigrations(config: TributaryConfig, options: MakeMigra
 
   const models = await loadModels(config, all, options.orm);
   try {
-    const shards = await freshShards(config, stream, selected.map((s) => s.name), !options.check && !options.dryRun);
+    const shards = await freshShards(config, stream, selected.map((s) => s.name), !options.check && !options.dryRun, options.onNote);
     const chosen = new Set(selected.map((s) => s.name));
     const found = ownershipTransfers(models, shards);
     // A move is recorded by its new owner's migration: only moves into selected services happen now.

@@ -18,14 +18,18 @@ import type { StreamEntry } from '../stream/stream.ts';
 import { replacedBy, resolveDependencies, squashUse } from '../stream/replaces.ts';
 import { readShards, serializeTables, SHARD_FORMAT, shardServices, writeShard, type Shard } from './snapshot.ts';
 
-/** `persist`: write rebuilt shards back (not for read-only runs such as `--check`). */
-export async function freshShards(config: TributaryConfig, stream: StreamEntry[], wanted: string[], persist = true): Promise<Map<string, Shard>> {
+/**
+ * `persist`: write rebuilt shards back (not for read-only runs such as `--check`). `onRebuild` is
+ * told first which shards are rebuilt and why: replaying the stream takes a while.
+ */
+export async function freshShards(config: TributaryConfig, stream: StreamEntry[], wanted: string[], persist = true, onRebuild?: (line: string) => void): Promise<Map<string, Shard>> {
   const entriesOf = new Map<string, StreamEntry[]>();
   for (const entry of stream) entriesOf.set(entry.service, [...(entriesOf.get(entry.service) ?? []), entry]);
   const services = new Set([...wanted, ...shardServices(config.snapshotsDir), ...entriesOf.keys()]);
 
   const shards = new Map<string, Shard>();
   const stale: string[] = [];
+  const reasons: string[] = [];
   for (const service of services) {
     const expected = entriesOf.get(service) ?? [];
     // Several files (a merge of branches that each changed the service) each know one branch only.
@@ -33,9 +37,13 @@ export async function freshShards(config: TributaryConfig, stream: StreamEntry[]
     const only = files.length === 1 ? files[0]!.state : undefined;
     if (only?.status === 'ok' && reflects(only.shard, expected)) shards.set(service, only.shard);
     else if (files.length === 0 && expected.length === 0) shards.set(service, emptyShard(service));
-    else stale.push(service);
+    else {
+      stale.push(service);
+      reasons.push(`${service} (${staleReason(files.length, only?.status === 'ok', expected.length)})`);
+    }
   }
   if (stale.length > 0) {
+    onRebuild?.(`Rebuilding the snapshot shard${stale.length === 1 ? '' : 's'} of ${reasons.join(', ')} by replaying the stream…`);
     const rebuilt = await rebuildShards(config, stream);
     for (const service of stale) {
       const shard = rebuilt.get(service) ?? emptyShard(service);
@@ -44,6 +52,13 @@ export async function freshShards(config: TributaryConfig, stream: StreamEntry[]
     }
   }
   return shards;
+}
+
+function staleReason(files: number, readable: boolean, migrations: number): string {
+  if (files === 0) return `no shard yet for its ${migrations} migration${migrations === 1 ? '' : 's'}`;
+  if (files > 1) return `${files} shard files: branches that each added a migration were merged`;
+  if (!readable) return 'its shard file cannot be read';
+  return 'its shard does not match the stream: a migration was added, removed or edited without it';
 }
 
 /** Whether `shard` reflects exactly these migrations of its service, none of them edited since. */
