@@ -5,7 +5,9 @@
  * fails alone, canaries, a killed run resumes, overlapping runs apply each migration once.
  */
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lockKey } from '../libs/migrate/src/db/lock.ts';
 import { ADMIN_URL } from './support/database.ts';
 import { startCluster, sqlOn, type Cluster } from './support/clusters.ts';
 import { migrationSource } from './support/migrations.ts';
@@ -190,6 +192,20 @@ describe('migrate --targets over three PostgreSQL servers', () => {
     for (const [i, url] of urls.entries()) {
       expect(await logged(url)).toEqual({ m4: 1, m5: 1, m6: 1, m7: 1, m8: 1 });
       expect(a[i].applied + b[i].applied).toBe(2);
+    }
+  });
+
+  it('targets at the head are skipped without taking their lock', async () => {
+    // Another runner holds target 0's migration lock: a run with nothing pending does not wait for it.
+    const holder = new pg.Client({ connectionString: urls[0] });
+    await holder.connect();
+    try {
+      await holder.query(`select pg_advisory_lock(${lockKey(HISTORY)})`);
+      const result = await migrate('migrate', '--targets', 'tenants', '--lock-wait', '1', '--json');
+      expect(result.code, result.stderr).toBe(0);
+      expect(json(result)).toMatchObject({ upToDate: TARGETS, migrated: 0, failed: 0 });
+    } finally {
+      await holder.end();
     }
   });
 

@@ -69,6 +69,7 @@ export async function migrateTargets(config: TributaryConfig, urls: string[], mi
   const emit = options.onEvent ?? (() => {});
   const stop = new AbortController();
   const results: TargetResult[] = urls.map((url) => ({ target: maskUrl(url), status: 'not-started', applied: 0, error: null }));
+  const canaries = Math.min(options.canary ?? 0, urls.length);
   const stopWith = (reason: string) => {
     if (stop.signal.aborted) return;
     stop.abort();
@@ -94,12 +95,14 @@ export async function migrateTargets(config: TributaryConfig, urls: string[], mi
           },
         });
         const applied = result.applied.length;
-        const stopped = result.stoppedBefore ? `stopped with ${result.stoppedBefore} migration${result.stoppedBefore === 1 ? '' : 's'} left because another target failed; rerun to continue` : null;
+        const stopped = result.stoppedBefore ? `stopped with ${result.stoppedBefore} migration${result.stoppedBefore === 1 ? '' : 's'} left because the run stopped after a failure; rerun to continue` : null;
         outcome = { target, status: applied > 0 ? 'migrated' : stopped ? 'not-started' : 'up-to-date', applied, error: stopped };
       }
     } catch (error) {
       outcome = { target, status: 'failed', applied: appliedHere, error: redactSecrets(describeError(error)) };
-      if (!options.continueOnError) stopWith(`${target} failed`);
+      // A failed canary stops the run whatever --continue-on-error says: that is what canaries are for.
+      if (index < canaries) stopWith(`canary ${target} failed; the ${urls.length - canaries} other targets are not started`);
+      else if (!options.continueOnError) stopWith(`${target} failed`);
     }
     results[index] = outcome;
     emit({ type: 'finish', result: outcome });
@@ -107,14 +110,10 @@ export async function migrateTargets(config: TributaryConfig, urls: string[], mi
 
   const indexes = urls.map((_, i) => i);
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-  const canaries = indexes.slice(0, Math.min(options.canary ?? 0, urls.length));
   const keepGoing = () => !stop.signal.aborted;
-  if (canaries.length > 0) {
-    await runBounded(canaries, concurrency, runTarget, keepGoing);
-    const failed = canaries.filter((i) => results[i]!.status === 'failed');
-    if (failed.length > 0) stopWith(`canary ${results[failed[0]!]!.target} failed; the other ${urls.length - canaries.length} targets were not started`);
-  }
-  await runBounded(indexes.slice(canaries.length), concurrency, runTarget, keepGoing);
+  // The canaries all finish before any other target starts.
+  await runBounded(indexes.slice(0, canaries), concurrency, runTarget, keepGoing);
+  await runBounded(indexes.slice(canaries), concurrency, runTarget, keepGoing);
   return summarize(results);
 }
 
