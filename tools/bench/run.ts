@@ -104,7 +104,7 @@ try {
     }
     if (only.has('fanout')) {
       step(`migrate --targets ${size.label}`);
-      rows.push(...(await benchFanOut(size, clusters)));
+      rows.push(...(await benchFanOut(plan, size, clusters)));
     }
     if (!flags.keep) for (const ws of workspaces.splice(0)) ws.dispose();
   }
