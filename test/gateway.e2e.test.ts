@@ -193,6 +193,10 @@ describe('the gateway on PostgreSQL', () => {
   it('mounts a service added by `nx g @tributary/migrate:service` and migrates it at boot', async () => {
     const generated = await ws.nx(['g', '@tributary/migrate:service', 'orders-service'], env);
     expect(generated.code).toBe(0);
+    // before `npm install` links the new package: one sentence, no stack trace
+    const early = await exited(serve());
+    expect(early.code).toBe(1);
+    expect(early.stderr.trim()).toBe('error: the gateway imports @tributary/orders-service, which is not installed in node_modules yet (a service added since the last install): run `npm install`, then start again.');
     symlinkSync(ws.path('apps/orders-service'), ws.path('node_modules/@tributary/orders-service')); // what `npm install` does
     expect((await ws.migrate(['makemigrations', '--service', 'orders-service', '-m', 'create order'], env)).code).toBe(0);
 

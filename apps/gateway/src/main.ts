@@ -1,4 +1,5 @@
 /** `npm run serve`: the gateway alone, as production runs it; the boot check honours MIGRATIONS_STRICT and AUTO_MIGRATE. */
-import { serve } from './server.ts';
+import { loadServer } from './load-server.ts';
 
-await serve();
+const serve = await loadServer();
+await serve?.();

@@ -2,13 +2,14 @@
 import { relative } from 'node:path';
 import { loadConfig } from '@tributary/migrate/config';
 import { describeTarget, embeddedDatabaseExists, keepWasmOnBaselineCode } from '@tributary/migrate/embedded';
+import { loadServer } from './load-server.ts';
 
 // Said before the heavy imports (the ORM, the web server) load, so that no start is silent.
 console.error(startingLine());
 // The embedded database of a development server: starting fast beats optimised WebAssembly.
 keepWasmOnBaselineCode();
-const { serve } = await import('./server.ts');
-await serve({ autoMigrate: true });
+const serve = await loadServer();
+await serve?.({ autoMigrate: true });
 
 function startingLine(): string {
   try {
