@@ -24,7 +24,7 @@ import { lintMigrations, type LintReport } from './checks/lint.ts';
 import { workspaceEntities } from './models/index.ts';
 import { streamChangesSince } from './checks/git.ts';
 import { DEFAULT_CONCURRENCY, migrateTargets as fanOut, surveyTargets, type FanOutOptions, type MigrateTargetsResult } from './targets/fan-out.ts';
-import { resolveTargets, type TargetList } from './targets/target-list.ts';
+import { checkedTargets, resolveTargets, type TargetList } from './targets/target-list.ts';
 import { TributaryError } from './errors.ts';
 import { migrationsOverview, type MigrationsPage } from './render/migrations-page.ts';
 
@@ -211,7 +211,7 @@ export interface MigrateTargetsOptions extends FanOutOptions {
 
 /** The target URLs of `targets`, with where they came from. */
 async function targetList(config: TributaryConfig, targets: string | string[], cwd: string | undefined): Promise<TargetList> {
-  if (Array.isArray(targets)) return { source: 'the targets option', urls: targets };
+  if (Array.isArray(targets)) return checkedTargets('the targets option', targets);
   return resolveTargets(targets, config, cwd);
 }
 
@@ -240,9 +240,11 @@ export async function showmigrationsTargets(options: { targets: string | string[
   checkServices(config, options.services);
   const { urls } = await targetList(config, options.targets, options.cwd);
   const surveyed = await surveyTargets(config, urls, options.concurrency ?? DEFAULT_CONCURRENCY, (url) => showmigrations(onTarget(options.cwd, url), { services: options.services }));
+  // A target at the head has every migration of the stream applied: those of the services asked for, with --service.
+  const atHeadApplied = options.services?.length ? readStream(config.migrationsDir).filter((e) => options.services!.includes(e.service)).length : undefined;
   const targets = surveyed.map(({ target, probe, detail, error }) => ({
     target,
-    applied: error ? null : (detail?.applied ?? probe!.applied),
+    applied: error ? null : (detail?.applied ?? atHeadApplied ?? probe!.applied),
     pending: error ? null : (detail?.pending ?? 0),
     head: probe?.last ?? null,
     failed: error,

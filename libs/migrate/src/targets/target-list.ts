@@ -20,14 +20,14 @@ export interface TargetList {
 /** Reads `spec`: an existing file (relative to `cwd`) wins over a group of the same name. */
 export async function resolveTargets(spec: string, config: TributaryConfig, cwd = process.cwd()): Promise<TargetList> {
   const file = resolve(cwd, spec);
-  if (existsSync(file) && statSync(file).isFile()) return checked(relative(cwd, file) || file, parseTargetFile(readFileSync(file, 'utf8')));
+  if (existsSync(file) && statSync(file).isFile()) return checkedTargets(relative(cwd, file) || file, parseTargetFile(readFileSync(file, 'utf8')));
   const group = config.targets[spec];
   if (group === undefined) {
     const groups = Object.keys(config.targets);
     const known = groups.length ? `the groups of ${CONFIG_FILE} are ${groups.join(', ')}` : `${CONFIG_FILE} defines no "targets" groups`;
     throw new TributaryError(`--targets ${spec} is neither a file nor a group: no file ${relative(cwd, file) || file}, and ${known}.`);
   }
-  return checked(`group ${spec} of ${CONFIG_FILE}`, await groupUrls(spec, group, config));
+  return checkedTargets(`group ${spec} of ${CONFIG_FILE}`, await groupUrls(spec, group, config));
 }
 
 /** One URL per line; `#` starts a comment (a whole line, or after the URL); blank lines are skipped. */
@@ -68,7 +68,8 @@ async function controlQuery(where: string, query: string, url: string): Promise<
   }
 }
 
-function checked(source: string, urls: string[]): TargetList {
+/** The list, once every URL is a PostgreSQL URL and none is listed twice. */
+export function checkedTargets(source: string, urls: string[]): TargetList {
   if (urls.length === 0) throw new TributaryError(`${source} lists no target databases.`);
   const seen = new Set<string>();
   for (const [index, url] of urls.entries()) {
