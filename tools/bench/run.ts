@@ -4,7 +4,7 @@
  * to bench/results.json, a quick one to bench/scratch/results-quick.json).
  *
  * Options: --quick (small sizes, under two minutes), --only <scenario,…> (makemigrations,
- * migrate, status, boot, nx, fanout), --size 1x|4x (one size only), --keep (keep the scratch
+ * migrate, status, boot, nx, fanout, pglite), --size 1x|4x (one size only), --keep (keep the scratch
  * workspaces). Runs with --only or --size write nothing but the table.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,6 +18,7 @@ import type { Plan } from './scenarios/context.ts';
 import { benchMakemigrations } from './scenarios/makemigrations.ts';
 import { benchMigrate } from './scenarios/migrate.ts';
 import { benchNx } from './scenarios/nx.ts';
+import { benchPglite } from './scenarios/pglite.ts';
 import { benchStatus } from './scenarios/status.ts';
 import { benchFanOut, startFanOutServers } from './scenarios/fan-out.ts';
 import { REPO, type BenchWorkspace } from './workspace.ts';
@@ -58,7 +59,7 @@ const QUICK: Plan = {
 
 const plan = flags.quick ? QUICK : FULL;
 if (flags.size) plan.sizes = plan.sizes.filter((s) => s.factor === Number.parseInt(flags.size!, 10));
-const only = new Set((flags.only ?? 'makemigrations,migrate,status,boot,nx,fanout').split(','));
+const only = new Set((flags.only ?? 'makemigrations,migrate,status,boot,nx,fanout,pglite').split(','));
 const started = Date.now();
 const loadAtStart = loadavg()[0]!;
 const rows: Row[] = [];
@@ -106,10 +107,15 @@ try {
       step(`migrate --targets ${size.label}`);
       rows.push(...(await benchFanOut(plan, size, clusters)));
     }
+    // The example workspace has one size.
+    if (only.has('pglite') && size.factor === 1) {
+      step('embedded PGlite');
+      rows.push(...(await benchPglite(size)));
+    }
     if (!flags.keep) for (const ws of workspaces.splice(0)) ws.dispose();
   }
 
-  const order = ['makemigrations', 'migrate', 'showmigrations', 'check', 'boot', 'nx', 'fanout'];
+  const order = ['makemigrations', 'migrate', 'showmigrations', 'check', 'boot', 'nx', 'fanout', 'pglite'];
   const rank = (row: Row) => order.findIndex((prefix) => row.key.startsWith(prefix));
   // The budgets are set for the full sizes: a quick run shows them without a verdict.
   const judged = flags.quick ? rows.map((row) => (row.judgedWhenQuick ? row : { ...row, ok: undefined })) : rows;
