@@ -18,8 +18,8 @@ import { formatTimestamp, migrationName, parseTimestamp, slugify, TimestampAlloc
 import { replacedBy, resolveDependencies } from '../stream/replaces.ts';
 import { findEntry, readStream, type StreamEntry } from '../stream/stream.ts';
 import { differenceSql } from './differ.ts';
-import { replayStream, takenOver } from './rebuild.ts';
-import { schemaFromShard, serializeTables, tableKey } from './snapshot.ts';
+import { freshShards, reflected, replayStream, takenOver } from './rebuild.ts';
+import { schemaFromShard, serializeTables, tableKey, writeShard } from './snapshot.ts';
 import { renderMigration } from './writer.ts';
 
 export interface SquashOptions {
@@ -77,7 +77,11 @@ export async function squash(config: TributaryConfig, options: SquashOptions): P
   const name = squashName(stream, mine, last, slugify(options.message, 'squashed'), options.now);
   const code = renderMigration({ name, service, dependsOn, up, down, replaces });
   const file = join(config.migrationsDir, `${name}.ts`);
+  const shard = (await freshShards(config, stream, [service])).get(service)!;
   writeFileSync(file, code, { flag: 'wx' });
+  // The squash changes nothing the service has: its shard now also lists the squash.
+  const after = readStream(config.migrationsDir);
+  writeShard(config.snapshotsDir, { ...shard, ...reflected(after, service) });
   return { name, file, replaces, dependsOn, statements: up.length, droppedDataMigrations: data.map((d) => d.name) };
 }
 
