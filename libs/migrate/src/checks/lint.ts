@@ -126,9 +126,13 @@ export interface MigrationSql {
  * (`sqlReader`), which `addSql` needs; its queries are noted and answer no rows.
  */
 export async function collectOffline(definitions: MigrationDefinition[]): Promise<Map<string, MigrationSql>> {
-  const offline = sqlReader();
   const result = new Map<string, MigrationSql>();
   for (const definition of definitions) {
+    if (definition.sql) {
+      result.set(definition.entry.name, { up: definition.sql.up, down: definition.sql.down }); // read from the file, nothing to run
+      continue;
+    }
+    const offline = sqlReader();
     const none = { statements: [] as string[], directQueries: [] as string[] };
     let failure: string | undefined;
     const up = await collectSql(offline, definition, 'up').catch((error) => ((failure = describeError(error)), none));
@@ -146,20 +150,24 @@ export async function lintMigrations(definitions: MigrationDefinition[], root: s
     const allow = allowList(definition, root);
     const sql = sqlOf.get(definition.entry.name)!;
     const raw: Array<Omit<LintFinding, 'migration' | 'file' | 'severity' | 'safely' | 'allowed'>> = [];
-    const oldTypes = await typesChangedBy(sql.down);
     if (sql.failure) raw.push({ rule: 'unlintable', statement: '', message: `up() could not run without a database (${sql.failure}), so its SQL was not linted.` });
+    const parsed: Statement[] = [];
     for (const text of sql.up) {
-      let statements: Statement[];
       try {
-        statements = await statementsOf(text);
+        parsed.push(...(await statementsOf(text)));
       } catch (error) {
-        raw.push({ rule: 'syntax-error', statement: collapse(text), message: `SQL syntax error: ${describeError(error)}.` });
+        parsed.push({ node: {}, text: collapse(text), syntaxError: `SQL syntax error: ${describeError(error)}.` });
+      }
+    }
+    // down() tells what a type change changes from: parsed only when up() changes a type.
+    const oldTypes = parsed.some(({ node }) => changesColumnType(node)) ? await typesChangedBy(sql.down) : new Map<string, ColumnType>();
+    for (const statement of parsed) {
+      if (statement.syntaxError) {
+        raw.push({ rule: 'syntax-error', statement: statement.text, message: statement.syntaxError });
         continue;
       }
-      for (const statement of statements) {
-        raw.push(...inspect(statement, seen, oldTypes));
-        if (definition.transactional) raw.push(...transactionProblems(statement));
-      }
+      raw.push(...inspect(statement, seen, oldTypes));
+      if (definition.transactional) raw.push(...transactionProblems(statement));
     }
     for (const finding of raw) {
       const rule = RULES[finding.rule];
@@ -210,14 +218,23 @@ type Node = Record<string, any>;
 interface Statement {
   node: Node;
   text: string;
+  /** The statement PostgreSQL's parser rejected (then `node` is empty). */
+  syntaxError?: string;
 }
 
 // Loaded on first use: the WASM parser costs a few hundred ms that other commands should not pay.
 let parser: Promise<typeof import('libpg-query')> | undefined;
 
+async function loadParser(): Promise<typeof import('libpg-query')> {
+  const module = await import('libpg-query');
+  await module.loadModule();
+  return module;
+}
+
 async function statementsOf(sql: string): Promise<Statement[]> {
-  const { parse } = await (parser ??= import('libpg-query'));
-  const tree = await parse(sql);
+  // The synchronous parse of the loaded module: the same parser, without a promise per statement.
+  const { parseSync } = await (parser ??= loadParser());
+  const tree = parseSync(sql);
   return (tree.stmts ?? []).map((raw: Node) => {
     const start = raw.stmt_location ?? 0;
     const text = raw.stmt_len ? sql.slice(start, start + raw.stmt_len) : sql.slice(start);
@@ -254,6 +271,10 @@ const ALIASES: Record<string, string> = {
 };
 
 const showType = (t: ColumnType) => `${t.name}${t.mods.length ? `(${t.mods.join(',')})` : ''}${t.array ? '[]' : ''}`;
+
+function changesColumnType(node: Node): boolean {
+  return (node.AlterTableStmt?.cmds ?? []).some((cmd: Node) => cmd.AlterTableCmd?.subtype === 'AT_AlterColumnType');
+}
 
 /** `ALTER COLUMN … TYPE` statements of down(): the type each column had before up() changed it. */
 async function typesChangedBy(down: string[]): Promise<Map<string, ColumnType>> {

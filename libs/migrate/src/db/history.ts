@@ -8,7 +8,7 @@
 import type { Transaction } from '@mikro-orm/core';
 import type { TributaryConfig } from '../config/config.ts';
 import { TributaryError } from '../errors.ts';
-import type { Database } from './connection.ts';
+import type { Database, PinnedSession } from './connection.ts';
 
 /** PostgreSQL's unique_violation: the history row of that name exists already. */
 const UNIQUE_VIOLATION = '23505';
@@ -112,14 +112,24 @@ export class History {
   /**
    * The same write as `recordApplied`/`remove`, as SQL text with inline literals, so it can travel
    * in the migration's own round trip. Without `executionMs`, the server measures it from the
-   * start of that round trip.
+   * start of that round trip, less what the migrations recorded `after` in that same round trip
+   * (a pipeline of several) took before this one.
    */
-  recordSql(direction: 'up' | 'down', entry: { name: string; service: string; checksum: string }, executionMs?: number): string {
+  recordSql(direction: 'up' | 'down', entry: { name: string; service: string; checksum: string }, executionMs?: number, after: string[] = []): string {
     const name = sqlLiteral(entry.name);
     if (direction === 'down') return `delete from ${this.#table} where "name" = ${name}`;
-    const ms = executionMs === undefined ? 'round(extract(epoch from clock_timestamp() - statement_timestamp()) * 1000)::int' : String(Math.round(executionMs));
+    const earlier = after.length === 0 ? '' : ` - (select coalesce(sum("execution_ms"), 0) from ${this.#table} where "name" in (${after.map(sqlLiteral).join(', ')}))::int`;
+    const ms = executionMs === undefined ? `round(extract(epoch from clock_timestamp() - statement_timestamp()) * 1000)::int${earlier}` : String(Math.round(executionMs));
     return `delete from ${this.#table} where "name" = ${name} and "status" = 'failed';
 insert into ${this.#table} ("name", "service", "checksum", "execution_ms", "status") values (${name}, ${sqlLiteral(entry.service)}, ${sqlLiteral(entry.checksum)}, ${ms}, 'applied')`;
+  }
+
+  /** Which of `names` are recorded as applied, with their execution time (on `session`, or the ORM's connection). */
+  async appliedAmong(names: string[], session?: PinnedSession): Promise<Map<string, number>> {
+    if (names.length === 0) return new Map();
+    const sql = `select "name", "execution_ms" from ${this.#table} where "status" = 'applied' and "name" in (${names.map(sqlLiteral).join(', ')})`;
+    const rows = session ? await session.query(sql) : await this.#db.connection.execute<any[]>(sql);
+    return new Map(rows.map((row: any) => [row.name as string, Number(row.execution_ms)]));
   }
 
   /** Records `entry` as failed (or interrupted); never over an applied row — that is an error. */

@@ -2,8 +2,8 @@
  * The migration lock: a PostgreSQL session advisory lock on the pinned session, outside any
  * transaction, taken with `pg_try_advisory_lock` polled with back-off (a blocking lock call
  * would deadlock with `CREATE INDEX CONCURRENTLY`). Released explicitly, or by the server when
- * the session dies — which is why the holder proves it still holds it (`HeldLock.prove`) before
- * each migration instead of assuming so.
+ * the session dies — which is why the holder proves it still holds it (`HeldLock.prove`, or
+ * `proofSql` inside the migration's own transaction) before each migration instead of assuming so.
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,6 +26,12 @@ export function lockKey(historyTable: string): string {
 /** The lock while it is held: `prove` fails with one sentence once the session holding it is gone. */
 export interface HeldLock {
   prove(before: string): Promise<void>;
+  /**
+   * The same proof as one statement for the holding session to run inside a migration's own
+   * transaction (several migrations in one round trip): it fails unless that session still holds
+   * the lock. Undefined on PGlite, whose one session holds it until it closes.
+   */
+  proofSql?: string;
 }
 
 export async function withMigrationLock<T>(db: Database, historyTable: string, options: LockOptions, fn: (waited: boolean, lock: HeldLock) => Promise<T>): Promise<T> {
@@ -45,15 +51,16 @@ export async function withMigrationLock<T>(db: Database, historyTable: string, o
     await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
     delay = Math.min(delay * 2, 1000);
   }
+  const holds = `exists (select 1 from pg_locks where locktype = 'advisory' and granted and objsubid = 1 and pid = pg_backend_pid()
+             and ((classid::bigint << 32) | objid::bigint) = (${key})::bigint)`;
   const lock: HeldLock = {
+    // Reading a setting nobody sets is an error PostgreSQL raises only when reached (a constant would be folded early).
+    proofSql: db.kind === 'postgresql' ? `select case when ${holds} then null else current_setting('tributary.migration_lock_lost') end` : undefined,
     prove: async (before) => {
       if (db.kind !== 'postgresql') return; // PGlite is one session in this process: held until it closes
       let held = false;
       try {
-        const [row] = await db.session.query(
-          `select exists (select 1 from pg_locks where locktype = 'advisory' and granted and objsubid = 1 and pid = pg_backend_pid()
-             and ((classid::bigint << 32) | objid::bigint) = (${key})::bigint) as "held"`,
-        );
+        const [row] = await db.session.query(`select ${holds} as "held"`);
         held = Boolean(row?.held);
       } catch {
         held = false; // the session is gone (terminated, timed out, network): so is the lock

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadMigration, hasDown } from '../stream/migration-file.ts';
 import { checksumOf } from '../stream/stream.ts';
-import { isRenderedMigration, renderMigration } from './writer.ts';
+import { collectSql, sqlReader } from '../executor/runner.ts';
+import { isRenderedMigration, readRenderedMigration, renderMigration } from './writer.ts';
 
 // Inside the package (not node_modules, where Node does not strip types), so '@mikro-orm/migrations' resolves.
 const dir = mkdtempSync(join(import.meta.dirname, '.writer-test-'));
@@ -76,5 +77,43 @@ describe('isRenderedMigration: a file exactly as the writer renders it is valid 
     expect(isRenderedMigration(rendered.replace("'ledger.label'", "'ledger'label'"), 'auth-service')).toBe(false);
     expect(isRenderedMigration(rendered.replace(/\n$/, ''), 'auth-service')).toBe(false);
     expect(isRenderedMigration(rendered.replaceAll('\n', '\r\n'), 'auth-service')).toBe(false);
+  });
+});
+
+describe('readRenderedMigration: a rendered file is read, not imported, to the same effect', () => {
+  const source = {
+    name: '20300101_000007_auth-service_tricky',
+    service: 'auth-service',
+    dependsOn: ['20300101_000000_billing-service_initial', '20300101_000001_catalog-service_initial'],
+    up: ['select `quoted` ${not_a_placeholder} \\ $1 \\` \\${', 'multi\nline\r\nwith a carriage return', "insert into \"t\" values ('it''s')"],
+    down: ['drop table "t"'],
+    irreversible: ['a reason'],
+    takesOwnership: [{ table: 'ledger.label', from: 'ledger-service' }],
+  };
+
+  it('gives the statics and the SQL that importing the file gives', async () => {
+    const code = renderMigration(source);
+    const file = join(dir, `${source.name}.ts`);
+    writeFileSync(file, code);
+    const imported = (await import(`${file}?fresh`)).MigrationAuthServiceTricky ?? Object.values(await import(`${file}?fresh`))[0];
+    const read = await load(source.name, code); // loadMigration reads files of this shape
+    expect(read.sql).toBeDefined();
+    for (const key of ['service', 'dependsOn', 'transactional', 'irreversible', 'emptyDown', 'takesOwnership', 'allow', 'lockTimeout', 'statementTimeout']) {
+      expect((read.migrationClass as any)[key], key).toEqual((imported as any)[key]);
+    }
+    const reader = sqlReader();
+    for (const direction of ['up', 'down'] as const) {
+      const fromImport = await collectSql(reader, { ...read, migrationClass: imported }, direction);
+      expect((await collectSql(reader, read, direction)).statements, direction).toEqual(fromImport.statements);
+      expect(read.sql![direction]).toEqual(fromImport.statements);
+    }
+    expect(read.sql!.up[1]).toBe('multi\nline\nwith a carriage return'); // as JavaScript reads a template literal
+    expect(hasDown(read)).toBe(true);
+  });
+
+  it('reads nothing from a file of another shape (it is imported)', async () => {
+    const code = renderMigration(source).replace('    this.addSql', '    console.log(1);\n    this.addSql');
+    expect(readRenderedMigration(code, 'auth-service')).toBeUndefined();
+    expect((await load('20300101_000008_auth-service_edited', code.replace('MigrationAuthServiceTricky', 'Edited'))).sql).toBeUndefined();
   });
 });

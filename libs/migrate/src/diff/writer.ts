@@ -93,3 +93,43 @@ const RENDERED = new RegExp(
 export function isRenderedMigration(code: string, service: string): boolean {
   return RENDERED.exec(code)?.[1] === service;
 }
+
+/** What a file of the rendered shape declares: exactly what importing it would give, read from its text. */
+export interface RenderedMigration {
+  dependsOn: string[];
+  up: string[];
+  down: string[];
+  irreversible: boolean;
+  emptyDown: boolean;
+  takesOwnership: string[] | undefined;
+}
+
+const UP_START = '\n  override async up(): Promise<void> {\n';
+const DOWN_START = '\n  override async down(): Promise<void> {\n';
+const ADD_SQL_VALUE = new RegExp(String.raw`^    this\.addSql\(` + '`' + String.raw`((?:[^` + '`' + String.raw`\\$]|\\[\\` + '`' + String.raw`$]|\$(?!\{))*)` + '`' + String.raw`\);$`, 'gm');
+
+/** The strings a body's `this.addSql(`…`)` calls add: the template literals' values (only `literal`'s escapes, line ends as JavaScript reads them). */
+function addedSql(body: string): string[] {
+  return [...body.matchAll(ADD_SQL_VALUE)].map((m) => m[1]!.replace(/\r\n?/g, '\n').replace(/\\([\\`$])/g, '$1'));
+}
+
+/**
+ * Reads a file of exactly the shape renderMigration writes for `service` without importing it
+ * (undefined for any other file, which must be imported): its up()/down() only add the SQL
+ * read here, and its statics are the ones parsed here.
+ */
+export function readRenderedMigration(code: string, service: string): RenderedMigration | undefined {
+  if (!isRenderedMigration(code, service)) return undefined;
+  const up = code.indexOf(UP_START);
+  const down = code.indexOf(DOWN_START, up);
+  const header = code.slice(0, up);
+  const owned = /^  static takesOwnership: string\[\] = \[(.*)\];$/m.exec(header)?.[1];
+  return {
+    dependsOn: [...(/^  static dependsOn: string\[\] = (\[[^\]]*\]);$/m.exec(header)?.[1] ?? '').matchAll(/'([0-9a-z_-]+)'/g)].map((m) => m[1]!),
+    up: addedSql(code.slice(up + UP_START.length, down)),
+    down: addedSql(code.slice(down + DOWN_START.length)),
+    irreversible: /^  static irreversible = true;$/m.test(header),
+    emptyDown: /^  static emptyDown = true;$/m.test(header),
+    takesOwnership: owned === undefined ? undefined : [...owned.matchAll(/'([^']*)'/g)].map((m) => m[1]!),
+  };
+}

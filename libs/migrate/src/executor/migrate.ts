@@ -18,7 +18,7 @@ import { findEntry, readStream, type StreamEntry } from '../stream/stream.ts';
 import { dryRun } from './dry-run.ts';
 import { assertIntegrity } from './integrity.ts';
 import { refuseLintErrors } from './preflight.ts';
-import { checkDuration, refuseNonTransactional, runAtomicBatch, runMigration, type CollectedSql } from './runner.ts';
+import { checkDuration, pipelinable, refuseNonTransactional, runAtomicBatch, runMigration, runPipelined, type CollectedSql } from './runner.ts';
 import { compareStreamWithHistory } from './status.ts';
 
 export interface MigrateOptions {
@@ -102,6 +102,7 @@ export async function migrate(db: Database, config: TributaryConfig, options: Mi
       lockRetries: options.lockRetries ?? config.lockRetries,
       onRetry: (attempt: number, error: string) => events.retrying?.(definition.entry.name, attempt, error),
       prove: held.prove,
+      proofSql: held.proofSql,
     });
     if (options.atomic && plan.length > 0) {
       await runAtomicBatch(db, history, plan, { ...runOptions(plan[0]!), onRetry: (attempt, error) => events.retrying?.('the atomic batch', attempt, error) }, {
@@ -113,12 +114,28 @@ export async function migrate(db: Database, config: TributaryConfig, options: Mi
       });
       return { applied, waitedForLock, dryRun: false, backup };
     }
-    for (const [index, definition] of plan.entries()) {
-      if (options.stop?.aborted) return { applied, waitedForLock, dryRun: false, backup, stoppedBefore: plan.length - index };
-      events.applying?.(definition.entry.name, index, plan.length);
-      const ms = await runMigration(db, history, definition, 'up', runOptions(definition));
+    const done = (definition: MigrationDefinition, ms: number) => {
       applied.push({ name: definition.entry.name, service: definition.entry.service, ms });
       events.applied?.(definition.entry.name, ms);
+    };
+    const position = new Map(plan.map((d, i) => [d, i]));
+    for (let index = 0; index < plan.length; ) {
+      const stopped = { applied, waitedForLock, dryRun: false, backup };
+      if (options.stop?.aborted) return { ...stopped, stoppedBefore: plan.length - index };
+      // Consecutive migrations whose SQL is known up front share round trips (see runPipelined).
+      let end = index;
+      while (end < plan.length && pipelinable(db, plan[end]!, runOptions(plan[end]!))) end++;
+      if (end - index >= 2) {
+        const group = plan.slice(index, end);
+        const through = await runPipelined(db, history, group, runOptions, { applying: (d) => events.applying?.(d.entry.name, position.get(d)!, plan.length), applied: done, stop: options.stop });
+        if (through < group.length) return { ...stopped, stoppedBefore: plan.length - index - through };
+        index = end;
+        continue;
+      }
+      const definition = plan[index]!;
+      events.applying?.(definition.entry.name, index, plan.length);
+      done(definition, await runMigration(db, history, definition, 'up', runOptions(definition)));
+      index++;
     }
     return { applied, waitedForLock, dryRun: false, backup };
   });

@@ -34,6 +34,10 @@ export interface RunOptions {
   onRetry?: (attempt: number, error: string) => void;
   /** Proves the migration lock is still held before `what` starts (see db/lock.ts). */
   prove?: (what: string) => Promise<void>;
+  /** The same proof as a statement run inside each pipelined migration's transaction (`HeldLock.proofSql`). */
+  proofSql?: string;
+  /** Attempts this migration already had that timed out on a lock (in a pipeline): they count against `lockRetries`. */
+  attemptsMade?: number;
 }
 
 /**
@@ -180,17 +184,24 @@ function isLockTimeout(error: unknown): boolean {
   return /lock timeout/i.test(describeError(error));
 }
 
-/** Runs `attempt` again (with back-off) while it fails on a lock timeout, up to `retries` times. */
-async function withLockRetries<T>(retries: number, onRetry: RunOptions['onRetry'], attempt: () => Promise<T>): Promise<T> {
-  for (let n = 0; ; n++) {
+const backOff = (attempt: number) => sleep(Math.min(1000 * 2 ** attempt, 10_000));
+
+/** Runs `attempt` again (with back-off) while it fails on a lock timeout, up to `retries` times (`made` of them spent already). */
+async function withLockRetries<T>(retries: number, onRetry: RunOptions['onRetry'], attempt: () => Promise<T>, made = 0): Promise<T> {
+  for (let n = made; ; n++) {
     try {
       return await attempt();
     } catch (error) {
       if (!isLockTimeout(error) || n >= retries) throw error;
       onRetry?.(n + 1, describeError(error));
-      await sleep(Math.min(1000 * 2 ** n, 10_000));
+      await backOff(n);
     }
   }
+}
+
+function lockTimeoutFailure(definition: MigrationDefinition, root: string, queries: string[], error: unknown): TributaryError {
+  const at = queries.length === 1 ? ` at statement 1 (${queries[0]!.replace(/\s+/g, ' ').slice(0, 300)})` : '';
+  return new TributaryError(`Migration ${relative(root, definition.entry.file)} failed${at}: ${describeError(error)}${LOCK_TIMEOUT_ADVICE}`, { cause: error });
 }
 
 export async function runMigration(db: Database, history: History, definition: MigrationDefinition, direction: Direction, options: RunOptions): Promise<number> {
@@ -207,8 +218,106 @@ export async function runMigration(db: Database, history: History, definition: M
       if (definition.transactional) await runInTransaction(db, history, definition, direction, options, timeouts);
       else await runOutsideTransaction(db, history, definition, direction, options, timeouts);
       return performance.now() - started;
-    }),
+    }, options.attemptsMade),
   );
+}
+
+/** At most this many migrations, and about this much SQL, travel in one round trip. */
+const PIPELINE_MIGRATIONS = 100;
+const PIPELINE_BYTES = 1 << 20;
+
+/**
+ * Whether a migration can travel in a pipeline (several migrations, one round trip): its SQL is
+ * known without running up() (a file of the writer's shape, see loadMigration), it fits the
+ * one-round-trip path, and the lock can be proved inside its transaction.
+ */
+export function pipelinable(db: Database, definition: MigrationDefinition, options: RunOptions): boolean {
+  return Boolean(definition.sql) && options.proofSql !== undefined && fitsOneRoundTrip(db, definition, options, timeoutStatements(definition, options));
+}
+
+/**
+ * Applies consecutive pipelinable migrations, many per round trip: each still in its own
+ * transaction — the lock proved in it, its settings, its SQL, the session reset, its history row,
+ * COMMIT — sent one after the other in one multi-statement query. PostgreSQL stops at the first
+ * failure, so the migrations before it stay committed and none after it ran; the failed one then
+ * goes through `runMigration` (which names the failing statement, applies a transient failure,
+ * retries a lock timeout only as `lockRetries` allows), and the rest continue. `applying` is told
+ * of each migration as its round trip leaves, `applied` once it has committed; once `stop` is
+ * aborted no round trip leaves. Returns how many of `definitions` it went through.
+ */
+export async function runPipelined(
+  db: Database,
+  history: History,
+  definitions: MigrationDefinition[],
+  optionsOf: (definition: MigrationDefinition) => RunOptions,
+  events: { applying?: (definition: MigrationDefinition) => void; applied: (definition: MigrationDefinition, ms: number) => void; stop?: AbortSignal },
+): Promise<number> {
+  const { applied } = events;
+  const check = await deadClientCheck(db);
+  for (let rest = definitions; rest.length > 0; ) {
+    if (events.stop?.aborted) return definitions.length - rest.length; // no round trip starts once stopped
+    const batch: MigrationDefinition[] = [];
+    const parts: string[] = [];
+    let bytes = 0;
+    for (const definition of rest) {
+      if (batch.length > 0 && (batch.length >= PIPELINE_MIGRATIONS || bytes >= PIPELINE_BYTES)) break;
+      const options = optionsOf(definition);
+      const statements = definition.sql!.up.filter((sql) => sql.trim() !== '');
+      const local = [...timeoutStatements(definition, options), ...check].map((sql) => sql.replace(/^set /, 'set local '));
+      const earlier = batch.map((d) => d.entry.name);
+      parts.push('begin', options.proofSql!, ...local, ...statements, ...RESET_SESSION, history.recordSql('up', definition.entry, undefined, earlier), 'commit');
+      bytes += statements.reduce((sum, sql) => sum + sql.length, 0);
+      batch.push(definition);
+    }
+    batch.forEach((definition) => events.applying?.(definition));
+    const failure = await sendPipeline(db, history, batch, parts);
+    const committed = failure ? failure.committed : await history.appliedAmong(batch.map((d) => d.entry.name), db.session);
+    const failedAt = failure ? batch.findIndex((d) => !committed.has(d.entry.name)) : batch.length;
+    for (const definition of batch.slice(0, failedAt)) applied(definition, committed.get(definition.entry.name) ?? 0);
+    if (!failure) {
+      rest = rest.slice(batch.length);
+      continue;
+    }
+    const failed = batch[failedAt]!;
+    applied(failed, await runAfterPipelineFailure(db, history, failed, optionsOf(failed), failure.error));
+    rest = rest.slice(failedAt + 1);
+  }
+  return definitions.length;
+}
+
+/** Sends one pipeline; on failure, rolls back the migration it stopped in and says which ones committed. */
+async function sendPipeline(db: Database, history: History, batch: MigrationDefinition[], parts: string[]): Promise<{ error: unknown; committed: Map<string, number> } | undefined> {
+  const names = batch.map((d) => d.entry.name);
+  try {
+    // `\n;\n`: a statement ending in a `-- comment` must not swallow the separator.
+    await db.session.query(parts.join('\n;\n'));
+    return undefined;
+  } catch (error) {
+    try {
+      await db.session.query('rollback');
+    } catch {
+      // The pinned session is gone (terminated, restart, failover), and with it the migration lock.
+      const committed = await history.appliedAmong(names).catch(() => undefined);
+      const stopped = committed && batch.find((d) => !committed.has(d.entry.name));
+      const during = stopped ? `during ${stopped.entry.name}; it was not applied (its transaction ended with the session)` : `while applying ${names[0]} to ${names.at(-1)} in one round trip; each of them either committed with its history row or did not run`;
+      throw new TributaryError(`Lost the migration lock on ${db.label} (its session ended: ${describeError(error)}) ${during}. Run migrate again.`, { cause: error });
+    }
+    return { error, committed: await history.appliedAmong(names, db.session) };
+  }
+}
+
+/** The migration a pipeline stopped in, run as it would have been on its own: same errors, same retries. */
+async function runAfterPipelineFailure(db: Database, history: History, definition: MigrationDefinition, options: RunOptions, error: unknown): Promise<number> {
+  if (history.isAlreadyRecorded(error)) throw alreadyAppliedError(definition.entry.name, error);
+  // A lock timeout is never replayed: that attempt counts as the first (see runInOneRoundTrip).
+  if (isLockTimeout(error)) {
+    const failure = lockTimeoutFailure(definition, options.root, definition.sql!.up.filter((sql) => sql.trim() !== ''), error);
+    if (options.lockRetries === 0) throw failure;
+    options.onRetry?.(1, describeError(failure));
+    await backOff(0);
+    return runMigration(db, history, definition, 'up', { ...options, attemptsMade: 1 });
+  }
+  return runMigration(db, history, definition, 'up', options);
 }
 
 export function refuseNonTransactional(definitions: MigrationDefinition[], root: string): void {
@@ -331,10 +440,7 @@ async function runInOneRoundTrip(db: Database, history: History, definition: Mig
     if (history.isAlreadyRecorded(error)) throw alreadyAppliedError(definition.entry.name, error);
     // A lock timeout is never replayed: that would queue a second ACCESS EXCLUSIVE request in front of
     // the application's traffic. --lock-retries alone decides whether to try again.
-    if (isLockTimeout(error)) {
-      const at = queries.length === 1 ? ` at statement 1 (${queries[0]!.replace(/\s+/g, ' ').slice(0, 300)})` : '';
-      throw new TributaryError(`Migration ${file} failed${at}: ${describeError(error)}${LOCK_TIMEOUT_ADVICE}`, { cause: error });
-    }
+    if (isLockTimeout(error)) throw lockTimeoutFailure(definition, options.root, queries, error);
   }
   // Anything else is replayed statement by statement, to name the statement (a transient failure then applies).
   await session.query(setup.join(';\n'));

@@ -4,13 +4,15 @@
  * file name (`service`, `dependsOn`, `transactional`, `irreversible`, `emptyDown`, `allow`,
  * `replaces`).
  */
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { relative } from 'node:path';
 import { Migration } from '@mikro-orm/migrations';
 import type { TributaryConfig } from '../config/config.ts';
 import { discoverServices } from '../config/services.ts';
 import { TributaryError, describeError } from '../errors.ts';
-import type { StreamEntry } from './stream.ts';
+import { readRenderedMigration, type RenderedMigration } from '../diff/writer.ts';
+import { checksumOf, type StreamEntry } from './stream.ts';
 import { ValidatedFiles } from './validated-files.ts';
 import { enableTypeScriptHooks } from '../models/typescript-hooks.ts';
 
@@ -38,9 +40,53 @@ export interface MigrationDefinition {
   statementTimeout: string | undefined;
   /** A squash this database records without running: every migration it replaces is applied (or is about to be). */
   recordOnly?: boolean;
+  /**
+   * The SQL up() and down() add, known without running them: the file has exactly the shape the
+   * writer renders (plain `addSql` calls), so it was read, not imported.
+   */
+  sql?: { up: string[]; down: string[] };
+}
+
+/**
+ * A file of the writer's shape is read instead of imported: importing it could only give the
+ * class built here (same statics, up()/down() adding the same SQL), and reading costs a
+ * fraction of an import — what keeps applying thousands of generated migrations fast.
+ */
+function readRendered(entry: StreamEntry): MigrationDefinition | undefined {
+  if (entry.replaces?.length) return undefined; // a squash is imported: its static replaces is validated there
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(entry.file);
+  } catch {
+    return undefined; // the import says what is wrong
+  }
+  if (checksumOf(bytes) !== entry.checksum) return undefined; // changed since the stream was read: import what is there now
+  const rendered = readRenderedMigration(bytes.toString('utf8'), entry.service);
+  return rendered && { entry, migrationClass: renderedClass(entry, rendered), dependsOn: rendered.dependsOn, transactional: true, irreversible: rendered.irreversible, lockTimeout: undefined, statementTimeout: undefined, sql: { up: rendered.up, down: rendered.down } };
+}
+
+function renderedClass(entry: StreamEntry, rendered: RenderedMigration): MigrationClass {
+  const { up, down } = rendered;
+  const statics: Partial<MigrationClass> & { takesOwnership?: string[] } = { service: entry.service, dependsOn: rendered.dependsOn, transactional: true };
+  if (rendered.irreversible) statics.irreversible = true;
+  if (rendered.emptyDown) statics.emptyDown = true;
+  if (rendered.takesOwnership) statics.takesOwnership = rendered.takesOwnership;
+  const migrationClass = class extends Migration {
+    override async up(): Promise<void> {
+      for (const sql of up) this.addSql(sql);
+    }
+
+    override async down(): Promise<void> {
+      for (const sql of down) this.addSql(sql);
+    }
+  };
+  Object.defineProperty(migrationClass, 'name', { value: `Migration${entry.name.split(/[_-]/).map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('')}` });
+  return Object.assign(migrationClass, statics);
 }
 
 export async function loadMigration(entry: StreamEntry, root: string): Promise<MigrationDefinition> {
+  const rendered = readRendered(entry);
+  if (rendered) return rendered;
   const where = relative(root, entry.file);
   enableTypeScriptHooks(); // a migration may import decorated entities
   let exports: Record<string, unknown>;
