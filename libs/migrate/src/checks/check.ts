@@ -19,7 +19,9 @@ import { TributaryError } from '../errors.ts';
 import { integrityFindings, outOfOrderMessage } from '../executor/integrity.ts';
 import { compareStreamWithHistory } from '../executor/status.ts';
 import { invalidMigrationFiles, loadMigration, type MigrationDefinition } from '../stream/migration-file.ts';
-import { readStream, strayFileMessage, strayFiles, type StreamEntry } from '../stream/stream.ts';
+import { strayFileMessage, strayFiles, type StreamEntry } from '../stream/stream.ts';
+// Read once per process: check, makemigrations --check and the database part share the hashes.
+import { readStreamCached } from '../stream/stream-cache.ts';
 import { lintMigrations } from './lint.ts';
 import { streamChangesSince } from './git.ts';
 
@@ -66,7 +68,7 @@ export async function checkOffline(config: TributaryConfig, options: CheckOption
   const problems: Problem[] = [];
   const wanted = options.services?.length ? options.services : undefined;
   const changes = options.since ? streamChangesSince(config.root, config.migrationsDir, options.since) : undefined;
-  const stream = readStream(config.migrationsDir);
+  const stream = readStreamCached(config.migrationsDir);
   let services: string[] | undefined;
   try {
     const discovered = discoverServices(config);
@@ -110,7 +112,7 @@ export function checkWarnings(config: TributaryConfig, options: CheckOptions = {
 }
 
 export async function checkDatabase(db: Database, config: TributaryConfig, options: CheckOptions = {}): Promise<Problem[]> {
-  const stream = readStream(config.migrationsDir);
+  const stream = readStreamCached(config.migrationsDir);
   const status = compareStreamWithHistory(stream, await new History(db, config).rows());
   const problems: Problem[] = [];
   const mine = (service: string) => !options.services?.length || options.services.includes(service);

@@ -40,15 +40,32 @@ export function targetSchema(models: ModelSet, service: string): DatabaseSchema 
   return DatabaseSchema.fromMetadata(models.metadataOf(service), orm.em.getPlatform() as AbstractSqlPlatform, orm.config as any, 'public', orm.em);
 }
 
+/**
+ * Whether the shard makemigrations would write for `service` from `target` is `recorded`: its
+ * tables in key order, each serialised as MikroORM does (compared table by table, stopping at the
+ * first that differs), and the enum types and schemas they use.
+ */
+function matchesShard(models: ModelSet, service: string, target: DatabaseSchema, recorded: Shard['schema']): boolean {
+  const owned = target.getTables().filter((table) => models.owners.get(tableKey(table)) === service);
+  if (owned.length !== recorded.tables.length) return false;
+  owned.sort((a, b) => (tableKey(a) < tableKey(b) ? -1 : 1));
+  if (!owned.every((table, i) => JSON.stringify(table) === JSON.stringify(recorded.tables[i]))) return false;
+  // The tables are the shard's: so are the enum types and schemas they use, if the types are the same.
+  return JSON.stringify(withTables(recorded.tables, JSON.parse(JSON.stringify(target.getNativeEnums())))) === JSON.stringify(recorded);
+}
+
 /** `upOnly`: skip the down SQL (read-only checks only ask whether there is an up). */
 export function diffService(models: ModelSet, service: string, shard: Shard | undefined, upOnly = false, transfers: Transfers = NO_TRANSFERS): ServiceDiff {
   const platform = models.orm.em.getPlatform() as AbstractSqlPlatform;
   const recorded = shard?.schema ?? { tables: [], nativeEnums: {}, namespaces: ['public'] };
+  const to = targetSchema(models, service);
+  // The cheap answer first: models serialising to exactly the shard that makemigrations wrote from
+  // them have nothing to migrate, so MikroORM's comparator (the costly part) has nothing to find.
+  if (upOnly && transfers.incoming.size === 0 && transfers.outgoing.size === 0 && matchesShard(models, service, to, recorded)) return unchanged(service, to);
   // What this service had, minus what it gives away, plus what it takes over (with the enum types those tables use).
   const incoming = [...transfers.incoming.values()];
   const tables = [...recorded.tables.filter((table) => !transfers.outgoing.has(tableKey(table))), ...incoming.map((t) => t.table)];
   const from = schemaFromShard(withTables(tables, Object.assign({}, ...incoming.map((t) => t.nativeEnums), recorded.nativeEnums)), platform);
-  const to = targetSchema(models, service);
   const comparator = new SchemaComparator(platform);
   const upDiff = comparator.compare(from, to);
   const downDiff = upOnly ? undefined : comparator.compare(to, from, upDiff);
@@ -86,6 +103,10 @@ export function differenceSql(orm: { schema: unknown }, diff: SchemaDifference, 
     ...splitStatements((orm.schema as any).diffToSQL(diff, { wrap: false, safe: false, dropTables: true })).map(withoutSerialCasts),
     ...sequenceChanges(diff),
   ];
+}
+
+function unchanged(service: string, target: DatabaseSchema): ServiceDiff {
+  return { service, up: [], down: [], target, foreignTables: new Set(), createdTables: [], droppedTables: [], droppedColumns: [], irreversible: [] };
 }
 
 /** `user` → `public.user`; `ledger.entry` stays. */

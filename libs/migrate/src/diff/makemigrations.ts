@@ -11,7 +11,8 @@ import { discoverServices, selectServices } from '../config/services.ts';
 import { TributaryError } from '../errors.ts';
 import { loadModels, type ModelSet } from '../models/index.ts';
 import { migrationName, slugify, TimestampAllocator } from '../stream/naming.ts';
-import { checksumOf, readStream } from '../stream/stream.ts';
+import { checksumOf } from '../stream/stream.ts';
+import { readStreamCached } from '../stream/stream-cache.ts';
 import { loadMigration } from '../stream/migration-file.ts';
 import { lintMigrations } from '../checks/lint.ts';
 import { checkFingerprint, isKnownClean, rememberClean } from './check-cache.ts';
@@ -61,7 +62,7 @@ export async function makeMigrations(config: TributaryConfig, options: MakeMigra
     throw new TributaryError(`No services found in ${config.root}: a service is a project folder (project.json or package.json) with src/db/models/.`);
   }
   const selected = selectServices(all, options.services);
-  const stream = readStream(config.migrationsDir);
+  const stream = readStreamCached(config.migrationsDir);
   const allocator = new TimestampAllocator(stream.at(-1)?.name.slice(0, 15), options.now);
 
   if (options.empty) {
@@ -80,8 +81,10 @@ export async function makeMigrations(config: TributaryConfig, options: MakeMigra
     return { changed: [], files: [file], written: !options.check && !options.dryRun };
   }
 
-  // A check over inputs unchanged since the last clean check is clean: no model needs loading.
-  const fingerprint = options.check ? checkFingerprint(config, all, stream, options.services) : undefined;
+  // A check over inputs unchanged since the last clean check is clean: no model needs loading. With
+  // the app's ORM (the boot check) the models are loaded already, and comparing them with the shards
+  // costs less than the fingerprint.
+  const fingerprint = options.check && !options.orm ? checkFingerprint(config, all, stream, options.services) : undefined;
   if (fingerprint && isKnownClean(config, fingerprint)) return { changed: [], files: [], written: false };
 
   const models = await loadModels(config, all, options.orm);

@@ -16,19 +16,35 @@ export function importSpecifiers(source: string): string[] {
   return [...source.matchAll(SPECIFIERS)].map((match) => (match[1] ?? match[2])!);
 }
 
-/** The file an import of `specifier` from `from` loads, when it is a file of the workspace. */
-export function resolveWorkspaceImport(specifier: string, from: string, workspaceRoot: string): string | undefined {
+/**
+ * The file an import of `specifier` from `from` loads, when it is a file of the workspace.
+ * `packages` remembers how bare specifiers resolved from a folder (every entity file of a folder
+ * imports the same packages, and resolving one walks node_modules).
+ */
+export function resolveWorkspaceImport(specifier: string, from: string, workspaceRoot: string, packages?: Map<string, string | undefined>): string | undefined {
   let resolved: string | undefined;
   if (specifier.startsWith('.') || specifier.startsWith('/')) {
     const base = resolve(dirname(from), specifier);
     resolved = SOURCE_EXTENSIONS.map((ext) => base + ext).find((candidate) => existsSync(candidate) && statSync(candidate).isFile());
   } else if (!specifier.startsWith('node:')) {
-    try {
-      resolved = createRequire(from).resolve(specifier);
-    } catch {
-      return undefined; // a package only `import` can resolve, or not installed: not ours to track
-    }
+    const key = `${dirname(from)}\0${specifier}`;
+    if (packages?.has(key)) return packages.get(key);
+    resolved = resolvePackage(specifier, from, workspaceRoot);
+    packages?.set(key, resolved);
+    return resolved;
   }
+  return insideWorkspace(resolved, workspaceRoot);
+}
+
+function resolvePackage(specifier: string, from: string, workspaceRoot: string): string | undefined {
+  try {
+    return insideWorkspace(createRequire(from).resolve(specifier), workspaceRoot);
+  } catch {
+    return undefined; // a package only `import` can resolve, or not installed: not ours to track
+  }
+}
+
+function insideWorkspace(resolved: string | undefined, workspaceRoot: string): string | undefined {
   if (!resolved || !existsSync(resolved)) return undefined;
   const real = realpathSync(resolved);
   const inside = relative(workspaceRoot, real);
@@ -41,6 +57,7 @@ export function reachableWorkspaceFiles(files: string[], workspaceRoot: string):
   const root = realpathSync(workspaceRoot);
   const seen = new Set(files.map((file) => realpathSync(file)));
   const order = [...seen];
+  const packages = new Map<string, string | undefined>();
   for (let index = 0; index < order.length; index++) {
     const file = order[index]!;
     let source: string;
@@ -50,7 +67,7 @@ export function reachableWorkspaceFiles(files: string[], workspaceRoot: string):
       continue;
     }
     for (const specifier of importSpecifiers(source)) {
-      const target = resolveWorkspaceImport(specifier, file, root);
+      const target = resolveWorkspaceImport(specifier, file, root, packages);
       if (!target || seen.has(target)) continue;
       seen.add(target);
       order.push(target);

@@ -1,6 +1,6 @@
 /**
- * The stream as a long-running app reads it (the boot check, then `/health` on every request):
- * a file's checksum is remembered and computed again only when the file is new or its size,
+ * The stream as a long-running app reads it (the boot check, then `/health` on every request),
+ * and as `check` reads it in its several parts: a file's checksum is remembered and computed again only when the file is new or its size,
  * modification time or inode changed, so a request costs one directory listing and one `stat`
  * per migration instead of reading and hashing every file. Same entries as `readStream`.
  */
