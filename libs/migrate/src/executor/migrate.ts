@@ -38,7 +38,7 @@ export interface MigrateOptions {
   backup?: boolean;
   /** Apply migrations whose destructive lint errors (drop table/column, narrowing) the file does not acknowledge. */
   allowDestructive?: boolean;
-  /** Once aborted, no further migration starts (the running one finishes): a fan-out run stopping after a failure elsewhere. */
+  /** Once aborted, no further migration starts (the running one finishes, or those sent together in one round trip): a fan-out run stopping after a failure elsewhere. */
   stop?: AbortSignal;
 }
 

@@ -279,6 +279,7 @@ export async function runPipelined(
       continue;
     }
     const failed = batch[failedAt]!;
+    events.applying?.(failed); // now on its own
     applied(failed, await runAfterPipelineFailure(db, history, failed, optionsOf(failed), failure.error));
     rest = rest.slice(failedAt + 1);
   }
