@@ -138,7 +138,7 @@ export async function checkDatabase(db: Database, config: TributaryConfig, optio
  */
 export async function deletableReplacedFiles(db: Database, config: TributaryConfig, options: CheckOptions = {}): Promise<Problem[]> {
   const applied = new Set((await new History(db, config).rows()).filter((r) => r.status === 'applied').map((r) => r.name));
-  return replacedFileNotes(readStream(config.migrationsDir), (squash) => applied.has(squash), `${db.label} is`, ' once every other database is past it too', options);
+  return replacedFileNotes(readStreamCached(config.migrationsDir), (squash) => applied.has(squash), `${db.label} is`, ' once every other database is past it too', options);
 }
 
 /** A note for each squash of `stream` that `past` says the database(s) are past and whose replaced files are still there. */
