@@ -10,24 +10,11 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderMigration } from '../libs/migrate/src/diff/writer.ts';
 import { checksumOf } from '../libs/migrate/src/stream/stream.ts';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { workspaceWithDatabase } from './support/fixture.ts';
 import { migrationSource } from './support/migrations.ts';
 import { startMigrate } from './support/process.ts';
-import { scratchWorkspace, type Workspace } from './support/workspace.ts';
 
-let ws: Workspace;
-let db: TestDatabase;
-let env: Record<string, string>;
-
-beforeAll(async () => {
-  ws = scratchWorkspace({ withStream: false });
-  db = await createTestDatabase();
-  env = { DATABASE_URL: db.url };
-});
-afterAll(async () => {
-  await db?.drop();
-  ws?.dispose();
-});
+const { ws, db, env } = workspaceWithDatabase({ withStream: false });
 
 /** A migration file exactly as makemigrations writes it (so it is pipelined). */
 function rendered(name: string, up: string[]): void {
