@@ -46,12 +46,17 @@ class TaskList implements BatchProgress {
       outcome.promise.catch(() => {}); // listr2 shows the failure; not an unhandled rejection
       this.outcomes.set(name, outcome);
     }
-    const tasks = names.map((name) => ({
-      title: `${name}${this.suffix}`,
-      task: async (_ctx: unknown, task: { title: string }) => {
-        task.title = await this.outcomes.get(name)!.promise;
-      },
-    }));
+    // Each task holds its outcome from the start: migrations sent together in one round trip
+    // (see runPipelined) can all finish before listr2 reaches the second task.
+    const tasks = names.map((name) => {
+      const outcome = this.outcomes.get(name)!;
+      return {
+        title: `${name}${this.suffix}`,
+        task: async (_ctx: unknown, task: { title: string }) => {
+          task.title = await outcome.promise;
+        },
+      };
+    });
     this.running = new Listr(tasks, { exitOnError: true, rendererOptions: { collapseErrors: false } }).run().catch(() => {});
   }
 
