@@ -27,6 +27,7 @@ import { DEFAULT_CONCURRENCY, migrateTargets as fanOut, surveyTargets, type FanO
 import { checkedTargets, resolveTargets, type TargetList } from './targets/target-list.ts';
 import { TributaryError } from './errors.ts';
 import { migrationsOverview, type MigrationsPage } from './render/migrations-page.ts';
+import { detectDrift, type DriftReport } from './checks/drift.ts';
 
 export interface Target {
   /** Where to look for the workspace; defaults to the current directory. */
@@ -301,4 +302,11 @@ export async function graph(target: Target): Promise<MigrationsPage & { note: st
     if (!(error instanceof TributaryError)) throw error;
     return { ...(await migrationsOverview(config, undefined, null)), note: `${error.message.replace(/\.$/, '')}: pending migrations not marked` };
   }
+}
+
+/** The live database against the schema the stream produced, per service, with the SQL that brings it back. */
+export async function drift(target: Target, options: { services?: string[] } = {}): Promise<DriftReport> {
+  const config = configOf(target);
+  checkServices(config, options.services);
+  return open(config, target, (db) => detectDrift(db, config, { services: options.services, withSql: true }));
 }

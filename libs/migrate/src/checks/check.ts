@@ -3,7 +3,7 @@
  * migration, ownership, stream naming and shard health, every migration file loading and naming
  * a service of the workspace, and (with `--since REV`) migrations committed where the branch left
  * REV that were edited or deleted since. With a database: pending, out of order, edited after
- * being applied, applied but missing, failed. Lint errors (not warnings) of pending migrations,
+ * being applied, applied but missing, failed, drift (tables changed by hand). Lint errors (not warnings) of pending migrations,
  * and of migrations added since REV, are problems too. Migrations of one service written on
  * different branches against the same parent state are a warning: the merge needs a look.
  */
@@ -22,6 +22,7 @@ import { invalidMigrationFiles, loadMigration, type MigrationDefinition } from '
 import { strayFileMessage, strayFiles, type StreamEntry } from '../stream/stream.ts';
 // Read once per process: check, makemigrations --check and the database part share the hashes.
 import { readStreamCached } from '../stream/stream-cache.ts';
+import { detectDrift } from './drift.ts';
 import { lintMigrations } from './lint.ts';
 import { streamChangesSince } from './git.ts';
 
@@ -44,7 +45,8 @@ export type ProblemKind =
   | 'failed'
   | 'lint'
   | 'diverged'
-  | 'replaced-deletable';
+  | 'replaced-deletable'
+  | 'drift';
 
 export interface Problem {
   kind: ProblemKind;
@@ -129,6 +131,10 @@ export async function checkDatabase(db: Database, config: TributaryConfig, optio
   }
   problems.push(...(await lintProblems(status.pending.filter((e) => mine(e.service)), config)));
   problems.push(...integrityFindings(status, config).filter((finding) => mine(finding.service)));
+  for (const drift of (await detectDrift(db, config, { services: options.services })).services.filter((s) => s.status === 'drift')) {
+    const what = drift.findings.map((f) => f.detail).join('; ');
+    problems.push({ kind: 'drift', service: drift.service, message: `Drift in ${drift.service} on ${db.label}: ${what}. Run \`migrate drift --service ${drift.service}\` for the SQL that brings it back to the stream.` });
+  }
   return problems;
 }
 

@@ -1,0 +1,190 @@
+/**
+ * Drift: the live database against the schema the stream produced (each service's shard), per
+ * service — missing or extra tables, columns, indexes and constraints — with the SQL that brings
+ * the database back to the stream. Tables no service owns are listed as unowned, not as drift
+ * (the history table is Tributary's own). A service with pending migrations is not compared:
+ * pending migrations are not drift, and the shard already holds their effect.
+ */
+import { DatabaseSchema, SchemaComparator, type AbstractSqlPlatform, type SchemaDifference, type TableDifference } from '@mikro-orm/sql';
+import type { TributaryConfig } from '../config/config.ts';
+import type { Database } from '../db/connection.ts';
+import { History } from '../db/history.ts';
+import { splitStatements } from '../diff/differ.ts';
+import { freshShards } from '../diff/rebuild.ts';
+import { schemaFromShard, serializeTables, tableKey, type Shard } from '../diff/snapshot.ts';
+import { compareStreamWithHistory } from '../executor/status.ts';
+import { readStream } from '../stream/stream.ts';
+
+export type DriftObject = 'schema' | 'type' | 'table' | 'column' | 'index' | 'constraint' | 'trigger';
+
+export interface DriftFinding {
+  /** `missing`: the stream has it, the database does not; `extra`: the other way round; `changed`: both, different. */
+  kind: 'missing' | 'extra' | 'changed';
+  object: DriftObject;
+  /** `schema.table` (null for schemas and types). */
+  table: string | null;
+  name: string;
+  /** One line for people, e.g. `default: false in the database, true in the stream`. */
+  detail: string;
+  /** The SQL that undoes this difference alone (empty unless asked for). */
+  sql: string[];
+}
+
+export interface ServiceDrift {
+  service: string;
+  /** `pending`: not compared, the database is not at this service's head yet. */
+  status: 'clean' | 'drift' | 'pending';
+  note?: string;
+  findings: DriftFinding[];
+  /** All of it at once, in the order to run it (empty unless asked for). */
+  sql: string[];
+}
+
+export interface DriftReport {
+  ok: boolean;
+  database: string;
+  services: ServiceDrift[];
+  /** Tables of the database that no service's migrations created (`schema.table`). */
+  unowned: string[];
+}
+
+export interface DriftOptions {
+  services?: string[];
+  /** Generate the SQL that brings the database back (the `drift` command; `check` only needs the findings). */
+  withSql?: boolean;
+}
+
+export async function detectDrift(db: Database, config: TributaryConfig, options: DriftOptions = {}): Promise<DriftReport> {
+  const stream = readStream(config.migrationsDir);
+  const status = compareStreamWithHistory(stream, await new History(db, config).rows());
+  const shards = await freshShards(config, stream, options.services ?? [], false);
+  const platform = db.orm.em.getPlatform() as AbstractSqlPlatform;
+  const live = await DatabaseSchema.create(db.connection, platform, db.orm.config as any);
+  const historyTable = `${config.historySchema}.${config.historyTable}`;
+
+  const ownedBy = new Map<string, string>();
+  for (const shard of shards.values()) for (const table of shard.schema.tables) ownedBy.set(tableKey(table), shard.service);
+  const unowned = live.getTables().map(tableKey).filter((key) => key !== historyTable && !ownedBy.has(key)).sort();
+
+  const services: ServiceDrift[] = [];
+  for (const service of [...shards.keys()].sort()) {
+    if (options.services?.length && !options.services.includes(service)) continue;
+    const pending = status.pending.filter((e) => e.service === service).length;
+    if (pending > 0) {
+      const note = `${pending} pending migration${pending === 1 ? '' : 's'}: not compared until applied (pending migrations are not drift).`;
+      services.push({ service, status: 'pending', note, findings: [], sql: [] });
+      continue;
+    }
+    services.push(compareService(db, live, shards.get(service)!, options.withSql ?? false));
+  }
+  return { ok: services.every((s) => s.status !== 'drift'), database: db.label, services, unowned };
+}
+
+/** The service's tables as the database has them (`from`) against its shard (`to`). */
+function compareService(db: Database, live: DatabaseSchema, shard: Shard, withSql: boolean): ServiceDrift {
+  const platform = db.orm.em.getPlatform() as AbstractSqlPlatform;
+  const keys = new Set(shard.schema.tables.map(tableKey));
+  const from = schemaFromShard(serializeTables(live, (key) => keys.has(key)), platform);
+  const wanted = new Set(shard.schema.namespaces);
+  from.setNamespaces(new Set([...live.getNamespaces(), 'public'].filter((namespace) => wanted.has(namespace))));
+  const to = schemaFromShard(shard.schema, platform);
+  const diff = new SchemaComparator(platform).compare(from, to);
+  const toSql = (part: SchemaDifference) => (withSql ? splitStatements((db.orm.schema as any).diffToSQL(part, { wrap: false, safe: false, dropTables: true })) : []);
+  const findings = findingsOf(diff).map(({ part, ...finding }) => ({ ...finding, sql: toSql(part) }));
+  return { service: shard.service, status: findings.length > 0 ? 'drift' : 'clean', findings, sql: findings.length > 0 ? toSql(diff) : [] };
+}
+
+type Found = Omit<DriftFinding, 'sql'> & { part: SchemaDifference };
+
+type Change = 'added' | 'changed' | 'removed' | 'renamed';
+type What = 'Column' | 'Index' | 'Check' | 'Trigger' | 'Policy' | 'ForeignKey';
+
+/** The parts of MikroORM's table difference: what changed, how. */
+const TABLE_PARTS = [
+  ['addedColumns', 'added', 'Column'], ['changedColumns', 'changed', 'Column'], ['removedColumns', 'removed', 'Column'], ['renamedColumns', 'renamed', 'Column'],
+  ['addedIndexes', 'added', 'Index'], ['changedIndexes', 'changed', 'Index'], ['removedIndexes', 'removed', 'Index'], ['renamedIndexes', 'renamed', 'Index'],
+  ['addedChecks', 'added', 'Check'], ['changedChecks', 'changed', 'Check'], ['removedChecks', 'removed', 'Check'],
+  ['addedTriggers', 'added', 'Trigger'], ['changedTriggers', 'changed', 'Trigger'], ['removedTriggers', 'removed', 'Trigger'],
+  ['addedPolicies', 'added', 'Policy'], ['removedPolicies', 'removed', 'Policy'],
+  ['addedForeignKeys', 'added', 'ForeignKey'], ['changedForeignKeys', 'changed', 'ForeignKey'], ['removedForeignKeys', 'removed', 'ForeignKey'],
+] as const satisfies ReadonlyArray<readonly [keyof TableDifference, Change, What]>;
+
+type TablePart = (typeof TABLE_PARTS)[number][0];
+
+/** `diff` reduced to `changes` (everything else empty), so its SQL is that of one difference. */
+function only(diff: SchemaDifference, changes: Partial<SchemaDifference>): SchemaDifference {
+  return {
+    ...diff,
+    newNamespaces: new Set(), newNativeEnums: [], newTables: {}, changedTables: {}, removedTables: {}, newViews: {}, changedViews: {}, removedViews: {},
+    newRoutines: {}, changedRoutines: {}, removedRoutines: {}, removedNamespaces: new Set(), removedNativeEnums: [], orphanedForeignKeys: [],
+    ...changes,
+  };
+}
+
+function onlyInTable(diff: SchemaDifference, table: TableDifference, part: TablePart, key: string): SchemaDifference {
+  const empty = Object.fromEntries(TABLE_PARTS.map(([name]) => [name, {}]));
+  // MikroORM tests these for presence, not value: left out, not set to undefined.
+  const { changedComment: _c, changedPartitioning: _p, changedRlsEnabled: _e, changedRlsForced: _f, ...rest } = table;
+  const narrowed = { ...rest, ...empty, [part]: { [key]: (table[part] as Record<string, unknown>)[key] } };
+  return only(diff, { changedTables: { [table.name]: narrowed as TableDifference } });
+}
+
+const KIND: Record<Change, DriftFinding['kind']> = { added: 'missing', removed: 'extra', changed: 'changed', renamed: 'changed' };
+
+/** Every difference, as a finding with the part of the diff that undoes it. */
+function findingsOf(diff: SchemaDifference): Found[] {
+  const found: Found[] = [];
+  for (const namespace of diff.newNamespaces) found.push({ kind: 'missing', object: 'schema', table: null, name: namespace, detail: `schema ${namespace} is missing`, part: only(diff, { newNamespaces: new Set([namespace]) }) });
+  for (const type of diff.newNativeEnums) found.push({ kind: 'missing', object: 'type', table: null, name: type.name, detail: `enum type ${type.name} is missing`, part: only(diff, { newNativeEnums: [type] }) });
+  for (const type of diff.removedNativeEnums) found.push({ kind: 'extra', object: 'type', table: null, name: type.name, detail: `enum type ${type.name} is not in the stream`, part: only(diff, { removedNativeEnums: [type] }) });
+  for (const [name, table] of Object.entries(diff.newTables)) found.push({ kind: 'missing', object: 'table', table: tableKey(table), name: table.name, detail: `table ${tableKey(table)} is missing`, part: only(diff, { newTables: { [name]: table } }) });
+  for (const [name, table] of Object.entries(diff.removedTables)) found.push({ kind: 'extra', object: 'table', table: tableKey(table), name: table.name, detail: `table ${tableKey(table)} is not in the stream`, part: only(diff, { removedTables: { [name]: table } }) });
+  for (const table of Object.values(diff.changedTables)) {
+    const key = tableKey(table.toTable);
+    for (const [part, change, what] of TABLE_PARTS) {
+      for (const [name, value] of Object.entries<any>(table[part] ?? {})) {
+        if (part === 'changedColumns' && onlyDerived(value)) continue;
+        const object = objectOf(what, value);
+        const label = labelOf(object, what, value, name);
+        const kind = KIND[change];
+        const detail =
+          kind === 'missing' ? `${label} on ${key} is missing`
+          : kind === 'extra' ? `${label} on ${key} is not in the stream`
+          : change === 'renamed' ? `${label} on ${key} is named ${name} in the database`
+          : `${label} on ${key} differs: ${differences(value)}`;
+        found.push({ kind, object, table: key, name: value?.column?.name ?? value?.name ?? value?.keyName ?? value?.constraintName ?? name, detail, part: onlyInTable(diff, table, part, name) });
+      }
+    }
+  }
+  return found;
+}
+
+/**
+ * MikroORM reads a column's enum items from its check constraint: a dropped or changed check
+ * shows up on the column too, and is reported once, as the constraint.
+ */
+function onlyDerived(change: { changedProperties?: Set<string> }): boolean {
+  return [...(change.changedProperties ?? [])].every((property) => property === 'enumItems');
+}
+
+function objectOf(what: What, value: any): DriftObject {
+  if (what === 'Column') return 'column';
+  if (what === 'Trigger') return 'trigger';
+  if (what === 'Index') return value?.constraint || value?.primary ? 'constraint' : 'index';
+  return 'constraint';
+}
+
+function labelOf(object: DriftObject, what: What, value: any, name: string): string {
+  if (what === 'Column') return `column ${value?.column?.name ?? value?.name ?? name}${value?.type ? ` (${value.type}${value.nullable ? ' null' : ''})` : ''}`;
+  if (what === 'Index') return `${value?.primary ? 'primary key' : value?.unique && object === 'constraint' ? 'unique constraint' : value?.unique ? 'unique index' : 'index'} ${value?.keyName ?? name}`;
+  if (what === 'ForeignKey') return `foreign key ${value?.constraintName ?? name}`;
+  if (what === 'Check') return `check constraint ${value?.name ?? name}`;
+  return `${what.toLowerCase()} ${value?.name ?? name}`;
+}
+
+/** A changed column's properties, each as `property: database value → stream value`. */
+function differences(value: any): string {
+  if (!value?.changedProperties) return 'its definition';
+  const show = (v: unknown) => (v === null || v === undefined ? 'none' : String(v));
+  return [...value.changedProperties].filter((property: string) => property !== 'enumItems').map((property: string) => `${property} ${show(value.fromColumn?.[property])} in the database, ${show(value.column?.[property])} in the stream`).join('; ');
+}

@@ -1,0 +1,42 @@
+/**
+ * A digest of the user schemas as PostgreSQL's catalog describes them — every column (type,
+ * nullability, default, identity, collation, comment), index, constraint, trigger, policy, enum
+ * label, table comment and schema — in one query on pg_catalog, much cheaper than a full
+ * introspection: two databases (or one at two moments) with the same digest have the same schema.
+ */
+import type { PinnedSession } from './connection.ts';
+
+const USER_SCHEMA = `n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%'`;
+
+const CATALOG = `
+  select format('column %s.%s %s %s %s %s %s %s %s %s', n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+                pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated, a.attcollation, col_description(a.attrelid, a.attnum))
+  from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+  left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+  where c.relkind in ('r', 'p') and a.attnum > 0 and not a.attisdropped and ${USER_SCHEMA}
+  union all
+  select format('table %s.%s %s %s %s %s', n.nspname, c.relname, obj_description(c.oid, 'pg_class'), c.relrowsecurity, c.relforcerowsecurity,
+                case when c.relkind = 'p' then pg_get_partkeydef(c.oid) end)
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r', 'p') and ${USER_SCHEMA}
+  union all
+  select format('index %s', pg_get_indexdef(i.indexrelid))
+  from pg_index i join pg_class c on c.oid = i.indrelid join pg_namespace n on n.oid = c.relnamespace where ${USER_SCHEMA}
+  union all
+  select format('constraint %s.%s %s %s', n.nspname, k.conrelid::regclass, k.conname, pg_get_constraintdef(k.oid))
+  from pg_constraint k join pg_namespace n on n.oid = k.connamespace where ${USER_SCHEMA}
+  union all
+  select format('trigger %s', pg_get_triggerdef(t.oid))
+  from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace where not t.tgisinternal and ${USER_SCHEMA}
+  union all
+  select format('policy %s.%s %s %s %s %s', n.nspname, c.relname, p.polname, p.polcmd, pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid))
+  from pg_policy p join pg_class c on c.oid = p.polrelid join pg_namespace n on n.oid = c.relnamespace
+  union all
+  select format('enum %s.%s %s %s', n.nspname, t.typname, e.enumsortorder, e.enumlabel)
+  from pg_enum e join pg_type t on t.oid = e.enumtypid join pg_namespace n on n.oid = t.typnamespace
+  union all
+  select format('schema %s', n.nspname) from pg_namespace n where ${USER_SCHEMA}`;
+
+export async function catalogFingerprint(session: PinnedSession): Promise<string> {
+  const [row] = await session.query<{ digest: string }>(`select md5(coalesce(string_agg(entry, E'\\n' order by entry), '')) as "digest" from (${CATALOG}) as catalog(entry)`);
+  return row!.digest;
+}

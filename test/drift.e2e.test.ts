@@ -1,0 +1,109 @@
+/**
+ * `migrate drift` and drift inside `check`, with the real CLI on the example services: changes
+ * made by hand on PostgreSQL are reported per service with the SQL that undoes them (and running
+ * that SQL leaves no drift), unowned tables are listed apart, pending migrations are not drift,
+ * and the embedded PGlite database is compared the same way.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { migrationSource as migration } from './support/migrations.ts';
+import { scratchWorkspace, type Workspace } from './support/workspace.ts';
+
+let ws: Workspace;
+let db: TestDatabase;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  ws = scratchWorkspace();
+  db = await createTestDatabase();
+  env = { DATABASE_URL: db.url };
+  const migrated = await ws.migrate(['migrate'], env);
+  expect(migrated.code, migrated.stderr).toBe(0);
+});
+afterAll(async () => {
+  await db?.drop();
+  ws?.dispose();
+});
+
+const driftJson = async (args: string[] = []) => {
+  const result = await ws.migrate(['drift', '--json', ...args], env);
+  return { code: result.code, report: JSON.parse(result.stdout) };
+};
+
+describe('migrate drift on PostgreSQL', () => {
+  it('reports no drift on an untouched database, and not the history table', async () => {
+    const text = await ws.migrate(['drift'], env);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain('auth-service: no drift');
+    expect(text.stdout).toContain('No drift.');
+    const { code, report } = await driftJson();
+    expect(code).toBe(0);
+    expect(report.services.map((s: any) => [s.service, s.status])).toEqual([['auth-service', 'clean'], ['billing-service', 'clean'], ['catalog-service', 'clean']]);
+    expect(report.unowned).toEqual([]);
+  });
+
+  it('reports a column added, an index dropped and a default changed by hand, each with the SQL that undoes it', async () => {
+    await db.query(`alter table "user" add column "nickname" text`);
+    await db.query(`drop index "session_expires_at_index"`);
+    await db.query(`alter table "product" alter column "active" set default false`);
+
+    const { code, report } = await driftJson();
+    expect(code).toBe(1);
+    const [auth, billing, catalog] = report.services;
+    expect(billing.status).toBe('clean');
+    expect(auth.findings.map((f: any) => [f.kind, f.object, f.table, f.name, f.sql])).toEqual([
+      ['missing', 'index', 'public.session', 'session_expires_at_index', ['create index "session_expires_at_index" on "session" ("expires_at");']],
+      ['extra', 'column', 'public.user', 'nickname', ['alter table "user" drop column "nickname";']],
+    ]);
+    expect(catalog.findings).toEqual([
+      expect.objectContaining({ kind: 'changed', object: 'column', table: 'public.product', name: 'active', sql: ['alter table "product" alter column "active" set default true;'] }),
+    ]);
+    expect(catalog.findings[0].detail).toBe('column active on public.product differs: default false in the database, true in the stream');
+
+    const text = await ws.migrate(['drift', '--service', 'auth-service'], env);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain('+ index session_expires_at_index on public.session is missing');
+    expect(text.stdout).toContain('- column nickname (text null) on public.user is not in the stream');
+    expect(text.stdout).toContain('    alter table "user" drop column "nickname";');
+    expect(text.stdout).not.toContain('catalog-service');
+
+    const check = await ws.migrate(['check', '--json'], env);
+    expect(check.code).toBe(1);
+    expect(JSON.parse(check.stdout).problems.filter((p: any) => p.kind === 'drift').map((p: any) => p.service)).toEqual(['auth-service', 'catalog-service']);
+
+    // The SQL it prints is what brings the database back.
+    for (const service of [auth, catalog]) for (const sql of service.sql) await db.query(sql);
+    expect((await driftJson()).report.ok).toBe(true);
+    expect((await ws.migrate(['check'], env)).code).toBe(0);
+  });
+
+  it('lists a table no service owns as unowned, not as drift; pending migrations are not drift either', async () => {
+    await db.query(`create table "stray" ("id" int)`);
+    const text = await ws.migrate(['drift'], env);
+    expect(text.code, text.stdout).toBe(0);
+    expect(text.stdout).toContain("Unowned tables (no service's migrations created them; not drift): public.stray");
+
+    ws.write('migrations/20300101_000001_catalog-service_add_weight.ts', migration(['alter table "product" add column "weight" int null'], { service: 'catalog-service' }));
+    const { code, report } = await driftJson();
+    expect(code).toBe(0);
+    expect(report.unowned).toEqual(['public.stray']);
+    expect(report.services.find((s: any) => s.service === 'catalog-service')).toMatchObject({ status: 'pending', note: '1 pending migration: not compared until applied (pending migrations are not drift).' });
+    ws.remove('migrations/20300101_000001_catalog-service_add_weight.ts');
+  });
+
+  it('--json names an unknown service in one JSON document', async () => {
+    const result = await ws.migrate(['drift', '--json', '--service', 'nope'], env);
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toEqual({ error: expect.stringContaining('nope') });
+  });
+});
+
+describe('migrate drift on the embedded PGlite database', () => {
+  it('compares it the same way: no drift after migrate', async () => {
+    expect((await ws.migrate(['migrate'])).code).toBe(0);
+    const result = await ws.migrate(['drift']);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stderr).toContain('Using embedded PGlite');
+    expect(result.stdout).toContain('No drift.');
+  });
+});
