@@ -49,7 +49,7 @@ export async function historyTemplate(workspace: string): Promise<string> {
   return name;
 }
 
-/** Records every migration of the workspace's stream as applied, without running any. */
+/** Records every migration of the workspace's stream as applied, without running any (those already applied stay as they are). */
 export async function recordWholeStream(workspace: string, database: string): Promise<number> {
   return recordWholeStreamAt(workspace, urlOf(database));
 }
@@ -61,7 +61,7 @@ export async function recordWholeStreamAt(workspace: string, url: string): Promi
   const stream = readStream(config.migrationsDir);
   await sql(
     url,
-    `insert into ${HISTORY} ("name", "service", "checksum", "status") select * from unnest($1::text[], $2::text[], $3::text[], $4::text[])`,
+    `insert into ${HISTORY} ("name", "service", "checksum", "status") select * from unnest($1::text[], $2::text[], $3::text[], $4::text[]) on conflict ("name") do nothing`,
     [stream.map((e) => e.name), stream.map((e) => e.service), stream.map((e) => e.checksum), stream.map(() => 'applied')],
   );
   return stream.length;

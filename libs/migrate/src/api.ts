@@ -28,6 +28,7 @@ import { checkedTargets, resolveTargets, type TargetList } from './targets/targe
 import { TributaryError } from './errors.ts';
 import { migrationsOverview, type MigrationsPage } from './render/migrations-page.ts';
 import { detectDrift, type DriftReport } from './checks/drift.ts';
+import { buildPlan, pendingSelection, streamSelection, type PlanReport } from './checks/plan.ts';
 
 export interface Target {
   /** Where to look for the workspace; defaults to the current directory. */
@@ -309,4 +310,15 @@ export async function drift(target: Target, options: { services?: string[] } = {
   const config = configOf(target);
   checkServices(config, options.services);
   return open(config, target, (db) => detectDrift(db, config, { services: options.services, withSql: true }));
+}
+
+/**
+ * The deploy plan: the pending migrations (every migration when there is no database yet), or with
+ * `since` those added since that git revision, in apply order, verified by a replay on PGlite.
+ */
+export async function plan(target: Target, options: { since?: string } = {}): Promise<PlanReport> {
+  const config = configOf(target);
+  const useDatabase = !options.since && (config.databaseUrl || embeddedDatabaseExists(config));
+  const selection = useDatabase ? await open(config, target, (db) => pendingSelection(db, config)) : await streamSelection(config, options.since);
+  return buildPlan(config, selection);
 }

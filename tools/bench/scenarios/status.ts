@@ -1,10 +1,12 @@
 /**
  * showmigrations and check on a long stream: the makemigrations workspace's stream grown with
- * data migrations to N files, all recorded as applied in a real PostgreSQL database. `check` runs
+ * data migrations to N files, all recorded as applied in a real PostgreSQL database (the schema
+ * ones really applied, so that check's drift comparison finds the tables the stream made). `check` runs
  * cold: no remembered clean check and no remembered valid files (both removed before every run).
  */
 import { rmSync } from 'node:fs';
-import { measure, type Run, type Sample } from '../measure.ts';
+import { readStream } from '../../../libs/migrate/src/stream/stream.ts';
+import { measure, runOnce, type Run, type Sample } from '../measure.ts';
 import type { Row } from '../report.ts';
 import { freshDatabase, recordWholeStream, urlOf } from '../database.ts';
 import { growStream } from '../streams.ts';
@@ -22,8 +24,10 @@ export async function benchStatus(plan: Plan, size: Size, ws: BenchWorkspace): P
   const total = plan.stream * size.factor;
   growStream(ws, total);
   const database = await freshDatabase(`status_${size.factor}x`);
-  const recorded = await recordWholeStream(ws.dir, database);
   const env = { DATABASE_URL: urlOf(database) };
+  const lastSchemaChange = readStream(ws.path('migrations')).findLast((e) => !e.name.includes('_backfill_'))!;
+  await runOnce(tributary('migrate (set-up)', ws.dir, ['migrate', '--to', lastSchemaChange.name], { env }));
+  const recorded = await recordWholeStream(ws.dir, database);
   const scale = `${total} migrations, ${ws.services.length} services`;
 
   const show = await measure(

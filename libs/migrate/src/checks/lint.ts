@@ -213,9 +213,9 @@ function allowList(definition: MigrationDefinition, root: string): Map<string, s
 
 // --- parsing -------------------------------------------------------------------------------
 
-type Node = Record<string, any>;
+export type Node = Record<string, any>;
 
-interface Statement {
+export interface Statement {
   node: Node;
   text: string;
   /** The statement PostgreSQL's parser rejected (then `node` is empty). */
@@ -231,7 +231,8 @@ async function loadParser(): Promise<typeof import('libpg-query')> {
   return module;
 }
 
-async function statementsOf(sql: string): Promise<Statement[]> {
+/** The statements of `sql`, parsed by PostgreSQL's own parser (libpg-query); throws on a syntax error. */
+export async function statementsOf(sql: string): Promise<Statement[]> {
   // The synchronous parse of the loaded module: the same parser, without a promise per statement.
   const { parseSync } = await (parser ??= loadParser());
   const tree = parseSync(sql);
@@ -244,7 +245,7 @@ async function statementsOf(sql: string): Promise<Statement[]> {
 
 const collapse = (sql: string) => sql.replace(/\s+/g, ' ').trim().replace(/;$/, '');
 
-function tableName(range: Node | undefined): string {
+export function tableName(range: Node | undefined): string {
   return `${range?.schemaname ?? 'public'}.${range?.relname}`;
 }
 

@@ -143,7 +143,7 @@ export function takenOver(definition: MigrationDefinition): string[] {
 }
 
 /** Every table of the user schemas, as `schema.table`, the history table left out. */
-async function listTables(query: (sql: string) => Promise<any[]>, historyTable: string): Promise<Set<string>> {
+export async function listTables(query: (sql: string) => Promise<any[]>, historyTable: string): Promise<Set<string>> {
   const rows = await query(`select schemaname || '.' || tablename as "table" from pg_tables where schemaname not in ('pg_catalog', 'information_schema') and schemaname not like 'pg\\_%'`);
   return new Set(rows.map((r) => r.table as string).filter((t) => t !== historyTable));
 }
