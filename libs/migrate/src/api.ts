@@ -105,20 +105,24 @@ export async function showmigrations(target: Target, options: { services?: strin
 
 export async function check(target: Target, options: CheckOptions & { offline?: boolean } = {}): Promise<CheckReport> {
   const config = configOf(target);
-  const problems = await checkOffline(config, options);
+  const offline = checkOffline(config, options);
   let database: CheckReport['database'];
   const notes: CheckReport['notes'] = [];
+  let online: Promise<Problem[]> = Promise.resolve([]);
   if (options.offline) {
     database = { checked: false, target: null, note: 'offline: database not checked' };
   } else if (!config.databaseUrl && !embeddedDatabaseExists(config)) {
     database = { checked: false, target: null, note: 'no DATABASE_URL and no embedded database yet: database not checked' };
   } else {
-    problems.push(...(await open(config, target, async (db) => {
+    // At the same time as the offline part: the database's introspection (drift) is mostly waiting for the server.
+    online = open(config, target, async (db) => {
       notes.push(...(await deletableReplacedFiles(db, config, options)));
       return checkDatabase(db, config, options);
-    })));
+    });
     database = { checked: true, target: describeTarget(config) };
   }
+  const [offlineProblems, databaseProblems] = await Promise.all([offline, online]);
+  const problems = [...offlineProblems, ...databaseProblems];
   return { ok: problems.length === 0, problems, warnings: checkWarnings(config, options), notes, database };
 }
 

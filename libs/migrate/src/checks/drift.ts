@@ -11,7 +11,7 @@ import type { Database } from '../db/connection.ts';
 import { History } from '../db/history.ts';
 import { splitStatements } from '../diff/differ.ts';
 import { freshShards } from '../diff/rebuild.ts';
-import { schemaFromShard, serializeTables, tableKey, type Shard } from '../diff/snapshot.ts';
+import { schemaFromShard, serializeTables, tableKey, withTables, type Shard } from '../diff/snapshot.ts';
 import { compareStreamWithHistory } from '../executor/status.ts';
 import { readStream } from '../stream/stream.ts';
 
@@ -65,6 +65,8 @@ export async function detectDrift(db: Database, config: TributaryConfig, options
   const ownedBy = new Map<string, string>();
   for (const shard of shards.values()) for (const table of shard.schema.tables) ownedBy.set(tableKey(table), shard.service);
   const unowned = live.getTables().map(tableKey).filter((key) => key !== historyTable && !ownedBy.has(key)).sort();
+  // Serialised once: each service then takes its own tables from it.
+  const liveTables = { ...serializeTables(live, (key) => ownedBy.has(key)), namespaces: [...live.getNamespaces(), 'public'] };
 
   const services: ServiceDrift[] = [];
   for (const service of [...shards.keys()].sort()) {
@@ -75,18 +77,18 @@ export async function detectDrift(db: Database, config: TributaryConfig, options
       services.push({ service, status: 'pending', note, findings: [], sql: [] });
       continue;
     }
-    services.push(compareService(db, live, shards.get(service)!, options.withSql ?? false));
+    services.push(compareService(db, liveTables, shards.get(service)!, options.withSql ?? false));
   }
   return { ok: services.every((s) => s.status !== 'drift'), database: db.label, services, unowned };
 }
 
-/** The service's tables as the database has them (`from`) against its shard (`to`). */
-function compareService(db: Database, live: DatabaseSchema, shard: Shard, withSql: boolean): ServiceDrift {
+/** The service's tables as the database has them (`from`, out of `live`: the owned tables, serialised) against its shard (`to`). */
+function compareService(db: Database, live: Shard['schema'], shard: Shard, withSql: boolean): ServiceDrift {
   const platform = db.orm.em.getPlatform() as AbstractSqlPlatform;
   const keys = new Set(shard.schema.tables.map(tableKey));
-  const from = schemaFromShard(serializeTables(live, (key) => keys.has(key)), platform);
+  const from = schemaFromShard(withTables(live.tables.filter((table) => keys.has(tableKey(table))), live.nativeEnums), platform);
   const wanted = new Set(shard.schema.namespaces);
-  from.setNamespaces(new Set([...live.getNamespaces(), 'public'].filter((namespace) => wanted.has(namespace))));
+  from.setNamespaces(new Set(live.namespaces.filter((namespace) => wanted.has(namespace))));
   const to = schemaFromShard(shard.schema, platform);
   const diff = new SchemaComparator(platform).compare(from, to);
   const toSql = (part: SchemaDifference) => (withSql ? splitStatements((db.orm.schema as any).diffToSQL(part, { wrap: false, safe: false, dropTables: true })) : []);
