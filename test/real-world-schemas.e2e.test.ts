@@ -166,6 +166,7 @@ async function makeAndMigrate(...args: string[]): Promise<string[]> {
   const created = ws.migrations().filter((f) => !before.includes(f));
   await cli('migrate', '--allow-destructive'); // these are model-change tests; lint's refusal is tested in trust.e2e
   expect(await schemaOf()).toEqual(await expected());
+  expect((await cli('drift')).stdout).toContain('No drift.'); // the shards makemigrations wrote match what migrate did
   return created;
 }
 
