@@ -16,6 +16,7 @@ import { planPending } from '../executor/migrate.ts';
 import { collectSql, replayCollectedSql, sqlReader } from '../executor/runner.ts';
 import { compareStreamWithHistory } from '../executor/status.ts';
 import { MigrationGraph } from '../stream/graph.ts';
+import { replacedBy, resolveDependencies, squashUse } from '../stream/replaces.ts';
 import { loadMigration, type MigrationDefinition } from '../stream/migration-file.ts';
 import { readStream, type StreamEntry } from '../stream/stream.ts';
 import { streamChangesSince } from './git.ts';
@@ -46,6 +47,8 @@ export interface PlannedMigration {
   /** Relative to the workspace root. */
   file: string;
   transactional: boolean;
+  /** A squash whose replaced migrations are all applied: recorded as applied without running. */
+  recordOnly: boolean;
   statements: PlannedStatement[];
   /** Queries up() sends itself (data migrations): they run only against the real database. */
   directQueries: string[];
@@ -80,22 +83,37 @@ export interface PlanSelection {
 export async function pendingSelection(db: Database, config: TributaryConfig): Promise<PlanSelection> {
   const history = new History(db, config);
   const planned = await planPending(config, history, {}, db.session);
-  const status = compareStreamWithHistory(readStream(config.migrationsDir), await history.rows());
-  const applied = new Set(status.applied.map((row) => row.name));
-  return { scope: `pending migrations of ${db.label}`, planned, applied: readStream(config.migrationsDir).filter((e) => applied.has(e.name)) };
+  const stream = readStream(config.migrationsDir);
+  const applied = new Set(compareStreamWithHistory(stream, await history.rows()).applied.map((row) => row.name));
+  return { scope: `pending migrations of ${db.label}`, planned, applied: replayable(stream, applied) };
 }
 
-/** With `since`: the files added since that git revision; otherwise every migration (no database yet). */
+/**
+ * With `since`: the files added since that git revision, on a database that has every other one;
+ * otherwise every migration a fresh database would run (no database yet). Squashes count as
+ * `migrate` counts them: one whose replaced migrations are applied is only recorded.
+ */
 export async function streamSelection(config: TributaryConfig, since?: string): Promise<PlanSelection> {
   const stream = readStream(config.migrationsDir);
-  const added = since ? new Set(streamChangesSince(config.root, config.migrationsDir, since).added) : new Set(stream.map((e) => e.name));
-  const planned = await ordered(config, stream, stream.filter((e) => added.has(e.name)));
+  const added = since ? new Set(streamChangesSince(config.root, config.migrationsDir, since).added) : undefined;
+  const applied = new Set(stream.filter((e) => added && !added.has(e.name)).map((e) => e.name));
+  const { represented, recordOnly } = squashUse(stream, applied);
+  const planned = await ordered(config, stream, stream.filter((e) => !applied.has(e.name) && !represented.has(e.name)));
+  for (const definition of planned) definition.recordOnly = recordOnly.has(definition.entry.name);
   const scope = since ? `migrations added since ${since}` : 'every migration (no DATABASE_URL and no embedded database yet)';
-  return { scope, planned, applied: stream.filter((e) => !added.has(e.name)) };
+  return { scope, planned, applied: replayable(stream, applied) };
+}
+
+/** The applied migrations whose SQL made the database's schema: a squash stands for what it replaces, or they for it. */
+function replayable(stream: StreamEntry[], applied: Set<string>): StreamEntry[] {
+  const { represented } = squashUse(stream, applied);
+  return stream.filter((e) => applied.has(e.name) && !represented.has(e.name));
 }
 
 async function ordered(config: TributaryConfig, stream: StreamEntry[], entries: StreamEntry[]): Promise<MigrationDefinition[]> {
+  const squashes = replacedBy(stream);
   const definitions = await Promise.all(entries.map((entry) => loadMigration(entry, config.root)));
+  for (const definition of definitions) definition.dependsOn = resolveDependencies(definition.dependsOn, squashes);
   const graph = new MigrationGraph(definitions, new Set(stream.map((e) => e.name)), config.root);
   return graph.order(entries.map((e) => e.name)).map((name) => graph.get(name)!);
 }
@@ -131,9 +149,12 @@ export async function buildPlan(config: TributaryConfig, selection: PlanSelectio
     }
     for (const definition of selection.planned) {
       const context: LockContext = { indexes: await indexesOf(scratch) };
-      const collected = await collectSql(sqlReader(), definition, 'up').catch(() => ({ statements: [] as string[], directQueries: [] as string[] }));
+      const none = { statements: [] as string[], directQueries: [] as string[] };
+      // A squash whose replaced migrations are all applied is recorded, not run.
+      const collected = definition.recordOnly ? none : await collectSql(sqlReader(), definition, 'up').catch(() => none);
       const statements = await analyse(collected.statements, context);
-      if (!verification.failure) {
+      if (definition.recordOnly) verification.replayed++;
+      else if (!verification.failure) {
         try {
           await replay(definition);
           verification.replayed++;
@@ -147,6 +168,7 @@ export async function buildPlan(config: TributaryConfig, selection: PlanSelectio
         service: definition.entry.service,
         file: relative(config.root, definition.entry.file),
         transactional: definition.transactional,
+        recordOnly: definition.recordOnly ?? false,
         statements,
         directQueries: collected.directQueries,
         lint: lint.findings.filter((f) => f.migration === definition.entry.name),

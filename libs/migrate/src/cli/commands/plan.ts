@@ -10,6 +10,7 @@ import type { PlannedMigration, PlannedStatement, PlanReport } from '../../check
 import { announcingTarget } from '../verbs.ts';
 import { print, printJson } from '../output.ts';
 
+const RECORD_ONLY = 'recorded as applied without running (every migration it replaces is applied)';
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export function register(program: Command): void {
@@ -40,7 +41,7 @@ const lockLine = (s: PlannedStatement) => s.locks.map((l) => `${l.mode} on ${l.t
 function text(report: PlanReport): string {
   const lines = [`Plan: ${plural(report.migrations.length, 'migration')} (${report.scope}), in the order migrate applies them.`];
   report.migrations.forEach((m, i) => {
-    lines.push('', `${i + 1}. ${m.name} (${m.service})${m.transactional ? '' : ' — non-transactional'}`);
+    lines.push('', `${i + 1}. ${m.name} (${m.service})${m.transactional ? '' : ' — non-transactional'}${m.recordOnly ? ` — ${RECORD_ONLY}` : ''}`);
     for (const s of m.statements) {
       lines.push(`   ${s.sql};`);
       lines.push(`     ${s.locks.length ? `${lockLine(s)} — blocks ${s.blocks}` : (s.note ?? 'no table lock')}`);
@@ -62,7 +63,8 @@ const code = (value: string) => `\`${cell(value).replaceAll('`', "'")}\``;
 
 function markdownMigration(m: PlannedMigration, index: number): string[] {
   const lines = [`### ${index + 1}. \`${m.name}\` — ${m.service}${m.transactional ? '' : ' (non-transactional)'}`, ''];
-  if (m.statements.length === 0) lines.push('_No SQL collected._');
+  if (m.recordOnly) lines.push(`_${RECORD_ONLY}._`);
+  else if (m.statements.length === 0) lines.push('_No SQL collected._');
   else {
     lines.push('| # | Statement | Lock | Blocks | Tables (owner) |', '|---:|---|---|---|---|');
     m.statements.forEach((s, i) => {
