@@ -4,26 +4,11 @@
  * that SQL leaves no drift), unowned tables are listed apart, pending migrations are not drift,
  * and the embedded PGlite database is compared the same way.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { describe, expect, it } from 'vitest';
+import { workspaceWithDatabase } from './support/fixture.ts';
 import { migrationSource as migration } from './support/migrations.ts';
-import { scratchWorkspace, type Workspace } from './support/workspace.ts';
 
-let ws: Workspace;
-let db: TestDatabase;
-let env: Record<string, string>;
-
-beforeAll(async () => {
-  ws = scratchWorkspace();
-  db = await createTestDatabase();
-  env = { DATABASE_URL: db.url };
-  const migrated = await ws.migrate(['migrate'], env);
-  expect(migrated.code, migrated.stderr).toBe(0);
-});
-afterAll(async () => {
-  await db?.drop();
-  ws?.dispose();
-});
+const { ws, db, env } = workspaceWithDatabase({ migrated: true });
 
 const driftJson = async (args: string[] = []) => {
   const result = await ws.migrate(['drift', '--json', ...args], env);

@@ -5,35 +5,24 @@
  * the PGlite replay before the real database sees it, and `--since REV` plans the branch's files.
  */
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { workspaceWithDatabase } from './support/fixture.ts';
 import { migrationSource as migration } from './support/migrations.ts';
-import { scratchWorkspace, type Workspace } from './support/workspace.ts';
 
 const AUTH = '20300101_000002_auth-service_add_nickname';
 const BILLING = '20300101_000001_billing-service_add_paid_at'; // older name, but depends on AUTH
 const CATALOG = '20300101_000003_catalog-service_index_name';
 const BROKEN = '20300101_000004_auth-service_add_email_again';
 
-let ws: Workspace;
-let db: TestDatabase;
-let env: Record<string, string>;
+const { ws, db, env } = workspaceWithDatabase({ migrated: true });
 
-beforeAll(async () => {
-  ws = scratchWorkspace();
-  db = await createTestDatabase();
-  env = { DATABASE_URL: db.url };
-  expect((await ws.migrate(['migrate'], env)).code).toBe(0);
+beforeAll(() => {
   ws.write(`migrations/${AUTH}.ts`, migration(['alter table "user" add column "nickname" varchar(60) null', 'create index "user_nickname_index" on "user" ("nickname")']));
   ws.write(
     `migrations/${BILLING}.ts`,
     migration(['alter table "invoice" add column "paid_at" timestamptz null', 'update "invoice" set "paid_at" = "issued_at" where "status" = \'paid\''], { service: 'billing-service', statics: [`static dependsOn = ['${AUTH}'];`] }),
   );
   ws.write(`migrations/${CATALOG}.ts`, migration(['create index concurrently "product_name_index" on "product" ("name")'], { service: 'catalog-service', transactional: false }));
-});
-afterAll(async () => {
-  await db?.drop();
-  ws?.dispose();
 });
 
 describe('migrate plan against PostgreSQL', () => {

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import * as api from '../../api.ts';
 import { announcingTarget } from '../verbs.ts';
-import { print, printJson } from '../output.ts';
+import { plural, print, printJson } from '../output.ts';
 
 const MARK = { missing: '+', extra: '-', changed: '~' } as const;
 
@@ -23,7 +23,7 @@ export function register(program: Command): void {
         if (service.status === 'pending') print(`${service.service}: ${service.note}`);
         else if (service.status === 'clean') print(`${service.service}: no drift`);
         else {
-          print(`${service.service}: ${service.findings.length} difference${service.findings.length === 1 ? '' : 's'} from the stream`);
+          print(`${service.service}: ${plural(service.findings.length, 'difference')} from the stream`);
           for (const finding of service.findings) print(`  ${MARK[finding.kind]} ${finding.detail}`);
           print('  SQL that brings the database back to the stream:');
           for (const sql of service.sql) print(`    ${sql}`);

@@ -8,10 +8,9 @@ import { Option, type Command } from 'commander';
 import * as api from '../../api.ts';
 import type { PlannedMigration, PlannedStatement, PlanReport } from '../../checks/plan.ts';
 import { announcingTarget } from '../verbs.ts';
-import { print, printJson } from '../output.ts';
+import { plural, print, printJson } from '../output.ts';
 
 const RECORD_ONLY = 'recorded as applied without running (every migration it replaces is applied)';
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export function register(program: Command): void {
   program
