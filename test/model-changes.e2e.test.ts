@@ -42,11 +42,14 @@ async function expected(): Promise<string[]> {
   return lines;
 }
 
+/** What the last makemigrations of a round trip said (its data-loss warnings are on stderr). */
+let made = { stdout: '', stderr: '' };
+
 /** makemigrations → migrate → compare with MikroORM → rollback → compare with before → migrate. */
 async function roundTrip(message: string, services: string[]): Promise<string[]> {
   const before = await schemaOf();
   const filesBefore = ws.migrations();
-  await cli('makemigrations', '-m', message);
+  made = await cli('makemigrations', '-m', message);
   const created = ws.migrations().filter((f) => !filesBefore.includes(f));
   expect(created.map((f) => f.split('_')[2])).toEqual(services);
   // Model-change tests: lint's refusal of destructive changes has its own tests (trust, lint).
@@ -87,6 +90,7 @@ describe('model changes on PostgreSQL', () => {
     const [auth] = await roundTrip('widen and tidy', ['auth-service', 'billing-service']);
     const source = ws.read(`migrations/${auth}`);
     expect(source).toContain('drop column "last_used_at"');
+    expect(made.stderr).toContain('⚠ data loss [drop-column]: Drops column "api_key"."last_used_at" and its data.');
     // down() restores what up() changed
     expect(source).toMatch(/down\(\)[\s\S]*varchar\(120\)/);
     expect(source).toMatch(/down\(\)[\s\S]*create index "session_expires_at_index"/);
@@ -119,12 +123,14 @@ export const Review = defineEntity({
     const authNewest = ws.migrations().filter((f) => f.includes('_auth-service_')).at(-1)!.slice(0, -3);
     expect(source).toContain(`'${authNewest}'`);
     expect(source).toContain('references "user" ("id")');
+    expect(made.stderr).not.toContain('data loss'); // a new table loses nothing
   });
 
   it('drops a table whose model was removed', async () => {
     ws.remove('apps/catalog-service/src/db/models/review.ts');
     const [catalog] = await roundTrip('drop review', ['catalog-service']);
     expect(ws.read(`migrations/${catalog}`)).toContain('drop table if exists "review"');
+    expect(made.stderr).toContain('⚠ data loss [drop-table]');
   });
 
   it('makemigrations --service emits only that service, even when others changed too', async () => {
