@@ -75,7 +75,7 @@ export async function checkTasks(tasks: CheckTask[], context: ExecutorContext): 
     }
     for (const task of group) {
       const problems = report.problems.filter((problem) => concerns(problem, task.services));
-      const own: CheckReport = { ...report, ok: problems.length === 0, problems };
+      const own: CheckReport = { ...report, ok: problems.length === 0, problems, warnings: report.warnings.filter((warning) => concerns(warning, task.services)) };
       outcomes.set(task.id, { success: own.ok, show: () => showReport(own, task.options.json, database) });
     }
   }
@@ -97,6 +97,7 @@ function showReport(report: CheckReport, json: boolean | undefined, database: st
   if (json) return printJson(report);
   if (database) note(`Using ${database}`);
   for (const problem of report.problems) note(`✗ ${problem.message}`);
+  for (const warning of report.warnings) note(`⚠ ${warning.message}`);
   if (report.database.note) note(`(${report.database.note})`);
   const count = report.problems.length;
   print(report.ok ? 'Check passed.' : `Check failed: ${count} problem${count === 1 ? '' : 's'}.`);
