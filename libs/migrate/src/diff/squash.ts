@@ -90,7 +90,7 @@ export async function squash(config: TributaryConfig, options: SquashOptions): P
  * that a fresh database runs it where the replaced ones were and nothing of the service is out of
  * order; after the service's newest migration it is simply the next name.
  */
-function squashName(stream: StreamEntry[], mine: StreamEntry[], last: StreamEntry, slug: string, now?: Date): string {
+export function squashName(stream: StreamEntry[], mine: StreamEntry[], last: StreamEntry, slug: string, now?: Date): string {
   const next = mine.find((e) => e.name > last.name);
   if (!next) return migrationName(new TimestampAllocator(stream.at(-1)?.name.slice(0, 15), now).take(), last.service, slug);
   const name = migrationName(formatTimestamp(new Date(parseTimestamp(last.name.slice(0, 15)).getTime() + 1000)), last.service, slug);
