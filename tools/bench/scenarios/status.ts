@@ -2,7 +2,7 @@
  * showmigrations and check on a long stream: the makemigrations workspace's stream grown with
  * data migrations to N files, all recorded as applied in a real PostgreSQL database (the schema
  * ones really applied, so that check's drift comparison finds the tables the stream made). `check` runs
- * cold: no remembered clean check and no remembered valid files (both removed before every run).
+ * cold: no remembered clean check, valid files or clean drift comparison (removed before every run).
  */
 import { rmSync } from 'node:fs';
 import { readStream } from '../../../libs/migrate/src/stream/stream.ts';
@@ -18,7 +18,7 @@ import { tributary, type Plan, type Size } from './context.ts';
 const BUDGET_MS = 1000;
 const FULL_STREAM = 5000;
 const SHOW_BUDGET_SIZE = 4;
-const REMEMBERED = ['clean-check.json', 'validated-migrations.json'];
+const REMEMBERED = ['clean-check.json', 'validated-migrations.json', 'clean-drift.json'];
 
 export async function benchStatus(plan: Plan, size: Size, ws: BenchWorkspace): Promise<Row[]> {
   const total = plan.stream * size.factor;

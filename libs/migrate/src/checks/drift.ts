@@ -3,14 +3,19 @@
  * service — missing or extra tables, columns, indexes and constraints — with the SQL that brings
  * the database back to the stream. Tables no service owns are listed as unowned, not as drift
  * (the history table is Tributary's own). A service with pending migrations is not compared:
- * pending migrations are not drift, and the shard already holds their effect.
+ * pending migrations are not drift, and the shard already holds their effect. A comparison that
+ * found no drift is remembered by a digest of the catalog and the shards (db/catalog-fingerprint.ts):
+ * the next one over the same database schema and shards is answered without introspecting it.
  */
+import { createHash } from 'node:crypto';
 import { DatabaseSchema, SchemaComparator, type AbstractSqlPlatform, type SchemaDifference, type TableDifference } from '@mikro-orm/sql';
 import type { TributaryConfig } from '../config/config.ts';
+import { catalogFingerprint } from '../db/catalog-fingerprint.ts';
 import type { Database } from '../db/connection.ts';
 import { History } from '../db/history.ts';
 import { splitStatements } from '../diff/differ.ts';
-import { freshShards } from '../diff/rebuild.ts';
+import { isKnownClean, rememberClean, toolVersions } from '../diff/check-cache.ts';
+import { freshShards, listTables } from '../diff/rebuild.ts';
 import { schemaFromShard, serializeTables, tableKey, withTables, type Shard } from '../diff/snapshot.ts';
 import { compareStreamWithHistory } from '../executor/status.ts';
 import { readStream } from '../stream/stream.ts';
@@ -58,28 +63,46 @@ export async function detectDrift(db: Database, config: TributaryConfig, options
   const stream = readStream(config.migrationsDir);
   const status = compareStreamWithHistory(stream, await new History(db, config).rows());
   const shards = await freshShards(config, stream, options.services ?? [], false);
-  const platform = db.orm.em.getPlatform() as AbstractSqlPlatform;
-  const live = await DatabaseSchema.create(db.connection, platform, db.orm.config as any);
   const historyTable = `${config.historySchema}.${config.historyTable}`;
-
   const ownedBy = new Map<string, string>();
   for (const shard of shards.values()) for (const table of shard.schema.tables) ownedBy.set(tableKey(table), shard.service);
-  const unowned = live.getTables().map(tableKey).filter((key) => key !== historyTable && !ownedBy.has(key)).sort();
-  // Serialised once: each service then takes its own tables from it.
-  const liveTables = { ...serializeTables(live, (key) => ownedBy.has(key)), namespaces: [...live.getNamespaces(), 'public'] };
 
-  const services: ServiceDrift[] = [];
-  for (const service of [...shards.keys()].sort()) {
-    if (options.services?.length && !options.services.includes(service)) continue;
-    const pending = status.pending.filter((e) => e.service === service).length;
-    if (pending > 0) {
-      const note = `${pending} pending migration${pending === 1 ? '' : 's'}: not compared until applied (pending migrations are not drift).`;
-      services.push({ service, status: 'pending', note, findings: [], sql: [] });
-      continue;
-    }
-    services.push(compareService(db, liveTables, shards.get(service)!, options.withSql ?? false));
+  const selected = [...shards.keys()].sort().filter((service) => !options.services?.length || options.services.includes(service));
+  const pendingOf = (service: string) => status.pending.filter((e) => e.service === service).length;
+  const compared = selected.filter((service) => pendingOf(service) === 0).map((service) => shards.get(service)!);
+  const key = await cleanKey(db, config, compared);
+  const results = new Map<string, ServiceDrift>();
+  let tables: string[];
+  if (key && isKnownClean(config, key, CACHE)) {
+    tables = [...(await listTables(db.session.query, historyTable))];
+    for (const shard of compared) results.set(shard.service, { service: shard.service, status: 'clean', findings: [], sql: [] });
+  } else {
+    const live = await DatabaseSchema.create(db.connection, db.orm.em.getPlatform() as AbstractSqlPlatform, db.orm.config as any);
+    tables = live.getTables().map(tableKey);
+    // Serialised once: each service then takes its own tables from it.
+    const liveTables = { ...serializeTables(live, (table) => ownedBy.has(table)), namespaces: [...live.getNamespaces(), 'public'] };
+    for (const shard of compared) results.set(shard.service, compareService(db, liveTables, shard, options.withSql ?? false));
+    if (key && [...results.values()].every((result) => result.status === 'clean')) rememberClean(config, key, CACHE);
   }
+
+  const services = selected.map((service): ServiceDrift => {
+    const pending = pendingOf(service);
+    if (pending === 0) return results.get(service)!;
+    const note = `${pending} pending migration${pending === 1 ? '' : 's'}: not compared until applied (pending migrations are not drift).`;
+    return { service, status: 'pending', note, findings: [], sql: [] };
+  });
+  const unowned = tables.filter((table) => table !== historyTable && !ownedBy.has(table)).sort();
   return { ok: services.every((s) => s.status !== 'drift'), database: db.label, services, unowned };
+}
+
+const CACHE = 'clean-drift.json';
+
+/** What a drift comparison's answer depends on: the database's catalog, the compared shards, the tool and MikroORM. */
+async function cleanKey(db: Database, config: TributaryConfig, compared: Shard[]): Promise<string | undefined> {
+  if (compared.length === 0) return undefined;
+  const hash = createHash('sha256');
+  hash.update(await catalogFingerprint(db.session)).update('\0').update(JSON.stringify(compared.map((shard) => [shard.service, shard.schema])));
+  return hash.update('\0').update(toolVersions(config.root)).digest('hex');
 }
 
 /** The service's tables as the database has them (`from`, out of `live`: the owned tables, serialised) against its shard (`to`). */

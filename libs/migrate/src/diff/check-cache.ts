@@ -17,9 +17,9 @@ import type { StreamEntry } from '../stream/stream.ts';
 
 const TOOL_ROOT = join(import.meta.dirname, '..', '..');
 
-function cacheFile(config: TributaryConfig): string | undefined {
+function cacheFile(config: TributaryConfig, name = 'clean-check.json'): string | undefined {
   const modules = join(config.root, 'node_modules');
-  return existsSync(modules) ? join(modules, '.cache', 'tributary', 'clean-check.json') : undefined;
+  return existsSync(modules) ? join(modules, '.cache', 'tributary', name) : undefined;
 }
 
 /** The fingerprint of a check's inputs; undefined where there is nowhere to remember it. */
@@ -33,15 +33,16 @@ export function checkFingerprint(config: TributaryConfig, services: Service[], s
   for (const file of globSync('**/*.json', { cwd: config.snapshotsDir }).sort()) add(`shard ${file}`, readFileSync(join(config.snapshotsDir, file)));
   add('stream', stream.map((e) => `${e.name} ${e.checksum}`).join('\n')); // an edited migration changes its shard
   add('services', `${services.map((s) => `${s.name}=${relative(config.root, s.modelsDir)}`).join(',')} selected=${(selected ?? []).join(',')}`);
-  add('versions', `${toolVersion()} mikro-orm=${mikroOrmVersion(config.root)}`);
+  add('versions', toolVersions(config.root));
   for (const file of ['package-lock.json', 'tributary.config.json']) {
     if (existsSync(join(config.root, file))) add(file, readFileSync(join(config.root, file)));
   }
   return hash.digest('hex');
 }
 
-export function isKnownClean(config: TributaryConfig, fingerprint: string): boolean {
-  const file = cacheFile(config);
+/** `name`: the cache file (one per kind of check: `clean-check.json`, `clean-drift.json`). */
+export function isKnownClean(config: TributaryConfig, fingerprint: string, name?: string): boolean {
+  const file = cacheFile(config, name);
   try {
     return Boolean(file && JSON.parse(readFileSync(file, 'utf8')).fingerprint === fingerprint);
   } catch {
@@ -49,8 +50,8 @@ export function isKnownClean(config: TributaryConfig, fingerprint: string): bool
   }
 }
 
-export function rememberClean(config: TributaryConfig, fingerprint: string): void {
-  const file = cacheFile(config);
+export function rememberClean(config: TributaryConfig, fingerprint: string, name?: string): void {
+  const file = cacheFile(config, name);
   if (!file) return;
   try {
     mkdirSync(dirname(file), { recursive: true });
@@ -61,6 +62,11 @@ export function rememberClean(config: TributaryConfig, fingerprint: string): voi
 }
 
 /** Tributary's own source changes the answer too (in this workspace it is edited in place). */
+/** Tributary's own source and MikroORM's version: a remembered answer of an older tool is not trusted. */
+export function toolVersions(root: string): string {
+  return `${toolVersion()} mikro-orm=${mikroOrmVersion(root)}`;
+}
+
 function toolVersion(): string {
   const hash = createHash('sha256');
   for (const file of globSync('src/**/*.{ts,js}', { cwd: TOOL_ROOT }).sort()) {
