@@ -81,10 +81,8 @@ export async function makeMigrations(config: TributaryConfig, options: MakeMigra
     return { changed: [], files: [file], written: !options.check && !options.dryRun };
   }
 
-  // A check over inputs unchanged since the last clean check is clean: no model needs loading. With
-  // the app's ORM (the boot check) the models are loaded already, and comparing them with the shards
-  // costs less than the fingerprint.
-  const fingerprint = options.check && !options.orm ? checkFingerprint(config, all, stream, options.services) : undefined;
+  // A check over inputs unchanged since the last clean check is clean: no model needs loading.
+  const fingerprint = options.check ? checkFingerprint(config, all, stream, options.services) : undefined;
   if (fingerprint && isKnownClean(config, fingerprint)) return { changed: [], files: [], written: false };
 
   const models = await loadModels(config, all, options.orm);
