@@ -6,6 +6,7 @@
 import type { TributaryConfig } from '../config/config.ts';
 import { discoverServices } from '../config/services.ts';
 import { loadMigration } from './migration-file.ts';
+import { replacedBy, resolveDependencies } from './replaces.ts';
 import type { StreamEntry } from './stream.ts';
 
 export interface ServiceNode {
@@ -39,9 +40,11 @@ export async function serviceGraph(config: TributaryConfig, stream: StreamEntry[
   });
 
   const edges = new Map<string, ServiceEdge>();
+  const squashes = replacedBy(stream);
   for (const entry of stream) {
     const { dependsOn } = await loadMigration(entry, config.root);
-    for (const needed of dependsOn) {
+    // a dependency on a squashed migration is one on its squash (the replaced file may be gone)
+    for (const needed of resolveDependencies(dependsOn, squashes)) {
       const to = serviceOf.get(needed);
       if (!to || to === entry.service) continue;
       const key = `${entry.service}→${to}`;
