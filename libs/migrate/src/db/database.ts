@@ -1,0 +1,64 @@
+/**
+ * What every open database is, whichever way it was opened: the ORM (for migrations'
+ * transactions), the one pinned session outside any transaction (the advisory lock,
+ * non-transactional SQL), and whether the ORM knows the workspace's entities.
+ */
+import type { EntitySchema } from '@mikro-orm/core';
+import type { MikroORM as PostgreSqlMikroORM } from '@mikro-orm/postgresql';
+import type { MikroORM as PgliteMikroORM } from '@mikro-orm/pglite';
+import type { AbstractSqlConnection, AbstractSqlDriver } from '@mikro-orm/sql';
+
+/** One connection outside any transaction: for the advisory lock and non-transactional SQL. */
+export interface PinnedSession {
+  query<T = any>(sql: string, params?: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+/** MikroORM options giving it every service's entities (schemas or decorated classes, and their metadata provider). */
+export interface EntityDiscovery {
+  entities: Array<EntitySchema<any, any> | (abstract new (...args: any[]) => object)>;
+  metadataProvider?: unknown;
+}
+
+/** Loads the entities when first asked for. */
+export type EntityLoader = () => Promise<EntityDiscovery>;
+
+/** Whether the ORM knows the workspace's entities, so that `getEntityManager()` can use them. */
+export interface EntityRegistry {
+  /** Opened with them, registered since, or nothing to register. */
+  readonly ready: boolean;
+  /** Registers them with the open ORM; once (later calls share the first). */
+  load(): Promise<void>;
+}
+
+export interface Database {
+  kind: 'postgresql' | 'pglite';
+  /** Where the data lives, for messages: `PostgreSQL 127.0.0.1:5432/app` or `embedded PGlite (.data/pglite)`. */
+  label: string;
+  orm: PostgreSqlMikroORM | PgliteMikroORM;
+  driver: AbstractSqlDriver;
+  connection: AbstractSqlConnection;
+  session: PinnedSession;
+  entities: EntityRegistry;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Entities to register, so migrations can use `this.getEntityManager()`. */
+  entities?: EntitySchema<any, any>[];
+  /** Use a throw-away in-memory PGlite database (shard rebuilds, tests). */
+  memory?: boolean;
+  /** Every session read-only (dry runs): nothing can write, inside or outside a transaction. */
+  readOnly?: boolean;
+}
+
+export const NOTHING_TO_LOAD: EntityRegistry = { ready: true, load: async () => {} };
+
+/** MikroORM options every database of ours is opened with. */
+export const QUIET = { discovery: { warnWhenNoEntities: false }, allowGlobalContext: true } as const;
+
+/** The driver and connection of an ORM, as the SQL layer's types (the ORM's own types are per dialect). */
+export function sqlParts(orm: PostgreSqlMikroORM | PgliteMikroORM): { driver: AbstractSqlDriver; connection: AbstractSqlConnection } {
+  return { driver: orm.em.getDriver() as unknown as AbstractSqlDriver, connection: orm.em.getConnection() as unknown as AbstractSqlConnection };
+}
+
