@@ -18,7 +18,7 @@ import { repair as repairHistory, stamp as stampHistory, type RepairResult } fro
 import { compareStreamWithHistory, type MigrationStatus } from './executor/status.ts';
 import { integrityProblems } from './executor/integrity.ts';
 import { findEntry, readStream, type StreamEntry } from './stream/stream.ts';
-import { collectSql, sqlReader } from './executor/runner.ts';
+import { collectSql, sqlReader } from './executor/sql-reader.ts';
 import { loadMigration } from './stream/migration-file.ts';
 import { lintMigrations, type LintReport } from './checks/lint.ts';
 import { workspaceEntities } from './models/index.ts';

@@ -6,7 +6,7 @@
  */
 import { relative } from 'node:path';
 import { TributaryError, describeError } from '../errors.ts';
-import { collectSql, sqlReader } from '../executor/runner.ts';
+import { collectSql, sqlReader } from '../executor/sql-reader.ts';
 import type { MigrationDefinition } from '../stream/migration-file.ts';
 
 export type Severity = 'error' | 'warning';

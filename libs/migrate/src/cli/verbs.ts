@@ -9,7 +9,7 @@ import { loadConfig } from '../config/config.ts';
 import type { MakeMigrationsOptions } from '../diff/makemigrations.ts';
 import type { MigrateOptions } from '../executor/migrate.ts';
 import type { RollbackOptions } from '../executor/rollback.ts';
-import type { CollectedSql } from '../executor/runner.ts';
+import type { CollectedSql } from '../executor/sql-reader.ts';
 import { strayFileMessage, strayFiles } from '../stream/stream.ts';
 import { confirm, type ConfirmOptions } from './confirm.ts';
 import { formatMs, note, plural, print, printJson, rel } from './output.ts';

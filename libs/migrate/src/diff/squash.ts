@@ -12,7 +12,7 @@ import type { TributaryConfig } from '../config/config.ts';
 import { discoverServices, selectServices } from '../config/services.ts';
 import { statementKinds } from '../checks/lint.ts';
 import { describeError, TributaryError } from '../errors.ts';
-import { collectSql, sqlReader } from '../executor/runner.ts';
+import { collectSql, sqlReader } from '../executor/sql-reader.ts';
 import { loadMigration, type MigrationDefinition } from '../stream/migration-file.ts';
 import { formatTimestamp, migrationName, parseTimestamp, slugify, TimestampAllocator } from '../stream/naming.ts';
 import { replacedBy, resolveDependencies } from '../stream/replaces.ts';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadMigration, hasDown } from '../stream/migration-file.ts';
 import { checksumOf } from '../stream/stream.ts';
-import { collectSql, sqlReader } from '../executor/runner.ts';
+import { collectSql, sqlReader } from '../executor/sql-reader.ts';
 import { isRenderedMigration, readRenderedMigration, renderMigration } from './writer.ts';
 
 // Inside the package (not node_modules, where Node does not strip types), so '@mikro-orm/migrations' resolves.

@@ -11,7 +11,8 @@ import type { MigrationDefinition } from '../stream/migration-file.ts';
 import { holdingConsole } from './console-hold.ts';
 import { assertNotStoppedForEntities, startingAgainForEntities } from './entities-on-demand.ts';
 import { interceptingQueries, noRows, runPlainly, sqlText, type InterceptedQuery } from './query-intercept.ts';
-import { instantiate, type CollectedSql, type Direction } from './runner.ts';
+import { type Direction } from './run-options.ts';
+import { instantiate, type CollectedSql } from './sql-reader.ts';
 
 const SAVEPOINT = 'tributary_dry_run';
 

@@ -18,7 +18,11 @@ import { findEntry, readStream, type StreamEntry } from '../stream/stream.ts';
 import { dryRun } from './dry-run.ts';
 import { assertIntegrity } from './integrity.ts';
 import { refuseLintErrors } from './preflight.ts';
-import { checkDuration, pipelinable, refuseNonTransactional, runAtomicBatch, runMigration, runPipelined, type CollectedSql } from './runner.ts';
+import { refuseNonTransactional, runAtomicBatch } from './atomic-batch.ts';
+import { pipelinable, runPipelined } from './pipeline.ts';
+import { checkDuration } from './run-options.ts';
+import { runMigration } from './runner.ts';
+import { type CollectedSql } from './sql-reader.ts';
 import { compareStreamWithHistory } from './status.ts';
 
 export interface MigrateOptions {

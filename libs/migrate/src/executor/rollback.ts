@@ -16,7 +16,8 @@ import { replacedBy, resolveDependencies } from '../stream/replaces.ts';
 import { readStream } from '../stream/stream.ts';
 import { dryRun } from './dry-run.ts';
 import { assertIntegrity } from './integrity.ts';
-import { collectSql, runMigration, sqlReader, type CollectedSql } from './runner.ts';
+import { runMigration } from './runner.ts';
+import { collectSql, sqlReader, type CollectedSql } from './sql-reader.ts';
 import { compareStreamWithHistory } from './status.ts';
 
 export interface RollbackOptions {
