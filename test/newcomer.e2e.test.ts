@@ -94,4 +94,19 @@ describe('on a terminal', () => {
     const offTerminal = await ws.migrate(['stamp', 'head'], env);
     expect(offTerminal.code, offTerminal.stderr).toBe(0);
   });
+
+  it('shows the statement a migration is running once it takes more than a second', async () => {
+    ws.write('migrations/20300101_000000_catalog-service_slow.ts', `import { Migration } from '@mikro-orm/migrations';
+export class Slow extends Migration {
+  static service = 'catalog-service';
+  static transactional = false;
+  override up() { this.addSql('select pg_sleep(2.5)'); }
+  override down() { this.addSql('select 1'); }
+}
+`);
+    const result = await onTerminal(['migrate'], '');
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.stdout).toContain('running: select pg_sleep(2.5)');
+    expect(result.stdout).toMatch(/✔ 20300101_000000_catalog-service_slow \(\d+\.\d s\)/);
+  });
 });

@@ -10,6 +10,8 @@ export interface BatchProgress {
   planned(names: string[]): void;
   started(name: string, index: number, total: number): void;
   finished(name: string, ms: number): void;
+  /** A statement of `name` starts: the terminal view shows it under the task once it runs a while. */
+  statement(name: string, sql: string): void;
   /** Runs `work`; if it fails, the running migration is marked ✖ before the error goes on. */
   around<T>(work: () => Promise<T>): Promise<T>;
 }
@@ -24,6 +26,7 @@ function plainLines(verb: string, done: string, suffix: string): BatchProgress {
     planned: () => {},
     started: (name, index, total) => print(`${verb} ${index + 1}/${total} ${name}${suffix}`),
     finished: (name, ms) => print(`  ${done} ${name} (${formatMs(ms)})`),
+    statement: () => {},
     around: (work) => work(),
   };
 }
@@ -34,6 +37,8 @@ class TaskList implements BatchProgress {
   private readonly outcomes = new Map<string, PromiseWithResolvers<string>>();
   private running: Promise<unknown> | undefined;
   private current: string | undefined;
+  private readonly shown = new Map<string, { output: string }>();
+  private slow: NodeJS.Timeout | undefined;
 
   constructor(suffix: string) {
     this.suffix = suffix;
@@ -52,7 +57,8 @@ class TaskList implements BatchProgress {
       const outcome = this.outcomes.get(name)!;
       return {
         title: `${name}${this.suffix}`,
-        task: async (_ctx: unknown, task: { title: string }) => {
+        task: async (_ctx: unknown, task: { title: string; output: string }) => {
+          this.shown.set(name, task);
           task.title = await outcome.promise;
         },
       };
@@ -64,7 +70,18 @@ class TaskList implements BatchProgress {
     this.current = name;
   }
 
+  statement(name: string, sql: string): void {
+    clearTimeout(this.slow);
+    // Only a statement still running after a second is worth a line: most take milliseconds.
+    this.slow = setTimeout(() => {
+      const task = this.shown.get(name);
+      if (task) task.output = `running: ${sql.replace(/\s+/g, ' ').slice(0, 100)}`;
+    }, 1000);
+    this.slow.unref();
+  }
+
   finished(name: string, ms: number): void {
+    clearTimeout(this.slow);
     this.outcomes.get(name)?.resolve(`${name}${this.suffix} (${formatMs(ms)})`);
     this.outcomes.delete(name);
     this.current = undefined;
@@ -74,6 +91,7 @@ class TaskList implements BatchProgress {
     try {
       return await work();
     } finally {
+      clearTimeout(this.slow);
       // A failure (or a refusal before the first one started): the first unfinished task ends ✖, listr2 stops.
       const unfinished = this.current ?? [...this.outcomes.keys()][0];
       if (unfinished) this.outcomes.get(unfinished)!.reject(new Error(`${unfinished} failed`));

@@ -86,6 +86,7 @@ export async function runMigrate(target: api.Target, options: MigrateOptions): P
       planned: (names) => progress.planned(names),
       applying: (name, index, total) => progress.started(name, index, total),
       applied: (name, ms) => progress.finished(name, ms),
+      statement: (name, sql) => progress.statement(name, sql),
       retrying: (name, attempt, error) => note(`${name}: ${error}; retry ${attempt}`),
       backedUp: (file) => note(`Backed up the database to ${rel(file)} (restore with \`migrate restore ${rel(file)}\`)`),
     }),

@@ -51,6 +51,8 @@ export interface MigrateEvents {
   planned?: (names: string[]) => void;
   applying?: (name: string, index: number, total: number) => void;
   applied?: (name: string, ms: number) => void;
+  /** A statement of `name` starts (where statements go one by one). */
+  statement?: (name: string, sql: string) => void;
   retrying?: (name: string, attempt: number, error: string) => void;
   dryRun?: (name: string, sql: CollectedSql) => void;
   backedUp?: (file: string) => void;
@@ -105,6 +107,7 @@ export async function migrate(db: Database, config: TributaryConfig, options: Mi
       statementTimeout: options.statementTimeout ?? config.statementTimeout,
       lockRetries: options.lockRetries ?? config.lockRetries,
       onRetry: (attempt: number, error: string) => events.retrying?.(definition.entry.name, attempt, error),
+      onStatement: events.statement && ((sql: string) => events.statement!(definition.entry.name, sql)),
       prove: held.prove,
       proofSql: held.proofSql,
     });

@@ -25,6 +25,8 @@ export interface RunOptions {
   prove?: (what: string) => Promise<void>;
   /** The same proof as a statement run inside each pipelined migration's transaction (`HeldLock.proofSql`). */
   proofSql?: string;
+  /** Told of each statement as it starts, where statements go one by one (the terminal view shows a long one). */
+  onStatement?: (sql: string) => void;
   /** Attempts this migration already had that timed out on a lock (in a pipeline): they count against `lockRetries`. */
   attemptsMade?: number;
 }

@@ -71,7 +71,7 @@ export async function applyInside(db: Database, history: History, definition: Mi
     migration.setTransactionContext(trx); // its entity manager and this.execute() work inside this transaction
     await invoke(migration, direction, definition, options.root);
     assertNotStoppedForEntities(migration); // even if up() caught the stop: roll back, start again with them
-    await executeAll(migration.getQueries(), (sql) => db.connection.execute(sql as any, [], 'run', trx), definition, options.root);
+    await executeAll(migration.getQueries(), (sql) => db.connection.execute(sql as any, [], 'run', trx), definition, options.root, options.onStatement);
     for (const sql of RESET_SESSION) await db.connection.execute(sql, [], 'run', trx);
   }
   if (direction === 'up') await history.recordApplied(definition.entry, performance.now() - started, trx);
@@ -143,7 +143,7 @@ async function runInOneRoundTrip(db: Database, history: History, definition: Mig
   // Anything else is replayed statement by statement, to name the statement (a transient failure then applies).
   await session.query(setup.join(';\n'));
   try {
-    await executeAll(queries, (sql) => session.query(sql as string), definition, options.root);
+    await executeAll(queries, (sql) => session.query(sql as string), definition, options.root, options.onStatement);
     await recordOrName(file, () => session.query([...RESET_SESSION, history.recordSql(direction, definition.entry, performance.now() - started)].join(';\n')), history, definition);
     await recordOrName(file, () => session.query('commit'), history, definition);
     return true;
@@ -177,7 +177,7 @@ async function runOutsideTransaction(db: Database, history: History, definition:
       for (const sql of timeouts) await db.session.query(sql);
       await invoke(migration, direction, definition, options.root);
       assertNotStoppedForEntities(migration);
-      await executeAll(migration.getQueries(), (sql) => db.session.query(sqlText(sql)), definition, options.root);
+      await executeAll(migration.getQueries(), (sql) => db.session.query(sqlText(sql)), definition, options.root, options.onStatement);
     } catch (error) {
       if (stoppedForEntities(migration)) {
         // Nothing ran yet (a failed row blocks every run, so that row is this attempt's): start again with the entities.
@@ -213,9 +213,10 @@ async function invoke(migration: Migration, direction: Direction, definition: Mi
   }
 }
 
-async function executeAll(queries: unknown[], execute: (sql: unknown) => Promise<unknown>, definition: MigrationDefinition, root: string): Promise<void> {
+async function executeAll(queries: unknown[], execute: (sql: unknown) => Promise<unknown>, definition: MigrationDefinition, root: string, onStatement?: (sql: string) => void): Promise<void> {
   for (const [index, query] of queries.entries()) {
     if (typeof query === 'string' && query.trim() === '') continue;
+    onStatement?.(sqlText(query));
     try {
       await execute(query);
     } catch (error) {
