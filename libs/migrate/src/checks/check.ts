@@ -18,7 +18,7 @@ import { isRenderedMigration } from '../diff/writer.ts';
 import { TributaryError } from '../errors.ts';
 import { integrityFindings, outOfOrderMessage } from '../executor/integrity.ts';
 import { compareStreamWithHistory } from '../executor/status.ts';
-import { invalidMigrationFiles, loadMigration, type MigrationDefinition } from '../stream/migration-file.ts';
+import { InvalidMigrationFile, invalidMigrationFiles, loadMigration, type MigrationDefinition } from '../stream/migration-file.ts';
 import { strayFileMessage, strayFiles, type StreamEntry } from '../stream/stream.ts';
 // Read once per process: check, makemigrations --check and the database part share the hashes.
 import { readStreamCached } from '../stream/stream-cache.ts';
@@ -131,7 +131,13 @@ export async function checkDatabase(db: Database, config: TributaryConfig, optio
   }
   problems.push(...(await lintProblems(status.pending.filter((e) => mine(e.service)), config)));
   problems.push(...integrityFindings(status, config).filter((finding) => mine(finding.service)));
-  for (const drift of (await detectDrift(db, config, { services: options.services })).services.filter((s) => s.status === 'drift')) {
+  // Drift compares with the schema the stream produces: a migration file that does not load is
+  // already a problem of its own (checkOffline names it), and leaves no such schema to compare with.
+  const drifted = await detectDrift(db, config, { services: options.services }).catch((error) => {
+    if (error instanceof InvalidMigrationFile) return { services: [] };
+    throw error;
+  });
+  for (const drift of drifted.services.filter((s) => s.status === 'drift')) {
     const what = drift.findings.map((f) => f.detail).join('; ');
     problems.push({ kind: 'drift', service: drift.service, message: `Drift in ${drift.service} on ${db.label}: ${what}. Run \`migrate drift --service ${drift.service}\` for the SQL that brings it back to the stream.` });
   }

@@ -30,6 +30,9 @@ export type MigrationClass = (new (...args: ConstructorParameters<typeof Migrati
   replaces?: string[];
 };
 
+/** A file of the stream that cannot be loaded as a migration: the message names it and says why. */
+export class InvalidMigrationFile extends TributaryError {}
+
 export interface MigrationDefinition {
   entry: StreamEntry;
   migrationClass: MigrationClass;
@@ -93,32 +96,32 @@ export async function loadMigration(entry: StreamEntry, root: string): Promise<M
   try {
     exports = await import(`${pathToFileURL(entry.file).href}?checksum=${entry.checksum}`);
   } catch (error) {
-    throw new TributaryError(`Migration ${where} failed to load: ${describeError(error)}`, { cause: error });
+    throw new InvalidMigrationFile(`Migration ${where} failed to load: ${describeError(error)}`, { cause: error });
   }
   const classes = Object.values(exports).filter(
     (value): value is MigrationClass => typeof value === 'function' && value.prototype instanceof Migration,
   );
   if (classes.length !== 1) {
-    throw new TributaryError(`Migration ${where} must export exactly one class extending Migration from @mikro-orm/migrations (found ${classes.length}).`);
+    throw new InvalidMigrationFile(`Migration ${where} must export exactly one class extending Migration from @mikro-orm/migrations (found ${classes.length}).`);
   }
   const migrationClass = classes[0]!;
   if (migrationClass.prototype.up === Migration.prototype.up || typeof migrationClass.prototype.up !== 'function') {
-    throw new TributaryError(`Migration ${where}: class ${migrationClass.name} has no up() method.`);
+    throw new InvalidMigrationFile(`Migration ${where}: class ${migrationClass.name} has no up() method.`);
   }
   if (migrationClass.service !== undefined && migrationClass.service !== entry.service) {
-    throw new TributaryError(`Migration ${where} declares service "${migrationClass.service}" but its file name says "${entry.service}".`);
+    throw new InvalidMigrationFile(`Migration ${where} declares service "${migrationClass.service}" but its file name says "${entry.service}".`);
   }
   const dependsOn = migrationClass.dependsOn ?? [];
   if (!Array.isArray(dependsOn) || dependsOn.some((d) => typeof d !== 'string')) {
-    throw new TributaryError(`Migration ${where}: static dependsOn must be an array of migration names.`);
+    throw new InvalidMigrationFile(`Migration ${where}: static dependsOn must be an array of migration names.`);
   }
   const replaces = migrationClass.replaces ?? [];
   const listed = entry.replaces ?? [];
   if (!Array.isArray(replaces) || replaces.length !== listed.length || replaces.some((name, i) => typeof name !== 'string' || name.replace(/\.ts$/, '') !== listed[i])) {
-    throw new TributaryError(`Migration ${where}: static replaces must be a literal array of migration names (['20261123_130022_${entry.service}_initial', …]), written in the file as it is read.`);
+    throw new InvalidMigrationFile(`Migration ${where}: static replaces must be a literal array of migration names (['20261123_130022_${entry.service}_initial', …]), written in the file as it is read.`);
   }
   const foreign = listed.find((name) => !name.startsWith(`${name.slice(0, 15)}_${entry.service}_`));
-  if (foreign) throw new TributaryError(`Migration ${where} replaces ${foreign}, which is not a migration of ${entry.service}; a squash replaces migrations of its own service.`);
+  if (foreign) throw new InvalidMigrationFile(`Migration ${where} replaces ${foreign}, which is not a migration of ${entry.service}; a squash replaces migrations of its own service.`);
   return {
     entry,
     migrationClass,
@@ -155,7 +158,7 @@ export function refuseUnknownServices(config: TributaryConfig, entries: StreamEn
   if (services.length === 0) return;
   for (const entry of entries) {
     const message = unknownServiceMessage(entry, services, config.root);
-    if (message) throw new TributaryError(message);
+    if (message) throw new InvalidMigrationFile(message);
   }
 }
 
