@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createTestDatabase } from './support/database.ts';
 import { cleanEnv, REPO, type RunResult } from './support/workspace.ts';
 import { workspaceWithDatabase } from './support/fixture.ts';
 
@@ -108,5 +109,20 @@ export class Slow extends Migration {
     expect(result.code, result.stdout).toBe(0);
     expect(result.stdout).toContain('running: select pg_sleep(2.5)');
     expect(result.stdout).toMatch(/✔ 20300101_000000_catalog-service_slow \(\d+\.\d s\)/);
+  });
+
+  it('rollback -s N with fewer applied says it reverted fewer', async () => {
+    const own = await createTestDatabase(); // the committed stream alone, applied for real
+    try {
+      const ownEnv = { DATABASE_URL: own.url };
+      ws.remove('migrations/20300101_000000_catalog-service_slow.ts');
+      expect((await ws.migrate(['migrate'], ownEnv)).code).toBe(0);
+      const result = await ws.migrate(['rollback', '-s', '8'], ownEnv);
+      expect(result.code, result.stderr + result.stdout).toBe(0);
+      expect(result.stderr).toContain('Only 3 migrations could be reverted (-s 8 asked for more than is applied).');
+      expect(await own.query('select name from tributary_migrations')).toEqual([]);
+    } finally {
+      await own.drop();
+    }
   });
 });

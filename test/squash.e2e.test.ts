@@ -78,6 +78,10 @@ describe('squash --service auth-service', () => {
     const shown = JSON.parse((await cli(['showmigrations', '--json'], fresh)).stdout);
     expect(shown.pending).toBe(0);
     expect(shown.migrations.map((m: any) => m.name)).not.toContain(auth('initial'));
+    // the picture agrees: the migrations the squash stands for are not pending
+    const graph = (await cli(['graph'], fresh)).stdout;
+    expect(graph).toContain('all applied"]');
+    expect(graph).not.toContain(':::pending');
   });
 
   it('a database with every replaced migration applied records the squash without running it', async () => {

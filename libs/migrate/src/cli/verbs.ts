@@ -162,6 +162,8 @@ export async function runRollback(target: api.Target, options: RollbackOptions &
       reverted: (name, ms) => progress.finished(name, ms),
     }),
   );
+  // Asked for more than there is: say so, rather than quietly revert fewer.
+  if (options.steps && result.reverted.length > 0 && result.reverted.length < options.steps) note(`Only ${plural(result.reverted.length, 'migration')} could be reverted (-s ${options.steps} asked for more than ${options.service ? `${options.service} has` : 'is'} applied).`);
   const verb = options.fake ? 'Un-recorded (without running down())' : 'Rolled back';
   print(result.reverted.length === 0 ? 'Nothing to roll back.' : `${verb} ${plural(result.reverted.length, 'migration')}.`);
   return true;

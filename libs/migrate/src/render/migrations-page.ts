@@ -28,7 +28,7 @@ export interface MigrationsPage {
 export async function migrationsOverview(config: TributaryConfig, rows: HistoryRow[] | undefined, database: string | null): Promise<MigrationsPage> {
   const stream = readStream(config.migrationsDir);
   const status = compareStreamWithHistory(stream, rows ?? []);
-  const graph = await serviceGraph(config, stream, rows ? new Set(status.applied.map((r) => r.name)) : undefined);
+  const graph = await serviceGraph(config, stream, rows ? new Set(status.pending.map((e) => e.name)) : undefined);
   const migrations = status.migrations.map((m) => ({ name: m.name, service: m.service, applied: rows ? m.applied : null, appliedAt: m.appliedAt?.toISOString() ?? null }));
   return { graph, migrations, database: rows ? database : null };
 }

@@ -30,13 +30,13 @@ export interface ServiceGraph {
   edges: ServiceEdge[];
 }
 
-/** `applied`: names applied on the database, or undefined when none was read. */
-export async function serviceGraph(config: TributaryConfig, stream: StreamEntry[], applied?: Set<string>): Promise<ServiceGraph> {
+/** `pending`: what `migrate` would still apply to the database (squashes counted as it counts them), or undefined when none was read. */
+export async function serviceGraph(config: TributaryConfig, stream: StreamEntry[], pending?: Set<string>): Promise<ServiceGraph> {
   const serviceOf = new Map(stream.map((e) => [e.name, e.service]));
   const names = new Set([...discoverServices(config).map((s) => s.name), ...stream.map((e) => e.service)]);
   const services = [...names].sort().map((name) => {
     const own = stream.filter((e) => e.service === name);
-    return { name, migrations: own.length, pending: applied ? own.filter((e) => !applied.has(e.name)).length : null };
+    return { name, migrations: own.length, pending: pending ? own.filter((e) => pending.has(e.name)).length : null };
   });
 
   const edges = new Map<string, ServiceEdge>();
@@ -49,7 +49,7 @@ export async function serviceGraph(config: TributaryConfig, stream: StreamEntry[
       if (!to || to === entry.service) continue;
       const key = `${entry.service}→${to}`;
       const edge = edges.get(key) ?? { from: entry.service, to, because: [] };
-      edge.because.push({ migration: entry.name, dependsOn: needed, pending: applied ? !applied.has(entry.name) : null });
+      edge.because.push({ migration: entry.name, dependsOn: needed, pending: pending ? pending.has(entry.name) : null });
       edges.set(key, edge);
     }
   }
