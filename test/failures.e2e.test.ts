@@ -4,10 +4,9 @@
  * all or nothing; a failed `CREATE INDEX CONCURRENTLY` is recorded as failed and its INVALID index
  * named; a migration blocked by another session's lock fails fast, and `--lock-retries` recovers.
  */
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrationSource as migration } from './support/migrations.ts';
-import { startMigrate } from './support/process.ts';
+import { busyTable } from './support/table-lock.ts';
 import { scratchWorkspace, type Workspace } from './support/workspace.ts';
 import { workspaceWithDatabase } from './support/fixture.ts';
 
@@ -107,24 +106,11 @@ describe('non-transactional migrations', () => {
 });
 
 describe('timeouts', () => {
-  let holder: pg.Client;
-  beforeAll(async () => {
-    holder = new pg.Client({ connectionString: db.url });
-    await holder.connect();
-    await db.query(`create table "busy" ("id" int)`);
-  });
-  afterAll(async () => holder?.end());
-
-  /** Another session holds an ACCESS EXCLUSIVE lock on "busy", as a long application transaction would. */
-  async function holdLock(): Promise<void> {
-    await holder.query('begin');
-    await holder.query('lock table "busy" in access exclusive mode');
-  }
-
+  const busy = busyTable(db);
   it('a migration blocked by another session fails fast with lock_timeout (--lock-timeout) and a clear message', async () => {
     const name = '20300101_000010_auth-service_alter_busy';
     ws.write(`migrations/${name}.ts`, migration(['alter table "busy" add column "note" text']));
-    await holdLock();
+    await busy.hold();
     try {
       const result = await ws.migrate(['migrate', '--lock-timeout', '300ms'], env);
       expect(result.code).toBe(1);
@@ -132,34 +118,27 @@ describe('timeouts', () => {
       expect(result.stderr).toContain('another session holds a conflicting lock on a table it changes; retry later, or use --lock-retries N or a longer --lock-timeout');
       expect(await applied()).not.toContain(name);
     } finally {
-      await holder.query('rollback');
+      await busy.release();
     }
   });
 
   it('a per-file lockTimeout overrides the run default', async () => {
     const name = '20300101_000010_auth-service_alter_busy';
     ws.write(`migrations/${name}.ts`, migration(['alter table "busy" add column "note" text'], { statics: ["static lockTimeout = '200ms';"] }));
-    await holdLock();
+    await busy.hold();
     try {
       const result = await ws.migrate(['migrate'], env); // run default is 5s; the file says 200ms
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('canceling statement due to lock timeout');
     } finally {
-      await holder.query('rollback');
+      await busy.release();
     }
   });
 
   it('--lock-retries retries after a lock timeout and succeeds once the lock is gone', async () => {
     const name = '20300101_000010_auth-service_alter_busy';
     ws.write(`migrations/${name}.ts`, migration(['alter table "busy" add column "note" text']));
-    await holdLock();
-    const run = startMigrate(ws, ['migrate', '--lock-timeout', '200ms', '--lock-retries', '3'], env);
-    try {
-      await run.waitFor('retry 1');
-    } finally {
-      await holder.query('rollback');
-    }
-    const result = await run.exited;
+    const result = await busy.migrateThroughOneRetry(ws, env);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain(`${name}: Migration migrations/${name}.ts failed at statement 1`);
     expect(await applied()).toContain(name);

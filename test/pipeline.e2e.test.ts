@@ -6,13 +6,12 @@
  * of other shape); a lost lock stops it before the next migration; a lock timeout is retried
  * only as --lock-retries allows.
  */
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { renderMigration } from '../libs/migrate/src/diff/writer.ts';
 import { checksumOf } from '../libs/migrate/src/stream/stream.ts';
 import { workspaceWithDatabase } from './support/fixture.ts';
 import { migrationSource } from './support/migrations.ts';
-import { startMigrate } from './support/process.ts';
+import { busyTable } from './support/table-lock.ts';
 
 const { ws, db, env } = workspaceWithDatabase({ withStream: false });
 
@@ -100,24 +99,12 @@ describe('the migration lock inside a pipeline', () => {
 });
 
 describe('a lock timeout inside a pipeline', () => {
-  let holder: pg.Client;
-  beforeAll(async () => {
-    holder = new pg.Client({ connectionString: db.url });
-    await holder.connect();
-    await db.query(`create table "busy" ("id" int)`);
-  });
-  afterAll(async () => holder?.end());
-
-  const holdLock = async () => {
-    await holder.query('begin');
-    await holder.query('lock table "busy" in access exclusive mode');
-  };
-
+  const busy = busyTable(db);
   it('fails fast, with the message of a migration run alone, the ones before it applied', async () => {
     rendered('20300101_000010_auth-service_j', ['create table "j" ("id" int)']);
     rendered('20300101_000011_auth-service_busy', ['alter table "busy" add column "note" text']);
     rendered('20300101_000012_auth-service_k', ['create table "k" ("id" int)']);
-    await holdLock();
+    await busy.hold();
     try {
       const result = await ws.migrate(['migrate', '--lock-timeout', '300ms'], env);
       expect(result.code).toBe(1);
@@ -127,19 +114,12 @@ describe('a lock timeout inside a pipeline', () => {
       expect((await applied()).at(-1)).toBe('20300101_000010_auth-service_j');
       expect(await tableExists('k')).toBe(false);
     } finally {
-      await holder.query('rollback');
+      await busy.release();
     }
   });
 
   it('--lock-retries retries it once the lock is gone, then goes on', async () => {
-    await holdLock();
-    const run = startMigrate(ws, ['migrate', '--lock-timeout', '200ms', '--lock-retries', '3'], env);
-    try {
-      await run.waitFor('retry 1');
-    } finally {
-      await holder.query('rollback');
-    }
-    const result = await run.exited;
+    const result = await busy.migrateThroughOneRetry(ws, env);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain('20300101_000011_auth-service_busy: Migration migrations/20300101_000011_auth-service_busy.ts failed at statement 1');
     expect((await applied()).slice(-2)).toEqual(['20300101_000011_auth-service_busy', '20300101_000012_auth-service_k']);
