@@ -95,7 +95,7 @@ describe('the published package', () => {
 
     // The README's steps for an existing Nx workspace
     write(join(shop, 'package.json'), JSON.stringify({ name: '@acme/shop', version: '0.0.0', private: true, type: 'module', workspaces: ['apps/*'] }, null, 2));
-    write(join(shop, 'nx.json'), JSON.stringify({ neverConnectToCloud: true, analytics: false, tui: { enabled: false }, plugins: ['@tributary/migrate/plugin'] }, null, 2));
+    write(join(shop, 'nx.json'), JSON.stringify({ neverConnectToCloud: true, analytics: false, tui: { enabled: false } }, null, 2));
     write(join(shop, 'apps/shop-service/package.json'), JSON.stringify({ name: '@acme/shop-service', version: '0.0.0', private: true, type: 'module', nx: { name: 'shop-service' } }, null, 2));
     write(
       join(shop, 'apps/shop-service/src/db/models/item.ts'),
@@ -116,6 +116,12 @@ export const Item = defineEntity({
     expect(installed.code, installed.output).toBe(0);
     expect(JSON.parse(readFileSync(join(shop, 'node_modules/@tributary/migrate/package.json'), 'utf8')).main).toBe('./src/index.js');
 
+    const initialised = await shopNx('g', '@tributary/migrate:init');
+    expect(initialised.output).toContain('Registered @tributary/migrate/plugin in nx.json');
+    expect(JSON.parse(readFileSync(join(shop, 'nx.json'), 'utf8')).plugins).toEqual(['@tributary/migrate/plugin']);
+    expect(readFileSync(join(shop, '.env'), 'utf8')).toMatch(/^NX_ISOLATE_PLUGINS=false$/m);
+
+    // From here on Nx loads the installed plugin in its own process (.env)
     const project = JSON.parse((await shopNx('show', 'project', 'shop-service', '--json')).stdout);
     expect(Object.keys(project.targets)).toEqual(expect.arrayContaining(['makemigrations', 'migrate', 'migrate-check', 'showmigrations', 'rollback']));
     expect(project.targets['migrate-check'].inputs).toContainEqual({ externalDependencies: ['@tributary/migrate'] });

@@ -14,7 +14,8 @@ import type { Row } from '../report.ts';
 import { generateWorkspace, REPO, serviceName } from '../workspace.ts';
 import { tributary, type Plan, type Size } from './context.ts';
 
-const PLUGIN = '@tributary/migrate/plugin';
+const PACKAGE = '@tributary/migrate';
+const PLUGIN = `${PACKAGE}/plugin`;
 const NOOP = 'bench-noop';
 
 /** The plugin counts as ready once the repository registers it and ships its executors. */
@@ -56,7 +57,6 @@ export async function benchNx(plan: Plan, size: Size): Promise<Row[]> {
   try {
     const nxJson = JSON.parse(readFileSync(ws.path('nx.json'), 'utf8'));
     nxJson.targetDefaults = { [NOOP]: { cache: true, inputs: ['{projectRoot}/**/*'] } };
-    if (ready) nxJson.plugins = [PLUGIN];
     writeFileSync(ws.path('nx.json'), `${JSON.stringify(nxJson, null, 2)}\n`);
     for (const service of ws.services) {
       const file = ws.path('apps', service, 'package.json');
@@ -64,13 +64,19 @@ export async function benchNx(plan: Plan, size: Size): Promise<Row[]> {
       pkg.nx.targets = { [NOOP]: { command: 'true' } };
       writeFileSync(file, `${JSON.stringify(pkg, null, 2)}\n`);
     }
-    // The offline check needs a stream that matches the models.
-    if (ready) await runOnce(tributary('makemigrations', ws.dir, ['makemigrations', '-m', 'initial']));
+    const nxBin = join(ws.dir, 'node_modules/nx/dist/bin/nx.js');
+    if (ready) {
+      // Set up as the README says: the init generator registers the plugin (and writes .env).
+      await runOnce({ label: 'nx g init', cmd: process.execPath, args: [nxBin, 'g', `${PACKAGE}:init`], cwd: ws.dir });
+      if (!JSON.parse(readFileSync(ws.path('nx.json'), 'utf8')).plugins?.includes(PLUGIN)) throw new Error('bench: the init generator did not register the plugin');
+      // The offline check needs a stream that matches the models.
+      await runOnce(tributary('makemigrations', ws.dir, ['makemigrations', '-m', 'initial']));
+    }
 
     const nx = (target: string, prepare?: () => void): Command => ({
       label: `nx run-many -t ${target}`,
       cmd: process.execPath,
-      args: [join(ws.dir, 'node_modules/nx/dist/bin/nx.js'), 'run-many', '-t', target, '--outputStyle=static'],
+      args: [nxBin, 'run-many', '-t', target, '--outputStyle=static'],
       cwd: ws.dir,
       prepare,
       verify: expectTasks(services, target),
@@ -86,7 +92,7 @@ export async function benchNx(plan: Plan, size: Size): Promise<Row[]> {
     if (ready) {
       // Cold: one task (what one service's check costs alone), then the whole run-many against
       // one `migrate check --offline` of every service, pairs alternated.
-      const oneTask: Command = { ...nx('migrate-check', cold), label: 'nx run (one task, cold)', args: [join(ws.dir, 'node_modules/nx/dist/bin/nx.js'), 'run', `${ws.services.at(-1)}:migrate-check`, '--outputStyle=static'], verify: undefined };
+      const oneTask: Command = { ...nx('migrate-check', cold), label: 'nx run (one task, cold)', args: [nxBin, 'run', `${ws.services.at(-1)}:migrate-check`, '--outputStyle=static'], verify: undefined };
       const coldTask = await measure(oneTask, size.factor === 1 ? 2 : 1, false);
       const check = tributary('migrate check --offline', ws.dir, ['check', '--offline'], { prepare: cold });
       const coldRun = await compare(nx('migrate-check', cold), check, size.pairs, size.warmUp);
