@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const REPO = resolve(import.meta.dirname, '../..');
-const COPIED = ['apps', 'migrations', 'nx.json', 'package.json', 'tsconfig.base.json', 'tsconfig.json'];
+const COPIED = ['.env', 'apps', 'migrations', 'nx.json', 'package.json', 'tsconfig.base.json', 'tsconfig.json'];
 
 export interface RunResult {
   code: number;
