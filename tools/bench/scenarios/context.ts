@@ -32,7 +32,10 @@ export interface Plan {
 
 export const MIGRATE_BIN = (workspace: string) => join(workspace, 'node_modules/.bin/migrate');
 
-/** `node <ws>/node_modules/.bin/migrate <args>` in the workspace. */
+/**
+ * `<ws>/node_modules/.bin/migrate <args>` in the workspace, executed as `npx migrate` executes it:
+ * through its shebang, with the Node flags it names (the `node` first on PATH: Node 24 under `npm run`).
+ */
 export function tributary(label: string, workspace: string, args: string[], extra: Partial<Command> = {}): Command {
-  return { label, cmd: process.execPath, args: [MIGRATE_BIN(workspace), ...args], cwd: workspace, ...extra };
+  return { label, cmd: MIGRATE_BIN(workspace), args, cwd: workspace, ...extra };
 }
