@@ -70,6 +70,14 @@ describe('migrate plan against PostgreSQL', () => {
     expect(await db.query(`select column_name from information_schema.columns where table_name = 'user' and column_name = 'nickname'`)).toEqual([]);
     ws.remove(`migrations/${BROKEN}.ts`);
   });
+
+  it('shows a statement with a syntax error as written, once, with what the parser says', async () => {
+    ws.write(`migrations/${BROKEN}.ts`, migration(['alter tabel "user" add column "email" text null;']));
+    const result = await ws.migrate(['plan'], env);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('\n   alter tabel "user" add column "email" text null;\n     SQL syntax error: syntax error at or near "tabel"');
+    ws.remove(`migrations/${BROKEN}.ts`);
+  });
 });
 
 describe('migrate plan --since REV', () => {

@@ -4,7 +4,8 @@
  * all of them records it without running it; one with part of them runs the rest, then records it.
  * Data migrations are refused unless dropped on purpose; another service's dependsOn into the
  * range means the squash; `check` (also `--targets`) says when the replaced files can go, and after
- * they are deleted the stream still checks clean.
+ * they are deleted the stream still checks clean; a second squash over the first is planned right on
+ * a database that has only the first.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
@@ -124,5 +125,23 @@ describe('squash --service auth-service', () => {
     }
     // billing's dependsOn names the deleted initial: the graph reads it as the squash
     expect((await cli(['graph'], fresh)).stdout).toContain('billing_service -->|1 dependsOn| auth_service');
+  });
+
+  it('a second squash replaces the first: plan on a database with only the first replays it before what depends on it, and says the new squash is only recorded', async () => {
+    ws.edit('apps/auth-service/src/db/models/user.ts', 'displayName: p.string().length(120),', 'displayName: p.string().length(120),\n    nickname: p.string().length(60).nullable(),');
+    expect((await cli(['makemigrations', '--service', 'auth-service', '-m', 'nickname'])).code).toBe(0);
+    const squashed = await cli(['squash', '--service', 'auth-service', '-m', 'second baseline']);
+    expect(squashed.code, squashed.both).toBe(0);
+    // fresh applied the first squash and billing's initial, whose dependsOn the newest squash now stands for
+    const result = await cli(['plan', '--json'], fresh);
+    const plan = JSON.parse(result.stdout);
+    expect(plan.verification, result.both).toMatchObject({ ok: true, failure: null });
+    expect(plan.migrations.map((m: any) => [m.name, m.recordOnly])).toEqual([
+      [auth('nickname'), false],
+      [auth('second_baseline'), true],
+    ]);
+    const text = (await cli(['plan'], fresh)).stdout;
+    expect(text).toContain(`2. ${auth('second_baseline')} (auth-service) — recorded without running`);
+    expect((await cli(['migrate', '--dry-run'], fresh)).stdout).toContain(`-- ${auth('second_baseline')}\n-- recorded without running`);
   });
 });

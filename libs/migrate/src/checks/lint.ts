@@ -156,7 +156,7 @@ export async function lintMigrations(definitions: MigrationDefinition[], root: s
       try {
         parsed.push(...(await statementsOf(text)));
       } catch (error) {
-        parsed.push({ node: {}, text: collapse(text), syntaxError: `SQL syntax error: ${describeError(error)}.` });
+        parsed.push({ node: {}, text: oneLine(text), syntaxError: `SQL syntax error: ${describeError(error)}.` });
       }
     }
     // down() tells what a type change changes from: parsed only when up() changes a type.
@@ -239,11 +239,12 @@ export async function statementsOf(sql: string): Promise<Statement[]> {
   return (tree.stmts ?? []).map((raw: Node) => {
     const start = raw.stmt_location ?? 0;
     const text = raw.stmt_len ? sql.slice(start, start + raw.stmt_len) : sql.slice(start);
-    return { node: raw.stmt, text: collapse(text) };
+    return { node: raw.stmt, text: oneLine(text) };
   });
 }
 
-const collapse = (sql: string) => sql.replace(/\s+/g, ' ').trim().replace(/;$/, '');
+/** A statement on one line, without its `;` (as plan and lint show it). */
+export const oneLine = (sql: string) => sql.replace(/\s+/g, ' ').trim().replace(/;$/, '');
 
 export function tableName(range: Node | undefined): string {
   return `${range?.schemaname ?? 'public'}.${range?.relname}`;

@@ -21,7 +21,7 @@ import { replacedBy, resolveDependencies, squashUse } from '../stream/replaces.t
 import { loadMigration, type MigrationDefinition } from '../stream/migration-file.ts';
 import { readStream, type StreamEntry } from '../stream/stream.ts';
 import { streamChangesSince } from './git.ts';
-import { lintMigrations, statementsOf, type LintFinding } from './lint.ts';
+import { lintMigrations, oneLine, statementsOf, type LintFinding } from './lint.ts';
 import { blockedBy, locksOf, strongest, type LockContext, type LockMode } from './locks.ts';
 
 export interface PlannedLock {
@@ -48,7 +48,7 @@ export interface PlannedMigration {
   /** Relative to the workspace root. */
   file: string;
   transactional: boolean;
-  /** A squash whose replaced migrations are all applied: recorded as applied without running. */
+  /** A squash whose replaced migrations are applied (or run before it): recorded without running. */
   recordOnly: boolean;
   statements: PlannedStatement[];
   /** Queries up() sends itself (data migrations): they run only against the real database. */
@@ -114,7 +114,7 @@ function replayable(stream: StreamEntry[], applied: Set<string>): StreamEntry[] 
 async function ordered(config: TributaryConfig, stream: StreamEntry[], entries: StreamEntry[]): Promise<MigrationDefinition[]> {
   const squashes = replacedBy(stream);
   const definitions = await Promise.all(entries.map((entry) => loadMigration(entry, config.root)));
-  for (const definition of definitions) definition.dependsOn = resolveDependencies(definition.dependsOn, squashes);
+  for (const definition of definitions) definition.dependsOn = resolveDependencies(definition.dependsOn, squashes, entries);
   const graph = new MigrationGraph(definitions, new Set(stream.map((e) => e.name)), config.root);
   return graph.order(entries.map((e) => e.name)).map((name) => graph.get(name)!);
 }
@@ -190,7 +190,7 @@ async function analyse(texts: string[], context: LockContext): Promise<PlannedSt
     try {
       parsed = await statementsOf(text);
     } catch (error) {
-      result.push({ sql: text.trim(), kind: 'syntax error', locks: [], lock: null, blocks: 'nothing', note: `SQL syntax error: ${describeError(error)}` });
+      result.push({ sql: oneLine(text), kind: 'syntax error', locks: [], lock: null, blocks: 'nothing', note: `SQL syntax error: ${describeError(error)}` });
       continue;
     }
     for (const { node, text: sql } of parsed) {

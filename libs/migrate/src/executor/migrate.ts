@@ -13,7 +13,7 @@ import { withMigrationLock } from '../db/lock.ts';
 import { TributaryError } from '../errors.ts';
 import { MigrationGraph } from '../stream/graph.ts';
 import { loadMigration, refuseUnknownServices, type MigrationDefinition } from '../stream/migration-file.ts';
-import { replacedBy, resolveDependencies } from '../stream/replaces.ts';
+import { RECORDED_SQUASH, replacedBy, resolveDependencies } from '../stream/replaces.ts';
 import { findEntry, readStream, type StreamEntry } from '../stream/stream.ts';
 import { dryRun } from './dry-run.ts';
 import { assertIntegrity } from './integrity.ts';
@@ -70,7 +70,7 @@ export interface MigrateResult {
 }
 
 /** What a dry run shows for a squash recorded without running. */
-const RECORD_ONLY: CollectedSql = { statements: ['-- recorded as applied without running: every migration it replaces is applied;'], directQueries: [] };
+const RECORD_ONLY: CollectedSql = { statements: [`-- ${RECORDED_SQUASH};`], directQueries: [] };
 
 export async function migrate(db: Database, config: TributaryConfig, options: MigrateOptions = {}, events: MigrateEvents = {}): Promise<MigrateResult> {
   // Bad durations fail before anything runs, not at the first migration.

@@ -15,15 +15,26 @@ export function replacedBy(stream: StreamEntry[]): Map<string, string> {
   return squashes;
 }
 
-/** A dependency on a replaced migration is a dependency on its squash, whether or not the replaced file is still there. */
-export function resolveDependencies(dependsOn: string[], squashes: Map<string, string>): string[] {
+/**
+ * A dependency on a replaced migration is a dependency on its squash, whether or not the replaced
+ * file is still there. With `among` (the migrations being ordered): the one of them that stands
+ * for it — itself, or a squash replacing it (a database past an older squash replays that one, not
+ * the newest); otherwise the newest squash.
+ */
+export function resolveDependencies(dependsOn: string[], squashes: Map<string, string>, among: StreamEntry[] = []): string[] {
   const resolved = dependsOn.map((name) => {
+    if (!squashes.has(name)) return name;
+    const standing = among.find((e) => e.name === name) ?? among.find((e) => e.replaces?.includes(name));
+    if (standing) return standing.name;
     let current = name;
     for (let next = squashes.get(current); next && next !== current; next = squashes.get(current)) current = next;
     return current;
   });
   return [...new Set(resolved)];
 }
+
+/** What `migrate --dry-run` and `plan` say of a squash a database records without running (as migrate --fake would). */
+export const RECORDED_SQUASH = 'recorded without running: the migrations it replaces are applied first';
 
 export interface SquashUse {
   /** Migrations a used squash stands for: neither pending nor listed (the squash is). */

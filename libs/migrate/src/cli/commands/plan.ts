@@ -7,10 +7,10 @@
 import { Option, type Command } from 'commander';
 import * as api from '../../api.ts';
 import type { PlannedMigration, PlannedStatement, PlanReport } from '../../checks/plan.ts';
+import { RECORDED_SQUASH } from '../../stream/replaces.ts';
 import { announcingTarget } from '../verbs.ts';
 import { plural, print, printJson } from '../output.ts';
 
-const RECORD_ONLY = 'recorded as applied without running (every migration it replaces is applied)';
 
 export function register(program: Command): void {
   program
@@ -40,7 +40,7 @@ const lockLine = (s: PlannedStatement) => s.locks.map((l) => `${l.mode} on ${l.t
 function text(report: PlanReport): string {
   const lines = [`Plan: ${plural(report.migrations.length, 'migration')} (${report.scope}), in the order migrate applies them.`];
   report.migrations.forEach((m, i) => {
-    lines.push('', `${i + 1}. ${m.name} (${m.service})${m.transactional ? '' : ' — non-transactional'}${m.recordOnly ? ` — ${RECORD_ONLY}` : ''}`);
+    lines.push('', `${i + 1}. ${m.name} (${m.service})${m.transactional ? '' : ' — non-transactional'}${m.recordOnly ? ` — ${RECORDED_SQUASH}` : ''}`);
     for (const s of m.statements) {
       lines.push(`   ${s.sql};`);
       lines.push(`     ${s.locks.length ? `${lockLine(s)} — blocks ${s.blocks}` : (s.note ?? 'no table lock')}`);
@@ -62,7 +62,7 @@ const code = (value: string) => `\`${cell(value).replaceAll('`', "'")}\``;
 
 function markdownMigration(m: PlannedMigration, index: number): string[] {
   const lines = [`### ${index + 1}. \`${m.name}\` — ${m.service}${m.transactional ? '' : ' (non-transactional)'}`, ''];
-  if (m.recordOnly) lines.push(`_${RECORD_ONLY}._`);
+  if (m.recordOnly) lines.push(`_${RECORDED_SQUASH}._`);
   else if (m.statements.length === 0) lines.push('_No SQL collected._');
   else {
     lines.push('| # | Statement | Lock | Blocks | Tables (owner) |', '|---:|---|---|---|---|');
