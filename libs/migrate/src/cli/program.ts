@@ -96,26 +96,14 @@ export function buildProgram(): Command {
       await runRollback(target(), rollbackOptions(opts, opts.service));
     });
 
-  program
-    .command('history')
-    .description('applied migrations with time, duration and service')
-    .option('--json', 'print JSON')
-    .action(async (opts) => {
-      const rows = await api.history(opts.json ? {} : target());
-      if (opts.json) return printJson({ migrations: rows });
-      if (rows.length === 0) return print('No migrations applied.');
-      for (const row of rows) print(`${row.appliedAt.toISOString()}  ${formatMs(row.executionMs).padStart(8)}  ${row.service.padEnd(16)} ${row.name}  (${row.appliedBy})`);
-    });
+  reading(program, 'history', 'applied migrations with time, duration and service', api.history, (rows) => ({ migrations: rows }), (rows) => {
+    if (rows.length === 0) return print('No migrations applied.');
+    for (const row of rows) print(`${row.appliedAt.toISOString()}  ${formatMs(row.executionMs).padStart(8)}  ${row.service.padEnd(16)} ${row.name}  (${row.appliedBy})`);
+  });
 
-  program
-    .command('current')
-    .description('the latest applied migration')
-    .option('--json', 'print JSON')
-    .action(async (opts) => {
-      const row = await api.current(opts.json ? {} : target());
-      if (opts.json) return printJson({ current: row });
-      print(row ? `${row.name} (${row.service}, applied ${row.appliedAt.toISOString()})` : 'No migrations applied.');
-    });
+  reading(program, 'current', 'the latest applied migration', api.current, (row) => ({ current: row }), (row) => {
+    print(row ? `${row.name} (${row.service}, applied ${row.appliedAt.toISOString()})` : 'No migrations applied.');
+  });
 
   program
     .command('validate')
@@ -163,4 +151,17 @@ export function buildProgram(): Command {
 
   for (const register of extraCommands) register(program);
   return program;
+}
+
+/** A command that reads one thing from the database and prints it, or with `--json` prints it as `json` shapes it. */
+function reading<T>(program: Command, name: string, description: string, read: (target: api.Target) => Promise<T>, json: (value: T) => unknown, text: (value: T) => void): void {
+  program
+    .command(name)
+    .description(description)
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      const value = await read(opts.json ? {} : target());
+      if (opts.json) return printJson(json(value));
+      text(value);
+    });
 }
