@@ -4,37 +4,17 @@
  * sentence, and /health follows the stream on disk — a migration that appears is pending at once,
  * applied once `migrate` ran, and an applied file edited in place is reported.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
-import { exited, listening, post, request, serveGateway, stop } from './support/gateway.ts';
-import type { Running } from './support/process.ts';
-import { scratchWorkspace, type Workspace } from './support/workspace.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { workspaceWithDatabase } from './support/fixture.ts';
+import { exited, gatewayStarter, listening, post, request, stop } from './support/gateway.ts';
 
-let ws: Workspace;
-let db: TestDatabase;
+const { ws, db, env } = workspaceWithDatabase();
+const serve = gatewayStarter(ws, env);
 let stream: string[];
-const started: Running[] = [];
 
-beforeAll(async () => {
-  ws = scratchWorkspace();
-  db = await createTestDatabase();
+beforeAll(() => {
   stream = ws.migrations().map((f) => f.replace(/\.ts$/, ''));
 });
-
-afterEach(async () => {
-  for (const running of started.splice(0)) if (running.child.exitCode === null) await stop(running, 'SIGKILL').catch(() => {});
-});
-
-afterAll(async () => {
-  await db?.drop();
-  ws?.dispose();
-});
-
-function serve(env: Record<string, string> = {}): Running {
-  const running = serveGateway(ws, { DATABASE_URL: db.url, ...env });
-  started.push(running);
-  return running;
-}
 
 /** Sessions on the test database other than the test's own. */
 const sessions = async () => (await db.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()'))[0]!.n;
@@ -99,7 +79,7 @@ describe('the gateway owns its connection', () => {
     const name = newMigration('comment_product', `comment on table "product" is 'what the catalog sells'`);
     try {
       expect(await request(`${url}/health`)).toEqual({ status: 200, body: { status: 'degraded', migrations: { applied: 3, pending: 1, head: stream[2] } } });
-      const migrated = await ws.migrate(['migrate'], { DATABASE_URL: db.url });
+      const migrated = await ws.migrate(['migrate'], env);
       expect(migrated.code, migrated.stderr).toBe(0);
       expect(await request(`${url}/health`)).toEqual({ status: 200, body: { status: 'ok', migrations: { applied: 4, pending: 0, head: name } } });
 

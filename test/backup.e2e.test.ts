@@ -8,10 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { createTestDatabase } from './support/database.ts';
+import { workspaceFixture, workspaceWithDatabase } from './support/fixture.ts';
 import { describeSchema } from './support/schema.ts';
 import { migrationSource as migration } from './support/migrations.ts';
-import { scratchWorkspace, type Workspace } from './support/workspace.ts';
+import type { Workspace } from './support/workspace.ts';
 
 const BROKEN = migration(['delete from "user"', 'create table "scratch" ("id" int)', 'select no_such_function()'], { transactional: false });
 
@@ -37,19 +38,7 @@ async function onEmbedded<T>(ws: Workspace, fn: (pglite: PGlite) => Promise<T>):
 }
 
 describe('backup and restore on PostgreSQL', () => {
-  let ws: Workspace;
-  let db: TestDatabase;
-  let env: Record<string, string>;
-
-  beforeAll(async () => {
-    ws = scratchWorkspace();
-    db = await createTestDatabase();
-    env = { DATABASE_URL: db.url };
-  });
-  afterAll(async () => {
-    await db?.drop();
-    ws?.dispose();
-  });
+  const { ws, db, env } = workspaceWithDatabase();
 
   it('restores data, schema and history after a broken migration', async () => {
     expect((await ws.migrate(['migrate'], env)).code).toBe(0);
@@ -100,12 +89,7 @@ describe('backup and restore on PostgreSQL', () => {
 });
 
 describe('backup and restore on PGlite', () => {
-  let ws: Workspace;
-
-  beforeAll(() => {
-    ws = scratchWorkspace();
-  });
-  afterAll(() => ws?.dispose());
+  const ws = workspaceFixture();
 
   it('restores data after a broken migration', async () => {
     expect((await ws.migrate(['migrate'])).code).toBe(0);
@@ -131,15 +115,13 @@ describe('backup and restore on PGlite', () => {
 });
 
 describe('backup before migrating on PGlite', () => {
-  let ws: Workspace;
+  const ws = workspaceFixture();
 
   beforeAll(async () => {
-    ws = scratchWorkspace();
     expect((await ws.migrate(['migrate'])).code).toBe(0);
     ws.write('migrations/20300101_000000_auth-service_seed.ts', migration([SEED]));
     expect((await ws.migrate(['migrate'])).code).toBe(0);
   });
-  afterAll(() => ws?.dispose());
 
   it('migrate --backup backs up, then applies the pending migrations', async () => {
     ws.write('migrations/20300101_000001_auth-service_notes.ts', migration(['create table "note" ("id" int primary key, "body" text)', `insert into "note" values (1, 'kept')`]));
@@ -186,14 +168,19 @@ describe('backup before migrating on PGlite', () => {
 describe('backup and restore on PostgreSQL with a password', () => {
   const ROLE = `tributary_backup_${process.pid}`;
   const SECRET = 'not-in-argv-7f3a';
-  let ws: Workspace;
-  let db: TestDatabase;
   let bin: string;
   let env: Record<string, string>;
+  // Registered before the fixture's hooks, so that it runs after the database the role owns is dropped.
+  afterAll(async () => {
+    await createTestDatabase().then(async (other) => {
+      await other.query(`drop role if exists "${ROLE}"`);
+      await other.drop();
+    });
+    if (bin) rmSync(bin, { recursive: true, force: true });
+  });
+  const { ws, db } = workspaceWithDatabase();
 
   beforeAll(async () => {
-    ws = scratchWorkspace();
-    db = await createTestDatabase();
     await db.query(`create role "${ROLE}" login password '${SECRET}'`);
     await db.query(`alter database "${db.name}" owner to "${ROLE}"`);
     // pg_dump and psql as the CLI starts them: a wrapper first on PATH records argv and PGPASSWORD
@@ -204,15 +191,6 @@ describe('backup and restore on PostgreSQL with a password', () => {
       chmodSync(wrapper, 0o755);
     }
     env = { DATABASE_URL: db.url.replace('postgres://postgres@', `postgres://${ROLE}:${SECRET}@`), PATH: `${bin}:${process.env.PATH}` };
-  });
-  afterAll(async () => {
-    await db?.drop();
-    await createTestDatabase().then(async (other) => {
-      await other.query(`drop role if exists "${ROLE}"`);
-      await other.drop();
-    });
-    ws?.dispose();
-    if (bin) rmSync(bin, { recursive: true, force: true });
   });
 
   it('dumps and restores without the password in any argv', async () => {

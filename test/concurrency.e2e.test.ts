@@ -8,10 +8,11 @@
  * The first migration waits until all eight processes are connected, so the race for the lock is
  * real whatever the machine's speed: the winner holds the lock while the seven others try it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { TestDatabase } from './support/database.ts';
+import { databaseFixture, workspaceFixture, workspaceWithDatabase } from './support/fixture.ts';
 import { migrationSource } from './support/migrations.ts';
-import { scratchWorkspace, type RunResult, type Workspace } from './support/workspace.ts';
+import type { RunResult } from './support/workspace.ts';
 
 const PROCESSES = 8;
 const MIGRATIONS = 50;
@@ -43,16 +44,14 @@ const status = await checkMigrationsOnStartup({ autoMigrate: true, modelChanges:
 console.log(JSON.stringify({ migrated: status.migrated.length, status: status.status, waited: lines.some((line) => line.includes('holds the migration lock')) }));
 `;
 
-let ws: Workspace;
+const ws = workspaceFixture({ withStream: false });
 beforeAll(() => {
-  ws = scratchWorkspace({ withStream: false });
   for (let i = 1; i <= MIGRATIONS; i++) ws.write(...migrationFile(i));
   ws.write('deploy.ts', DEPLOY_SCRIPT);
   // On a loaded machine eight processes can take a while to start: let the losers outwait the gate.
   ws.write('tributary.config.json', JSON.stringify({ lockWaitSeconds: 300 }));
   ws.write('boot.ts', BOOT_SCRIPT);
 });
-afterAll(() => ws?.dispose());
 
 async function expectAppliedOnce(db: TestDatabase): Promise<void> {
   const [history] = await db.query(`select count(*)::int as rows, count(distinct name)::int as names from tributary_migrations where status = 'applied'`);
@@ -63,18 +62,22 @@ async function expectAppliedOnce(db: TestDatabase): Promise<void> {
   expect(tables.n).toBe(MIGRATIONS);
 }
 
+/** Starts PROCESSES runs at once against `db`; each must exit 0, and every migration be applied once. */
+async function together(db: TestDatabase, run: (env: Record<string, string>) => Promise<RunResult>): Promise<RunResult[]> {
+  const results = await Promise.all(Array.from({ length: PROCESSES }, () => run({ DATABASE_URL: db.url })));
+  for (const result of results) expect(result.code, result.stderr).toBe(0);
+  await expectAppliedOnce(db);
+  return results;
+}
+
+/** What each script run printed last (one JSON line). */
+const reportsOf = (results: RunResult[]) => results.map((r) => JSON.parse(r.stdout.trim().split('\n').at(-1)!));
+
 describe(`${PROCESSES} concurrent deploys of ${MIGRATIONS} pending migrations`, () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => db?.drop());
+  const db = databaseFixture();
 
   it('with the migrate CLI: each migration applied once, all exit 0, the losers say why they did nothing', async () => {
-    const results: RunResult[] = await Promise.all(Array.from({ length: PROCESSES }, () => ws.migrate(['migrate'], { DATABASE_URL: db.url })));
-    for (const result of results) expect(result.code, result.stderr).toBe(0);
-    await expectAppliedOnce(db);
-
+    const results = await together(db, (env) => ws.migrate(['migrate'], env));
     const winners = results.filter((r) => r.stdout.includes(`Applied ${MIGRATIONS} migrations`));
     const losers = results.filter((r) => !winners.includes(r));
     expect(winners).toHaveLength(1);
@@ -94,34 +97,20 @@ describe(`${PROCESSES} concurrent deploys of ${MIGRATIONS} pending migrations`, 
 });
 
 describe(`${PROCESSES} processes calling the library's migrate() (as the Nx executors do)`, () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => db?.drop());
+  const db = databaseFixture();
 
   it('applies each migration once; one process applies, the others waited and found nothing left', async () => {
-    const results = await Promise.all(Array.from({ length: PROCESSES }, () => ws.run(process.execPath, ['deploy.ts'], { DATABASE_URL: db.url })));
-    for (const result of results) expect(result.code, result.stderr).toBe(0);
-    await expectAppliedOnce(db);
-    const reports = results.map((r) => JSON.parse(r.stdout.trim().split('\n').at(-1)!));
+    const reports = reportsOf(await together(db, (env) => ws.run(process.execPath, ['deploy.ts'], env)));
     expect(reports.filter((r) => r.applied === MIGRATIONS)).toHaveLength(1);
     expect(reports.filter((r) => r.applied === 0 && r.waitedForLock)).toHaveLength(PROCESSES - 1);
   });
 });
 
 describe(`${PROCESSES} app replicas booting with checkMigrationsOnStartup({ autoMigrate: true })`, () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => db?.drop());
+  const db = databaseFixture();
 
   it('applies each migration once; every replica starts at the head; the others waited for the lock', async () => {
-    const results = await Promise.all(Array.from({ length: PROCESSES }, () => ws.run(process.execPath, ['boot.ts'], { DATABASE_URL: db.url })));
-    for (const result of results) expect(result.code, result.stderr).toBe(0);
-    await expectAppliedOnce(db);
-    const reports = results.map((r) => JSON.parse(r.stdout.trim().split('\n').at(-1)!));
+    const reports = reportsOf(await together(db, (env) => ws.run(process.execPath, ['boot.ts'], env)));
     for (const report of reports) expect(report.status).toBe('ok');
     expect(reports.filter((r) => r.migrated === MIGRATIONS)).toHaveLength(1);
     expect(reports.filter((r) => r.migrated === 0 && r.waited)).toHaveLength(PROCESSES - 1);
@@ -129,23 +118,16 @@ describe(`${PROCESSES} app replicas booting with checkMigrationsOnStartup({ auto
 });
 
 describe('concurrent deploys of a stream with CREATE INDEX CONCURRENTLY', () => {
-  let db: TestDatabase;
-  let cic: Workspace;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    cic = scratchWorkspace({ withStream: false });
+  const { ws: cic, db, env } = workspaceWithDatabase({ withStream: false });
+  beforeAll(() => {
     const source = (statements: string[], transactional: boolean) => migrationSource(statements, { transactional });
     cic.write('migrations/20300101_000001_auth-service_table.ts', source(['create table "big" ("id" int)', 'insert into "big" select generate_series(1, 200000)'], true));
     cic.write('migrations/20300101_000002_auth-service_index.ts', source(['create index concurrently "big_id_index" on "big" ("id")'], false));
     cic.write('migrations/20300101_000003_auth-service_after.ts', source(['create table "after_index" ("id" int)'], true));
   });
-  afterAll(async () => {
-    await db?.drop();
-    cic?.dispose();
-  });
 
   it('never deadlocks with the runners waiting for the lock: all exit 0, the index is valid', async () => {
-    const results = await Promise.all(Array.from({ length: 4 }, () => cic.migrate(['migrate'], { DATABASE_URL: db.url })));
+    const results = await Promise.all(Array.from({ length: 4 }, () => cic.migrate(['migrate'], env)));
     for (const result of results) expect(result.code, result.stderr).toBe(0);
     expect(results.filter((r) => r.stdout.includes('Applied 3 migrations'))).toHaveLength(1);
     expect(await db.query(`select indisvalid from pg_index where indexrelid = 'big_id_index'::regclass`)).toEqual([{ indisvalid: true }]);

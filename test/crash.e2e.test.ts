@@ -4,25 +4,15 @@
  * `migrate` completes the stream.
  */
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { describe, expect, it } from 'vitest';
+import { workspaceWithDatabase } from './support/fixture.ts';
 import { startMigrate, until } from './support/process.ts';
 import { migrationSource as migration } from './support/migrations.ts';
-import { scratchWorkspace, type Workspace } from './support/workspace.ts';
 
 const LONG = '20300101_000001_auth-service_long';
 const INDEX = '20300101_000003_auth-service_index_concurrently';
 
-let ws: Workspace;
-let db: TestDatabase;
-beforeAll(async () => {
-  ws = scratchWorkspace({ withStream: false });
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db?.drop();
-  ws?.dispose();
-});
+const { ws, db, env } = workspaceWithDatabase({ withStream: false });
 
 const sleeping = async () => (await db.query(`select count(*)::int as n from pg_stat_activity where datname = current_database() and query like '%pg_sleep(600)%' and pid <> pg_backend_pid()`))[0].n > 0;
 const advisoryLocks = async () => (await db.query(`select count(*)::int as n from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())`))[0].n as number;
@@ -34,7 +24,7 @@ describe('SIGKILL in the middle of a migration', () => {
     ws.write(`migrations/${LONG}.ts`, migration(['create table "half_done" ("id" int)', 'insert into "half_done" values (1)', 'select pg_sleep(600)']));
     ws.write('migrations/20300101_000002_auth-service_last.ts', migration(['create table "last" ("id" int)']));
 
-    const run = startMigrate(ws, ['migrate'], { DATABASE_URL: db.url });
+    const run = startMigrate(ws, ['migrate'], env);
     await until(sleeping, 'the long migration to start sleeping');
     expect(await advisoryLocks()).toBe(1);
     run.child.kill('SIGKILL');
@@ -47,7 +37,7 @@ describe('SIGKILL in the middle of a migration', () => {
     expect(await db.query(`select name, status from tributary_migrations order by name`)).toEqual([{ name: '20300101_000000_auth-service_first', status: 'applied' }]);
 
     ws.write(`migrations/${LONG}.ts`, migration(['create table "half_done" ("id" int)', 'insert into "half_done" values (1)', 'select pg_sleep(0)']));
-    const next = await ws.migrate(['migrate'], { DATABASE_URL: db.url });
+    const next = await ws.migrate(['migrate'], env);
     expect(next.code, next.stderr).toBe(0);
     expect(next.stdout).toContain('Applied 2 migrations');
     expect((await db.query(`select name from tributary_migrations where status = 'applied' order by name`)).map((r) => r.name)).toEqual([
@@ -68,7 +58,7 @@ describe('SIGKILL in the middle of a non-transactional CREATE INDEX CONCURRENTLY
     try {
       await holder.query('begin');
       await holder.query('insert into "last" values (1)');
-      const run = startMigrate(ws, ['migrate'], { DATABASE_URL: db.url });
+      const run = startMigrate(ws, ['migrate'], env);
       await until(async () => (await db.query(`select count(*)::int as n from pg_stat_activity where datname = current_database() and query like 'create index concurrently%' and wait_event_type = 'Lock'`))[0].n > 0, 'the index build to wait');
       run.child.kill('SIGKILL');
       await run.exited;
@@ -82,13 +72,13 @@ describe('SIGKILL in the middle of a non-transactional CREATE INDEX CONCURRENTLY
       { name: INDEX, status: 'failed', error: 'interrupted: the runner stopped before this non-transactional migration finished' },
     ]);
 
-    const next = await ws.migrate(['migrate'], { DATABASE_URL: db.url });
+    const next = await ws.migrate(['migrate'], env);
     expect(next.code).toBe(1);
     expect(next.stderr).toContain(`Migration ${INDEX} (auth-service) is non-transactional and was interrupted earlier (the runner stopped before this non-transactional migration finished). Clean up the INVALID index public.last_id_index`);
 
     await db.query('drop index concurrently "last_id_index"');
-    expect((await ws.migrate(['repair'], { DATABASE_URL: db.url })).stdout).toContain(`Cleared failure of ${INDEX}`);
-    const done = await ws.migrate(['migrate'], { DATABASE_URL: db.url });
+    expect((await ws.migrate(['repair'], env)).stdout).toContain(`Cleared failure of ${INDEX}`);
+    const done = await ws.migrate(['migrate'], env);
     expect(done.code, done.stderr).toBe(0);
     expect(await db.query(`select indisvalid from pg_index where indexrelid = 'last_id_index'::regclass`)).toEqual([{ indisvalid: true }]);
   });

@@ -9,57 +9,37 @@ import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { exited, listening, serveGateway, stop } from './support/gateway.ts';
+import { dataMigrationSource } from './support/migrations.ts';
 import { scratchWorkspace, type RunResult, type Workspace } from './support/workspace.ts';
 
-const SEED_USERS = `import { Migration } from '@mikro-orm/migrations';
-import { User } from '@tributary/auth-service/models';
-export class SeedUsers extends Migration {
-  static service = 'auth-service';
-  override async up(): Promise<void> {
-    const em = this.getEntityManager();
-    em.create(User, { email: 'ada@example.com', displayName: 'Ada' });
-    em.create(User, { email: 'grace@example.com', displayName: 'Grace' });
-    await em.flush();
-  }
-  override async down(): Promise<void> {
-    await this.getEntityManager().nativeDelete(User, { email: { $in: ['ada@example.com', 'grace@example.com'] } });
-  }
-}
-`;
+const USER = "import { User } from '@tributary/auth-service/models';";
+
+/** Two users of auth-service, created through the entity manager (`domain`: their e-mail domain). */
+const seedUsers = (domain: string, statics: string[] = []) =>
+  dataMigrationSource([`em.create(User, { email: 'ada@${domain}', displayName: 'Ada' });`, `em.create(User, { email: 'grace@${domain}', displayName: 'Grace' });`, 'await em.flush();'], {
+    service: 'auth-service',
+    imports: [USER],
+    statics,
+    down: [`await em.nativeDelete(User, { email: { $in: ['ada@${domain}', 'grace@${domain}'] } });`],
+  });
+const SEED_USERS = seedUsers('example.com');
 
 /** Another service's entities, found through a relation to the first service's. */
-const LINK_CUSTOMERS = `import { Migration } from '@mikro-orm/migrations';
-import { User } from '@tributary/auth-service/models';
-import { Customer } from '@tributary/billing-service/models';
-export class LinkCustomers extends Migration {
-  static service = 'billing-service';
-  static dependsOn = ['20300101_000001_auth-service_seed_users'];
-  override async up(): Promise<void> {
-    const em = this.getEntityManager();
-    for (const user of await em.find(User, {}, { orderBy: { id: 'asc' } })) {
-      em.create(Customer, { user, legalName: \`\${user.displayName} Ltd\` });
-    }
-    await em.flush();
-  }
-  override async down(): Promise<void> {
-    await this.getEntityManager().nativeDelete(Customer, {});
-  }
-}
-`;
+const LINK_CUSTOMERS = dataMigrationSource(
+  ["for (const user of await em.find(User, {}, { orderBy: { id: 'asc' } })) {", '  em.create(Customer, { user, legalName: `${user.displayName} Ltd` });', '}', 'await em.flush();'],
+  {
+    service: 'billing-service',
+    imports: [USER, "import { Customer } from '@tributary/billing-service/models';"],
+    statics: ["static dependsOn = ['20300101_000001_auth-service_seed_users'];"],
+    down: ['await em.nativeDelete(Customer, {});'],
+  },
+);
 
 /** Flushes, then fails: the flushed row must go with the migration's transaction. */
-const FLUSH_THEN_FAIL = `import { Migration } from '@mikro-orm/migrations';
-import { User } from '@tributary/auth-service/models';
-export class FlushThenFail extends Migration {
-  static service = 'auth-service';
-  override async up(): Promise<void> {
-    const em = this.getEntityManager();
-    em.create(User, { email: 'rolled-back@example.com', displayName: 'Nobody' });
-    await em.flush();
-    this.addSql('select 1/0');
-  }
-}
-`;
+const FLUSH_THEN_FAIL = dataMigrationSource(["em.create(User, { email: 'rolled-back@example.com', displayName: 'Nobody' });", 'await em.flush();', "this.addSql('select 1/0');"], {
+  service: 'auth-service',
+  imports: [USER],
+});
 
 /** A model file that leaves a trace when it is imported (no entity in it). */
 const LOAD_MARKER = `import { appendFileSync } from 'node:fs';
@@ -146,7 +126,7 @@ describe('data migrations with the entity manager', () => {
     succeeded(await ws.migrate(['migrate', '--atomic'], { DATABASE_URL: atomic.url }));
     expect(await atomic.query(CUSTOMERS)).toEqual(EXPECTED);
 
-    ws.write('migrations/20300101_000003_auth-service_outside_transaction.ts', SEED_USERS.replace('class SeedUsers extends Migration {', 'class Outside extends Migration {\n  static transactional = false;').replaceAll('@example.com', '@outside.example.com'));
+    ws.write('migrations/20300101_000003_auth-service_outside_transaction.ts', seedUsers('outside.example.com', ['static transactional = false;']));
     try {
       succeeded(await ws.migrate(['migrate'], { DATABASE_URL: atomic.url }));
       expect(await atomic.query(`select "email" from "user" where "email" like '%@outside.example.com' order by "id"`)).toEqual([{ email: 'ada@outside.example.com' }, { email: 'grace@outside.example.com' }]);
@@ -176,17 +156,10 @@ export class CreateTag extends Migration {
   }
 }
 `);
-    ws.write('migrations/20300101_000004_catalog-service_seed_tags.ts', `import { Migration } from '@mikro-orm/migrations';
-import { Tag } from '../apps/catalog-service/src/db/models/tag.ts';
-export class SeedTags extends Migration {
-  static service = 'catalog-service';
-  override async up(): Promise<void> {
-    const em = this.getEntityManager();
-    for (const label of ['new', 'sale']) em.create(Tag, { label });
-    await em.flush();
-  }
-}
-`);
+    ws.write(
+      'migrations/20300101_000004_catalog-service_seed_tags.ts',
+      dataMigrationSource(["for (const label of ['new', 'sale']) em.create(Tag, { label });", 'await em.flush();'], { service: 'catalog-service', imports: ["import { Tag } from '../apps/catalog-service/src/db/models/tag.ts';"] }),
+    );
     try {
       succeeded(await ws.migrate(['migrate'], { DATABASE_URL: decorated.url }));
       expect(await decorated.query(`select "label" from "tag" order by "id"`)).toEqual([{ label: 'new' }, { label: 'sale' }]);

@@ -6,8 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from './support/database.ts';
+import { workspaceFixture, workspaceWithDatabase } from './support/fixture.ts';
 import { REPO, scratchWorkspace, type RunResult, type Workspace } from './support/workspace.ts';
 
 const MODELS = 'apps/auth-service/src/db/models';
@@ -119,20 +120,8 @@ function expectOk(result: RunResult): void {
 }
 
 describe('decorated entities: legacy decorators with reflect-metadata', () => {
-  let ws: Workspace;
-  let db: TestDatabase;
-  let env: Record<string, string>;
-
-  beforeAll(async () => {
-    ws = scratchWorkspace();
-    decorate(ws);
-    db = await createTestDatabase();
-    env = { DATABASE_URL: db.url };
-  });
-  afterAll(async () => {
-    await db?.drop();
-    ws?.dispose();
-  });
+  const { ws, db, env } = workspaceWithDatabase();
+  beforeAll(() => decorate(ws));
 
   it('are the schema the committed stream made from the defineEntity models', async () => {
     const check = await ws.migrate(['makemigrations', '--check']);
@@ -252,17 +241,7 @@ export class RolesMigration extends Migration {
 });
 
 describe('decorated entities: TC39 (ES) decorators', () => {
-  let ws: Workspace;
-  let db: TestDatabase;
-
-  beforeAll(async () => {
-    ws = scratchWorkspace();
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await db?.drop();
-    ws?.dispose();
-  });
+  const { ws, env } = workspaceWithDatabase();
 
   it('an ES-decorated entity with declared types becomes a table of its service', async () => {
     ws.write('apps/catalog-service/src/db/models/tag.ts', `import { Entity, ManyToOne, PrimaryKey, Property } from '@mikro-orm/decorators/es';
@@ -289,18 +268,13 @@ export class Tag {
     const source = ws.read(`migrations/${written}`);
     expect(source).toContain('create table "tag" ("id" serial primary key, "label" varchar(40) not null, "category_id" int null, "hidden" boolean not null default false);');
     expect(source).toContain('foreign key ("category_id") references "category" ("id")');
-    expectOk(await ws.migrate(['migrate'], { DATABASE_URL: db.url }));
+    expectOk(await ws.migrate(['migrate'], env));
     expectOk(await ws.migrate(['makemigrations', '--check']));
   });
 });
 
 describe('a model file with a syntax error', () => {
-  let ws: Workspace;
-
-  beforeAll(() => {
-    ws = scratchWorkspace({ apps: ['auth-service'] });
-  });
-  afterAll(() => ws?.dispose());
+  const ws = workspaceFixture({ apps: ['auth-service'] });
 
   it('is named with line and column, not the file that imports it', async () => {
     // api-key.ts and session.ts import user.ts and load first; index.ts re-exports it.

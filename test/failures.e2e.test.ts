@@ -4,11 +4,10 @@
  * all or nothing; a failed `CREATE INDEX CONCURRENTLY` is recorded as failed and its INVALID index
  * named; a migration blocked by another session's lock fails fast, and `--lock-retries` recovers.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migrationSource as migration } from './support/migrations.ts';
 import { busyTable } from './support/table-lock.ts';
-import { scratchWorkspace, type Workspace } from './support/workspace.ts';
-import { workspaceWithDatabase } from './support/fixture.ts';
+import { workspaceFixture, workspaceWithDatabase } from './support/fixture.ts';
 
 const { ws, db, env } = workspaceWithDatabase({ withStream: false });
 
@@ -167,11 +166,7 @@ describe('timeouts', () => {
 });
 
 describe('on PGlite (the embedded database)', () => {
-  let local: Workspace;
-  beforeAll(() => {
-    local = scratchWorkspace({ withStream: false });
-  });
-  afterAll(() => local?.dispose());
+  const local = workspaceFixture({ withStream: false });
 
   const showJson = async () => JSON.parse((await local.migrate(['showmigrations', '--json'])).stdout) as { migrations: Array<{ name: string; applied: boolean }> };
 

@@ -6,40 +6,19 @@
  */
 import { symlinkSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
-import { exited, listening, post, request, serveGateway, stop } from './support/gateway.ts';
-import type { Running } from './support/process.ts';
-import { scratchWorkspace, type Workspace } from './support/workspace.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from './support/database.ts';
+import { workspaceWithDatabase } from './support/fixture.ts';
+import { exited, gatewayStarter, listening, post, request, stop } from './support/gateway.ts';
 
-let ws: Workspace;
-let db: TestDatabase;
-let env: Record<string, string>;
-const started: Running[] = [];
+const { ws, db, env } = workspaceWithDatabase();
+const serve = gatewayStarter(ws, env);
 let stream: string[];
 
-beforeAll(async () => {
-  ws = scratchWorkspace();
-  db = await createTestDatabase();
-  env = { DATABASE_URL: db.url };
+beforeAll(() => {
   stream = ws.migrations().map((f) => f.replace(/\.ts$/, ''));
   expect(stream).toHaveLength(3);
 });
-
-afterEach(async () => {
-  for (const running of started.splice(0)) if (running.child.exitCode === null) await stop(running, 'SIGKILL').catch(() => {});
-});
-
-afterAll(async () => {
-  await db?.drop();
-  ws?.dispose();
-});
-
-function serve(extra: Record<string, string> = {}): Running {
-  const running = serveGateway(ws, { ...env, ...extra });
-  started.push(running);
-  return running;
-}
 
 const appliedNames = async () => (await db.query<{ name: string }>('select name from tributary_migrations order by id')).map((r) => r.name);
 

@@ -11,25 +11,17 @@ import { migrationHealth } from '../apps/gateway/src/health.ts';
 import { services } from '../apps/gateway/src/services.ts';
 import { checkMigrationsOnStartup, loadConfig } from '../libs/migrate/src/boot.ts';
 import { migrationFilesHashed } from '../libs/migrate/src/stream/stream-cache.ts';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
-import { scratchWorkspace, type Workspace } from './support/workspace.ts';
+import { workspaceWithDatabase } from './support/fixture.ts';
 
-let ws: Workspace;
-let db: TestDatabase;
+const { ws, db } = workspaceWithDatabase();
 let app: AppDatabase;
 
 beforeAll(async () => {
-  ws = scratchWorkspace();
-  db = await createTestDatabase();
   const config = loadConfig({ cwd: ws.dir, databaseUrl: db.url });
   app = await openAppDatabase(config, { entities: services.flatMap((s) => s.entities), poolMax: 3 });
 });
 
-afterAll(async () => {
-  await app?.close();
-  await db?.drop();
-  ws?.dispose();
-});
+afterAll(async () => app?.close());
 
 describe('the gateway in-process', () => {
   it('has its own pool size and no global context: a query on the global entity manager is refused', async () => {

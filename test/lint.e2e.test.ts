@@ -2,10 +2,9 @@
  * `migrate lint` and lint inside `check`, with the real CLI: pending migrations on PostgreSQL,
  * every migration when there is no database, newly added files with `--since REV` (git).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migrationSource as migration } from './support/migrations.ts';
-import { scratchWorkspace, type Workspace } from './support/workspace.ts';
-import { workspaceWithDatabase } from './support/fixture.ts';
+import { workspaceFixture, workspaceWithDatabase } from './support/fixture.ts';
 
 const DROP = 'migrations/20300101_000001_auth-service_drop_display_name.ts';
 const INDEX = 'migrations/20300101_000002_auth-service_index_role.ts';
@@ -74,11 +73,7 @@ describe('migrate lint on pending migrations', () => {
 });
 
 describe('migrate lint without a database, and --since', () => {
-  let offline: Workspace;
-  beforeAll(() => {
-    offline = scratchWorkspace();
-  });
-  afterAll(() => offline?.dispose());
+  const offline = workspaceFixture();
 
   it('lints every migration when there is no database yet; tables the stream creates are not "existing"', async () => {
     offline.write(DROP, migration(['alter table "user" drop column "display_name"']));

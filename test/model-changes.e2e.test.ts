@@ -3,41 +3,14 @@
  * one file for the service that changed, migrate brings the database to exactly what MikroORM's
  * schema generator creates from the models, and rollback restores the schema before it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
-import { referenceSchema } from './support/reference.ts';
-import { describeSchema } from './support/schema.ts';
-import { scratchWorkspace, type Workspace } from './support/workspace.ts';
+import { describe, expect, it } from 'vitest';
+import { workspaceWithReference } from './support/reference.ts';
 
-let ws: Workspace;
-let db: TestDatabase;
-let ref: TestDatabase;
-let env: Record<string, string>;
-
-beforeAll(async () => {
-  ws = scratchWorkspace();
-  db = await createTestDatabase();
-  ref = await createTestDatabase();
-  env = { DATABASE_URL: db.url };
-});
-
-afterAll(async () => {
-  await db?.drop();
-  await ref?.drop();
-  ws?.dispose();
-});
-
-async function cli(...args: string[]) {
-  const result = await ws.migrate(args, env);
-  if (result.code !== 0) throw new Error(`migrate ${args.join(' ')} exited ${result.code}:\n${result.stderr}${result.stdout}`);
-  return result;
-}
-
-const schemaOf = () => describeSchema(db.query);
+const { ws, env, schema: schemaOf, reference } = workspaceWithReference();
+const cli = (...args: string[]) => ws.migrateOk(args, env);
 
 async function expected(): Promise<string[]> {
-  await ref.query('drop schema public cascade; create schema public');
-  const lines = await referenceSchema(ws, ref.url);
+  const lines = await reference();
   expect(lines).toContain('constraint user.user_email_unique UNIQUE (email)'); // never compare two empty lists
   return lines;
 }
@@ -105,8 +78,6 @@ import { Product } from './product.ts';
 
 export const Review = defineEntity({
   name: 'Review',
-  tableName: 'review',
-  indexes: [{ properties: ['product', 'author'] }],
   properties: {
     id: p.integer().primary().autoincrement(),
     product: () => p.manyToOne(Product).deleteRule('cascade'),
@@ -114,6 +85,7 @@ export const Review = defineEntity({
     stars: p.smallint(),
     body: p.text().nullable(),
   },
+  indexes: [{ properties: ['product', 'author'] }],
 });
 `,
     );

@@ -103,7 +103,6 @@ describe('the published package', () => {
 
 export const Item = defineEntity({
   name: 'Item',
-  tableName: 'item',
   properties: {
     id: p.integer().primary().autoincrement(),
     title: p.string().length(200),

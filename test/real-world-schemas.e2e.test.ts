@@ -7,16 +7,13 @@
  * the same models; `makemigrations --check` must then be clean, also after the shards are rebuilt.
  */
 import { symlinkSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
-import { referenceSchema } from './support/reference.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from './support/database.ts';
+import { workspaceWithReference } from './support/reference.ts';
 import { describeSchema } from './support/schema.ts';
-import { scratchWorkspace, type Workspace } from './support/workspace.ts';
 
-let ws: Workspace;
-let db: TestDatabase;
-let ref: TestDatabase;
-let env: Record<string, string>;
+const { ws, db, env, schema: schemaOf, reference: expected } = workspaceWithReference();
+const cli = (...args: string[]) => ws.migrateOk(args, env);
 
 const LEDGER_ENTRY = `import { defineEntity, p } from '@mikro-orm/core';
 import { Account } from './account.ts';
@@ -39,11 +36,10 @@ import { Label } from './label.ts';
 
 export const Account = defineEntity({
   name: 'Account',
-  tableName: 'account',
   schema: 'ledger',
   properties: {
-    id: p.integer().primary().autoincrement(),
     code: p.string().length(20).unique(),
+    id: p.integer().primary().autoincrement(),
     status: p.enum(['open', 'frozen'] as const).nativeEnumName('account_status').default('open'),
     labels: () => p.manyToMany(Label).pivotTable('ledger.account_labels'),
   },
@@ -54,11 +50,10 @@ const LABEL = `import { defineEntity, p } from '@mikro-orm/core';
 
 export const Label = defineEntity({
   name: 'Label',
-  tableName: 'label',
   schema: 'ledger',
   properties: {
-    id: p.integer().primary().autoincrement(),
     name: p.string().length(40),
+    id: p.integer().primary().autoincrement(),
     color: p.enum(['red', 'blue'] as const).nativeEnumName('label_color').default('red'),
   },
 });
@@ -110,8 +105,7 @@ export const Manager = defineEntity({
 });
 `;
 
-beforeAll(async () => {
-  ws = scratchWorkspace();
+beforeAll(() => {
   ws.write('apps/ledger-service/package.json', JSON.stringify({ name: '@tributary/ledger-service', private: true, type: 'module', exports: { './models': './src/db/models/index.ts' }, nx: { name: 'ledger-service' } }));
   ws.write('apps/ledger-service/src/db/models/index.ts', "export { Account } from './account.ts';\nexport { LedgerEntry } from './entry.ts';\nexport { Label } from './label.ts';\n");
   symlinkSync(ws.path('apps/ledger-service'), ws.path('node_modules/@tributary/ledger-service'));
@@ -120,32 +114,7 @@ beforeAll(async () => {
   ws.write('apps/ledger-service/src/db/models/label.ts', LABEL);
   ws.write('apps/catalog-service/src/db/models/entry.ts', CATALOG_ENTRY);
   ws.write('apps/auth-service/src/db/models/person.ts', PERSON);
-  db = await createTestDatabase();
-  ref = await createTestDatabase();
-  env = { DATABASE_URL: db.url };
 });
-
-afterAll(async () => {
-  await db?.drop();
-  await ref?.drop();
-  ws?.dispose();
-});
-
-async function cli(...args: string[]) {
-  const result = await ws.migrate(args, env);
-  if (result.code !== 0) throw new Error(`migrate ${args.join(' ')} exited ${result.code}:\n${result.stderr}${result.stdout}`);
-  return result;
-}
-
-const schemaOf = () => describeSchema(db.query);
-
-/** What MikroORM's SchemaGenerator creates from the models, in a database reset to empty. */
-async function expected(): Promise<string[]> {
-  const schemas = await ref.query(`select nspname from pg_namespace where nspname not in ('pg_catalog', 'information_schema', 'pg_toast') and nspname not like 'pg\\_%'`);
-  for (const { nspname } of schemas) await ref.query(`drop schema "${nspname}" cascade`);
-  await ref.query('create schema public');
-  return referenceSchema(ws, ref.url);
-}
 
 /** `makemigrations --check` is clean, and still clean (writing nothing) after the shards are rebuilt from the stream. */
 async function expectCleanCheck(): Promise<void> {

@@ -5,26 +5,18 @@
  * sentence; a historyTable that is not a plain identifier is refused, naming tributary.config.json,
  * before any SQL runs.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
-import { scratchWorkspace, type RunResult, type Workspace } from './support/workspace.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { databaseFixture, workspaceWithDatabase } from './support/fixture.ts';
+import type { RunResult } from './support/workspace.ts';
 
 const PASSWORD = 'Tr1butary-s3cret';
-let ws: Workspace;
-let db: TestDatabase;
+const { ws, db } = workspaceWithDatabase();
 /** The test database with a password in the URL (the server trusts 127.0.0.1 and ignores it). */
 let secretUrl: string;
 
-beforeAll(async () => {
-  ws = scratchWorkspace();
-  db = await createTestDatabase();
+beforeAll(() => {
   secretUrl = db.url.replace('postgres@', `postgres:${PASSWORD}@`);
   expect(secretUrl).toContain(PASSWORD);
-});
-
-afterAll(async () => {
-  await db?.drop();
-  ws?.dispose();
 });
 
 function expectNoPassword(result: RunResult, what: string): void {
@@ -91,13 +83,7 @@ describe('a URL that is not PostgreSQL', () => {
 });
 
 describe('config values that reach SQL', () => {
-  let fresh: TestDatabase;
-  beforeAll(async () => {
-    fresh = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await fresh?.drop();
-  });
+  const fresh = databaseFixture();
 
   it('a historyTable that is not a plain identifier is refused before any SQL runs, naming tributary.config.json', async () => {
     const db = fresh;

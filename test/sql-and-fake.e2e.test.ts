@@ -3,22 +3,11 @@
  * sqlmigrate), and `rollback --fake` un-records without running down() — also an irreversible
  * migration, the way out of a mistaken `migrate --fake`.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { describe, expect, it } from 'vitest';
+import { workspaceWithDatabase } from './support/fixture.ts';
 import { migrationSource as migration } from './support/migrations.ts';
-import { scratchWorkspace, type Workspace } from './support/workspace.ts';
 
-let ws: Workspace;
-let db: TestDatabase;
-
-beforeAll(async () => {
-  ws = scratchWorkspace({ withStream: false });
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db?.drop();
-  ws?.dispose();
-});
+const { ws, db, env } = workspaceWithDatabase({ withStream: false });
 
 describe('sql NAME', () => {
   it("prints up()'s or down()'s SQL with no database at all, and names an unknown migration", async () => {
@@ -37,7 +26,6 @@ describe('sql NAME', () => {
 
 describe('rollback --fake', () => {
   it('un-records without running down(), even an irreversible migration', async () => {
-    const env = { DATABASE_URL: db.url };
     ws.write('migrations/20300101_000002_auth-service_enum.ts', migration(["create type \"mood\" as enum ('ok')", "alter type \"mood\" add value 'sad'"], { statics: ['static irreversible = true;'] }));
     expect((await ws.migrate(['migrate'], env)).code).toBe(0);
     const refused = await ws.migrate(['rollback'], env);

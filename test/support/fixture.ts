@@ -1,11 +1,11 @@
 /**
- * The usual set-up of an end-to-end test file, once: a scratch copy of the workspace and a fresh
- * PostgreSQL database (its URL in `env.DATABASE_URL`), created before the file's tests and
- * removed after them; with `migrated`, the committed stream is applied first.
+ * The usual set-up of an end-to-end test file (or describe block), once: a scratch copy of the
+ * workspace, a fresh PostgreSQL database, or both (its URL in `env.DATABASE_URL`), created before
+ * the tests and removed after them; with `migrated`, the committed stream is applied first.
  *
- * `ws` and `db` exist only once vitest runs `beforeAll`, so the handles returned here forward
- * every use to them: a file writes `const { ws, db, env } = workspaceWithDatabase()` at the top
- * and uses them in its tests as plain values.
+ * The workspace and database exist only once vitest runs `beforeAll`, so the handles returned here
+ * forward every use to them: a file writes `const { ws, db, env } = workspaceWithDatabase()` at the
+ * top and uses them in its tests (and in its own hooks, which run after these) as plain values.
  */
 import { afterAll, beforeAll } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './database.ts';
@@ -17,27 +17,39 @@ export interface Fixture {
   env: Record<string, string>;
 }
 
-export function workspaceWithDatabase(options: ScratchOptions & { migrated?: boolean } = {}): Fixture {
+/** A scratch workspace alone (the embedded database, or none). */
+export function workspaceFixture(options: ScratchOptions = {}): Workspace {
   let ws: Workspace | undefined;
-  let db: TestDatabase | undefined;
-  const env: Record<string, string> = {};
-  beforeAll(async () => {
+  beforeAll(() => {
     ws = scratchWorkspace(options);
-    db = await createTestDatabase();
-    env.DATABASE_URL = db.url;
-    if (options.migrated) {
-      const result = await ws.migrate(['migrate'], env);
-      if (result.code !== 0) throw new Error(`migrating the committed stream failed: ${result.stderr}`);
-    }
   });
-  afterAll(async () => {
-    await db?.drop();
-    ws?.dispose();
-  });
-  return { ws: forwarding(() => ws, 'ws'), db: forwarding(() => db, 'db'), env };
+  afterAll(() => ws?.dispose());
+  return forwarding(() => ws, 'ws');
 }
 
-function forwarding<T extends object>(current: () => T | undefined, name: string): T {
+/** A fresh PostgreSQL database alone. */
+export function databaseFixture(): TestDatabase {
+  let db: TestDatabase | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => db?.drop());
+  return forwarding(() => db, 'db');
+}
+
+export function workspaceWithDatabase(options: ScratchOptions & { migrated?: boolean } = {}): Fixture {
+  const ws = workspaceFixture(options);
+  const db = databaseFixture();
+  const env: Record<string, string> = {};
+  beforeAll(async () => {
+    env.DATABASE_URL = db.url;
+    if (options.migrated) await ws.migrateOk(['migrate'], env);
+  });
+  return { ws, db, env };
+}
+
+/** A handle that forwards every use to what `current` returns once it exists. */
+export function forwarding<T extends object>(current: () => T | undefined, name: string): T {
   return new Proxy({} as T, {
     get(_target, key) {
       const value = current();

@@ -4,6 +4,7 @@
  * every wait bounded.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach } from 'vitest';
 import { start, type Running } from './process.ts';
 import type { RunResult, Workspace } from './workspace.ts';
 
@@ -24,6 +25,22 @@ export function bounded<T>(promise: Promise<T>, what: string, running?: Running,
 /** `node apps/gateway/src/main.ts` (what `npm run serve` runs; `start.ts` for `npm start`) on a free port. */
 export function serveGateway(ws: Workspace, env: Record<string, string | undefined> = {}, script: 'main.ts' | 'start.ts' = 'main.ts'): Running {
   return start(ws, process.execPath, [ws.path('apps/gateway/src', script)], { PORT: '0', ...env });
+}
+
+/**
+ * `serveGateway` for the tests of a file: `serve(extra)` starts the gateway with `env` and `extra`;
+ * whatever a test left running is killed after it.
+ */
+export function gatewayStarter(ws: Workspace, env: Record<string, string>): (extra?: Record<string, string>) => Running {
+  const started: Running[] = [];
+  afterEach(async () => {
+    for (const running of started.splice(0)) if (running.child.exitCode === null) await stop(running, 'SIGKILL').catch(() => {});
+  });
+  return (extra = {}) => {
+    const running = serveGateway(ws, { ...env, ...extra });
+    started.push(running);
+    return running;
+  };
 }
 
 /** `npm <script>` exactly as a user types it, on a free port. */

@@ -23,3 +23,26 @@ ${lines(statements)}
 ${down}}
 `;
 }
+
+export interface DataMigrationOptions {
+  service: string;
+  /** Import lines the code needs (entities of the services). */
+  imports: string[];
+  statics?: string[];
+  /** down()'s code; none means the class has no down(). */
+  down?: string[];
+}
+
+/** A data migration: its up() (and down()) run the given lines of code with `em`, the migration's entity manager. */
+export function dataMigrationSource(up: string[], options: DataMigrationOptions): string {
+  const method = (name: string, code: string[]) => `  override async ${name}(): Promise<void> {\n    const em = this.getEntityManager();\n${code.map((line) => `    ${line}`).join('\n')}\n  }\n`;
+  const statics = [`static service = '${options.service}';`, ...(options.statics ?? [])];
+  return `import { Migration } from '@mikro-orm/migrations';
+${options.imports.join('\n')}
+
+export class DataMigration extends Migration {
+${statics.map((s) => `  ${s}`).join('\n')}
+
+${method('up', up)}${options.down ? method('down', options.down) : ''}}
+`;
+}

@@ -28,6 +28,8 @@ export interface Workspace {
   shard(service: string): string;
   /** Runs the real `migrate` CLI in the workspace. */
   migrate(args: string[], env?: Record<string, string | undefined>): Promise<RunResult>;
+  /** The same; throws with its output unless it exits 0. */
+  migrateOk(args: string[], env?: Record<string, string | undefined>): Promise<RunResult>;
   run(command: string, args: string[], env?: Record<string, string | undefined>): Promise<RunResult>;
   /** Runs the real `nx` in the workspace: no daemon, no cloud, no TUI. */
   nx(args: string[], env?: Record<string, string | undefined>): Promise<RunResult>;
@@ -85,6 +87,11 @@ export function scratchWorkspace(options: ScratchOptions = {}): Workspace {
       return readFileSync(join(folder, files[0]!), 'utf8');
     },
     migrate: (args, env) => run(process.execPath, [join(dir, 'node_modules/.bin/migrate'), ...args], env),
+    async migrateOk(args, env) {
+      const result = await this.migrate(args, env);
+      if (result.code !== 0) throw new Error(`migrate ${args.join(' ')} exited ${result.code}:\n${result.stderr}${result.stdout}`.trim());
+      return result;
+    },
     run,
     nx: (args, env = {}) => run(process.execPath, [nxBin(dir), ...args], { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_SKIP_NX_CACHE: undefined, NX_CACHE_FAILURES: undefined, ...env }),
     migrations: () => readdirSync(join(dir, 'migrations')).filter((f) => f.endsWith('.ts')).sort(),
