@@ -6,13 +6,11 @@
  * each of a series of model changes — with `makemigrations --check` clean (also from rebuilt
  * shards) and every reversible change surviving a rollback + migrate round trip.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Workspace } from '../support/workspace.ts';
-import { latestOf, startConformance, type Conformance } from './harness.ts';
-import { conformanceWorkspace } from './workspace.ts';
+import { describe, expect, it } from 'vitest';
+import { changeTests, conformanceSuite, initialSchemaTests, latestOf, type ChangeStep } from './harness.ts';
 
-let ws: Workspace;
-let c: Conformance;
+const suite = conformanceSuite();
+const { c, ws } = suite;
 
 // Each step runs several CLI processes, a shard rebuild replays the stream in PGlite: room for a busy machine.
 const SLOW = { timeout: 300_000 };
@@ -25,99 +23,53 @@ const PUBLISHING_INDEX = 'apps/publishing-service/src/db/models/index.ts';
 const LEDGER = 'apps/ledger-service/src/db/models/ledger.ts';
 const LEDGER_ENTRY = 'apps/ledger-service/src/db/models/entry.ts';
 
-beforeAll(async () => {
-  ws = conformanceWorkspace();
-  c = await startConformance(ws);
+describe('conformance with MikroORM SchemaGenerator: initial schema (every schema, enum, sequence, STI column and pivot table)', SLOW, () => {
+  initialSchemaTests(suite, ['identity-service', 'ledger-service', 'publishing-service'], [
+    'schema ledger',
+    'relation public.entry kind=r',
+    'relation ledger.entry kind=r',
+    'relation ledger.entry_labels kind=r',
+    'enum public.article_status {draft,published,archived}',
+    'enum ledger.entry_direction {debit,credit}',
+    'column public.staff_member.desk_code character varying(20) null',
+    'column public.staff_member.escalation_email character varying(320) null',
+    'column public.member.links_github character varying(80) null',
+  ]);
 });
 
-afterAll(async () => {
-  await c?.db.drop();
-  ws?.dispose();
-});
-
-describe('conformance with MikroORM SchemaGenerator: initial schema', SLOW, () => {
-  it('makemigrations writes one initial migration per service, foreign keys depending on identity-service', async () => {
-    await c.cli('makemigrations', '-m', 'initial');
-    expect(ws.migrations().map((file) => file.split('_').slice(2).join('_'))).toEqual([
-      'identity-service_initial.ts',
-      'ledger-service_initial.ts',
-      'publishing-service_initial.ts',
-    ]);
-    const identity = latestOf(ws, 'identity-service');
-    for (const service of ['ledger-service', 'publishing-service']) expect(ws.read(`migrations/${latestOf(ws, service)}.ts`)).toContain(`'${identity}'`);
-  });
-
-  it('migrate builds what the SchemaGenerator builds: every schema, enum, sequence, STI column and pivot table', async () => {
-    await c.cli('migrate');
-    const expected = await c.expectMatchesModels('initial');
-    // The shapes this suite exists for are in the reference (so that no comparison is vacuous).
-    for (const line of [
-      'schema ledger',
-      'relation public.entry kind=r',
-      'relation ledger.entry kind=r',
-      'relation ledger.entry_labels kind=r',
-      "enum public.article_status {draft,published,archived}",
-      'enum ledger.entry_direction {debit,credit}',
-      'column public.staff_member.desk_code character varying(20) null',
-      'column public.staff_member.escalation_email character varying(320) null',
-      'column public.member.links_github character varying(80) null',
-    ]) {
-      expect(expected).toContain(line);
-    }
-  });
-
-  it('makemigrations --check is clean after the initial migrations', async () => {
-    await c.expectCheckClean('initial');
-  });
-
-  it('makemigrations --check is clean with the shards deleted (rebuilt from the stream), and writes no file', async () => {
-    await c.expectRebuiltShardsClean('initial');
-  });
-});
-
-describe('conformance with MikroORM SchemaGenerator: model changes', SLOW, () => {
-  it('identity-service adds a column and drops another', async () => {
-    const { created, source } = await c.change({
-      message: 'locale instead of avatar',
-      services: ['identity-service'],
-      destructive: true,
-      edit() {
-        ws.edit(MEMBER, "    avatarUrl: p.string().length(500).nullable(),\n", "    locale: p.string().length(10).default('en'),\n");
-      },
-    });
-    expect(source(created[0]!)).toContain('drop column "avatar_url"');
-  });
-
-  it('ledger-service widens the serial primary key of ledger.ledger from int to bigint (sequence included)', async () => {
-    await c.change({
-      message: 'bigint ledger id',
-      services: ['ledger-service'],
-      edit() {
-        ws.edit(LEDGER, 'id: p.integer().primary().autoincrement(),', 'id: p.bigint().primary().autoincrement(),');
-      },
-    });
-  });
-
-  it('publishing-service adds a value to the native enum article_status (irreversible: rollback refuses)', async () => {
-    const { created, source } = await c.change({
-      message: 'scheduled articles',
-      services: ['publishing-service'],
-      reversible: false,
-      edit() {
-        ws.edit(ARTICLE, "['draft', 'published', 'archived']", "['draft', 'scheduled', 'published', 'archived']");
-      },
-    });
-    expect(source(created[0]!)).toMatch(/static irreversible = true/);
-  });
-
-  it('ledger-service adds a table in the ledger schema with a foreign key and a composite unique', async () => {
-    const { created, source } = await c.change({
-      message: 'statements',
-      services: ['ledger-service'],
-      edit() {
-        ws.write(
-          'apps/ledger-service/src/db/models/statement.ts',
-          `import { defineEntity, p } from '@mikro-orm/core';
+/** The changes before the ownership transfer. */
+const FIRST_CHANGES: ChangeStep[] = [
+  {
+    title: 'identity-service adds a column and drops another',
+    message: 'locale instead of avatar',
+    services: ['identity-service'],
+    destructive: true,
+    edits: [[MEMBER, '    avatarUrl: p.string().length(500).nullable(),\n', "    locale: p.string().length(10).default('en'),\n"]],
+    then: ({ created, source }) => expect(source(created[0]!)).toContain('drop column "avatar_url"'),
+  },
+  {
+    title: 'publishing-service adds a value to the native enum article_status (irreversible: rollback refuses)',
+    message: 'scheduled articles',
+    services: ['publishing-service'],
+    reversible: false,
+    edits: [[ARTICLE, "['draft', 'published', 'archived']", "['draft', 'scheduled', 'published', 'archived']"]],
+    then: ({ created, source }) => expect(source(created[0]!)).toMatch(/static irreversible = true/),
+  },
+  {
+    title: 'ledger-service widens the serial primary key of ledger.ledger from int to bigint (sequence included)',
+    message: 'bigint ledger id',
+    services: ['ledger-service'],
+    edits: [[LEDGER, 'id: p.integer().primary().autoincrement(),', 'id: p.bigint().primary().autoincrement(),']],
+  },
+  {
+    title: 'ledger-service adds a table in the ledger schema with a foreign key and a composite unique',
+    message: 'statements',
+    services: ['ledger-service'],
+    edits: [['apps/ledger-service/src/db/models/index.ts', "export { Label } from './label.ts';", "export { Label } from './label.ts';\nexport { Statement } from './statement.ts';"]],
+    edit() {
+      ws.write(
+        'apps/ledger-service/src/db/models/statement.ts',
+        `import { defineEntity, p } from '@mikro-orm/core';
 import { Ledger } from './ledger.ts';
 
 export const Statement = defineEntity({
@@ -134,37 +86,86 @@ export const Statement = defineEntity({
   },
 });
 `,
-        );
-        ws.edit('apps/ledger-service/src/db/models/index.ts', "export { Label } from './label.ts';", "export { Label } from './label.ts';\nexport { Statement } from './statement.ts';");
-      },
-    });
-    expect(source(created[0]!)).toContain('create table "ledger"."statement"');
-  });
-
-  it('identity-service adds a child to the single-table-inheritance root (own unique and nullable columns)', async () => {
-    await c.change({
-      message: 'auditors',
-      services: ['identity-service'],
-      edit() {
-        ws.edit(STAFF, "admin: 'Administrator' }", "admin: 'Administrator', auditor: 'Auditor' }");
-        ws.write(
-          STAFF,
-          `${ws.read(STAFF)}
+      );
+    },
+    then: ({ created, source }) => expect(source(created[0]!)).toContain('create table "ledger"."statement"'),
+  },
+  {
+    title: 'identity-service adds a child to the single-table-inheritance root (own unique and nullable columns)',
+    message: 'auditors',
+    services: ['identity-service'],
+    edits: [
+      [STAFF, "admin: 'Administrator' }", "admin: 'Administrator', auditor: 'Auditor' }"],
+      ['apps/identity-service/src/db/models/index.ts', 'Administrator }', 'Administrator, Auditor }'],
+    ],
+    edit() {
+      ws.write(
+        STAFF,
+        `${ws.read(STAFF)}
 export const Auditor = defineEntity({
   name: 'Auditor',
   extends: StaffMember,
-  discriminatorValue: 'auditor',
   properties: {
-    firm: p.string().length(120),
     reportEmail: p.string().length(320).unique(),
+    firm: p.string().length(120),
   },
 });
 `,
-        );
-        ws.edit('apps/identity-service/src/db/models/index.ts', 'Administrator }', 'Administrator, Auditor }');
-      },
-    });
-  });
+      );
+    },
+  },
+];
+
+/** The changes after the ownership transfer and the cross-service foreign key. */
+const LATER_CHANGES: ChangeStep[] = [
+  {
+    title: 'publishing-service adds a composite index and a unique index',
+    message: 'comment indexes',
+    services: ['publishing-service'],
+    edits: [
+      [COMMENT, /tableName: '\w+',/, "$&\n  indexes: [{ properties: ['article', 'createdAt'] }],"],
+      [ARTICLE, '    publishedAt: p.datetime().nullable(),', '    publishedAt: p.datetime().nullable().index(),'],
+    ],
+  },
+  {
+    title: 'publishing-service renames table comment to article_comment (self-reference and native enum kept)',
+    message: 'rename comment',
+    services: ['publishing-service'],
+    destructive: true,
+    edits: [[COMMENT, "tableName: 'comment',", "tableName: 'article_comment',"]],
+  },
+  {
+    title: 'two services at once: ledger-service changes a default, widens a decimal, adds a many-to-many whose pivot table lives in the ledger schema and a check; publishing-service changes nullability both ways',
+    message: 'columns',
+    services: ['ledger-service', 'publishing-service'],
+    edits: [
+      [ARTICLE, 'description: p.string().length(1000).nullable(),', "description: p.string().length(1000).default(''),"],
+      [ARTICLE, 'body: p.text(),', 'body: p.text().nullable(),'],
+      [LEDGER, "currency: p.string().length(3).default('EUR')", "currency: p.string().length(3).default('USD')"],
+      [LEDGER_ENTRY, 'amount: p.decimal().precision(14).scale(2)', 'amount: p.decimal().precision(18).scale(4)'],
+      [LEDGER, '    openedAt:', "    watchers: () => p.manyToMany(Member).pivotTable('ledger.ledger_watchers'),\n    openedAt:"],
+      [LEDGER, "  schema: 'ledger',", "  schema: 'ledger',\n  checks: [{ name: 'ledger_currency_upper', expression: 'currency = upper(currency)' }],"],
+    ],
+  },
+  {
+    title: 'publishing-service adds a native enum used by a new column',
+    message: 'article visibility',
+    services: ['publishing-service'],
+    edits: [[ARTICLE, '    favoritesCount:', "    visibility: p.enum(['everyone', 'members', 'staff'] as const).nativeEnumName('article_visibility').default('everyone'),\n    favoritesCount:"]],
+  },
+  {
+    title: 'publishing-service drops a table no other service references',
+    message: 'drop article stats',
+    services: ['publishing-service'],
+    destructive: true,
+    edits: [[PUBLISHING_INDEX, "export { ArticleStats } from './article-stats.ts';\n", '']],
+    edit: () => ws.remove('apps/publishing-service/src/db/models/article-stats.ts'),
+    then: ({ created, source }) => expect(source(created[0]!)).toMatch(/drop table if exists "article_stats"/),
+  },
+];
+
+describe('conformance with MikroORM SchemaGenerator: model changes', SLOW, () => {
+  changeTests(c, FIRST_CHANGES);
 
   it('public.entry moves from publishing-service to identity-service: an ownership transfer, no DDL, rows kept', async () => {
     const publishingLatest = latestOf(ws, 'publishing-service');
@@ -202,99 +203,19 @@ export const Auditor = defineEntity({
     await c.change({
       message: 'member public id',
       services: ['identity-service'],
-      edit() {
-        ws.edit(MEMBER, '    handle: p.string().length(40).unique(),\n', "    handle: p.string().length(40).unique(),\n    publicId: p.uuid().unique().defaultRaw('gen_random_uuid()'),\n");
-      },
+      edits: [[MEMBER, '    handle: p.string().length(40).unique(),\n', "    handle: p.string().length(40).unique(),\n    publicId: p.uuid().unique().defaultRaw('gen_random_uuid()'),\n"]],
     });
     const identityLatest = latestOf(ws, 'identity-service');
     const { created, source } = await c.change({
       message: 'ledger reviewer',
       services: ['ledger-service'],
-      edit() {
-        ws.edit(LEDGER, '    openedAt:', "    reviewer: () => p.manyToOne(Member).referencedColumnNames('public_id').columnTypes('uuid').nullable().deleteRule('set null'),\n    openedAt:");
-      },
+      edits: [[LEDGER, '    openedAt:', "    reviewer: () => p.manyToOne(Member).referencedColumnNames('public_id').columnTypes('uuid').nullable().deleteRule('set null'),\n    openedAt:"]],
     });
     expect(source(created[0]!)).toContain('references "member" ("public_id")');
     expect(source(created[0]!), 'dependsOn names the migration that added member.public_id').toContain(`'${identityLatest}'`);
   });
 
-  it('publishing-service renames table comment to article_comment (self-reference and native enum kept)', async () => {
-    await c.change({
-      message: 'rename comment',
-      services: ['publishing-service'],
-      destructive: true,
-      edit() {
-        ws.edit(COMMENT, "tableName: 'comment',", "tableName: 'article_comment',");
-      },
-    });
-  });
-
-  it('publishing-service adds a composite index and a unique index', async () => {
-    await c.change({
-      message: 'comment indexes',
-      services: ['publishing-service'],
-      edit() {
-        ws.edit(COMMENT, /tableName: '\w+',/, "$&\n  indexes: [{ properties: ['article', 'createdAt'] }],");
-        ws.edit(ARTICLE, "    publishedAt: p.datetime().nullable(),", "    publishedAt: p.datetime().nullable().index(),");
-      },
-    });
-  });
-
-  it('ledger-service changes a default and widens a decimal', async () => {
-    await c.change({
-      message: 'usd by default',
-      services: ['ledger-service'],
-      edit() {
-        ws.edit(LEDGER, "currency: p.string().length(3).default('EUR')", "currency: p.string().length(3).default('USD')");
-        ws.edit(LEDGER_ENTRY, 'amount: p.decimal().precision(14).scale(2)', 'amount: p.decimal().precision(18).scale(4)');
-      },
-    });
-  });
-
-  it('publishing-service changes nullability both ways', async () => {
-    await c.change({
-      message: 'description required',
-      services: ['publishing-service'],
-      edit() {
-        ws.edit(ARTICLE, 'description: p.string().length(1000).nullable(),', "description: p.string().length(1000).default(''),");
-        ws.edit(ARTICLE, 'body: p.text(),', 'body: p.text().nullable(),');
-      },
-    });
-  });
-
-  it('publishing-service drops a table no other service references', async () => {
-    const { created, source } = await c.change({
-      message: 'drop article stats',
-      services: ['publishing-service'],
-      destructive: true,
-      edit() {
-        ws.remove('apps/publishing-service/src/db/models/article-stats.ts');
-        ws.edit(PUBLISHING_INDEX, "export { ArticleStats } from './article-stats.ts';\n", '');
-      },
-    });
-    expect(source(created[0]!)).toMatch(/drop table if exists "article_stats"/);
-  });
-
-  it('ledger-service adds a many-to-many whose pivot table lives in the ledger schema, and a check', async () => {
-    await c.change({
-      message: 'ledger watchers',
-      services: ['ledger-service'],
-      edit() {
-        ws.edit(LEDGER, '    openedAt:', "    watchers: () => p.manyToMany(Member).pivotTable('ledger.ledger_watchers'),\n    openedAt:");
-        ws.edit(LEDGER, "  schema: 'ledger',", "  schema: 'ledger',\n  checks: [{ name: 'ledger_currency_upper', expression: 'currency = upper(currency)' }],");
-      },
-    });
-  });
-
-  it('publishing-service adds a native enum used by a new column', async () => {
-    await c.change({
-      message: 'article visibility',
-      services: ['publishing-service'],
-      edit() {
-        ws.edit(ARTICLE, "    favoritesCount:", "    visibility: p.enum(['everyone', 'members', 'staff'] as const).nativeEnumName('article_visibility').default('everyone'),\n    favoritesCount:");
-      },
-    });
-  });
+  changeTests(c, LATER_CHANGES);
 });
 
 describe('conformance with MikroORM SchemaGenerator: after the series', SLOW, () => {

@@ -5,55 +5,26 @@
  * `defineEntity` member). Its migrations must build what MikroORM's SchemaGenerator creates from
  * the same classes, initially and after changes, with `makemigrations --check` clean.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Workspace } from '../support/workspace.ts';
-import { latestOf, startConformance, type Conformance } from './harness.ts';
-import { conformanceWorkspace } from './workspace.ts';
+import { describe, it } from 'vitest';
+import { conformanceSuite, initialSchemaTests } from './harness.ts';
 
-let ws: Workspace;
-let c: Conformance;
+const suite = conformanceSuite(['identity-service', 'commerce-service']);
+const { c, ws } = suite;
 
 // Each step runs several CLI processes, a shard rebuild replays the stream in PGlite: room for a busy machine.
 const SLOW = { timeout: 300_000 };
 
 const MODELS = 'apps/commerce-service/src/db/models';
 
-beforeAll(async () => {
-  ws = conformanceWorkspace(['identity-service', 'commerce-service']);
-  c = await startConformance(ws);
-});
-
-afterAll(async () => {
-  await c?.db.drop();
-  ws?.dispose();
-});
-
 describe('conformance of decorated entities with MikroORM SchemaGenerator', SLOW, () => {
-  it('makemigrations loads the decorated service and writes its initial migration, depending on identity-service', async () => {
-    await c.cli('makemigrations', '-m', 'initial');
-    expect(ws.migrations().map((file) => file.split('_').slice(2).join('_'))).toEqual(['identity-service_initial.ts', 'commerce-service_initial.ts']);
-    expect(ws.read(`migrations/${latestOf(ws, 'commerce-service')}.ts`)).toContain(`'${latestOf(ws, 'identity-service')}'`);
-  });
-
-  it('migrate builds what the SchemaGenerator builds from the decorated classes', async () => {
-    await c.cli('migrate');
-    const expected = await c.expectMatchesModels('initial');
-    for (const line of [
-      'relation public.orders kind=r',
-      'relation public.product_tags kind=r',
-      // Types from reflect-metadata, columns of the base class.
-      'column public.product.active boolean not null default true',
-      'column public.product.created_at timestamp with time zone not null',
-      "constraint public.orders.orders_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'paid'::text, 'shipped'::text, 'cancelled'::text])))",
-    ]) {
-      expect(expected).toContain(line);
-    }
-  });
-
-  it('makemigrations --check is clean, also with the shards rebuilt', async () => {
-    await c.expectCheckClean('initial');
-    await c.expectRebuiltShardsClean('initial');
-  });
+  initialSchemaTests(suite, ['identity-service', 'commerce-service'], [
+    'relation public.orders kind=r',
+    'relation public.product_tags kind=r',
+    // Types from reflect-metadata, columns of the base class.
+    'column public.product.active boolean not null default true',
+    'column public.product.created_at timestamp with time zone not null',
+    "constraint public.orders.orders_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'paid'::text, 'shipped'::text, 'cancelled'::text])))",
+  ]);
 
   it('a decorated class gains a property (type from reflect-metadata), an index and an enum value', async () => {
     await c.change({

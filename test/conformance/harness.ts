@@ -3,21 +3,26 @@
  * compare the database with what MikroORM's SchemaGenerator builds from the same models in a
  * database of its own, check that nothing is left to generate (also from rebuilt shards), and
  * round-trip a change through rollback. A change that fails to generate or apply is undone
- * (models, stream and database) so that the next change starts from a consistent state.
+ * (models, stream and database) so that the next change starts from a consistent state. A test
+ * file is built from these: its set-up, the initial steps, and a series of changes, one test each.
  */
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { forwarding } from '../support/fixture.ts';
 import { exec, REPO, type RunResult, type Workspace } from '../support/workspace.ts';
 import { catalogDifference, catalogLines } from './catalog.ts';
+import { conformanceWorkspace } from './workspace.ts';
 
 export interface Conformance {
   ws: Workspace;
   db: TestDatabase;
   /** Runs the CLI; throws with its output unless it exits 0. */
   cli(...args: string[]): Promise<RunResult>;
+  /** `makemigrations -m initial`; the files it wrote as `<service>_initial.ts`, in stream order. */
+  makeInitial(): Promise<string[]>;
   /** The database's catalog lines. */
   catalog(): Promise<string[]>;
   /** The catalog MikroORM's SchemaGenerator creates from the current models in a fresh database. */
@@ -34,8 +39,10 @@ export interface Conformance {
 export interface ChangeSpec {
   /** `-m` of makemigrations. */
   message: string;
-  /** Edits the models of the scratch workspace. */
-  edit(): void;
+  /** Replacements in files of the scratch workspace, in order: file, what (a RegExp's `$&` is the match), by what. */
+  edits?: Array<[file: string, from: string | RegExp, to: string]>;
+  /** Edits the models of the scratch workspace otherwise (after `edits`). */
+  edit?(): void;
   /** Services expected to get a migration, in file order. */
   services: string[];
   /** The change drops something: `migrate` gets `--allow-destructive` (when the CLI has it). */
@@ -53,10 +60,11 @@ export interface ChangeResult {
 export async function startConformance(ws: Workspace): Promise<Conformance> {
   const db = await createTestDatabase('tributary_conformance');
   const env = { DATABASE_URL: db.url };
-  const cli = async (...args: string[]) => {
-    const result = await ws.migrate(args, env);
-    if (result.code !== 0) throw new Error(`migrate ${args.join(' ')} exited ${result.code}:\n${result.stderr}${result.stdout}`.trim());
-    return result;
+  const cli = (...args: string[]) => ws.migrateOk(args, env);
+  const makeInitial = async () => {
+    const before = ws.migrations();
+    await cli('makemigrations', '-m', 'initial');
+    return ws.migrations().filter((file) => !before.includes(file)).map((file) => file.split('_').slice(2).join('_'));
   };
   const catalog = () => catalogLines(db.query);
   let destructive: string[] | undefined;
@@ -113,7 +121,8 @@ export async function startConformance(ws: Workspace): Promise<Conformance> {
     let created: string[] = [];
     let expected: Promise<string[]> | undefined;
     try {
-      spec.edit();
+      for (const [file, from, to] of spec.edits ?? []) ws.edit(file, from, to);
+      spec.edit?.();
       // The SchemaGenerator's side needs only the models: build it while the CLI works.
       expected = reference();
       expected.catch(() => {});
@@ -153,7 +162,59 @@ export async function startConformance(ws: Workspace): Promise<Conformance> {
     saved.restore();
   };
 
-  return { ws, db, cli, catalog, reference, expectMatchesModels, expectCheckClean, expectRebuiltShardsClean, change };
+  return { ws, db, cli, makeInitial, catalog, reference, expectMatchesModels, expectCheckClean, expectRebuiltShardsClean, change };
+}
+
+/**
+ * The suite for a test file: a conformance workspace of `services` and its database, made before
+ * the file's tests and removed after them (handles that forward, as in support/fixture.ts).
+ */
+export function conformanceSuite(services?: string[]): { c: Conformance; ws: Workspace } {
+  let c: Conformance | undefined;
+  beforeAll(async () => {
+    c = await startConformance(conformanceWorkspace(services));
+  });
+  afterAll(async () => {
+    await c?.db.drop();
+    c?.ws.dispose();
+  });
+  return { c: forwarding(() => c, 'the conformance suite'), ws: forwarding(() => c?.ws, 'the conformance workspace') };
+}
+
+/**
+ * Steps 1 and 2 of the README on the initial models, as a file's first tests: one initial
+ * migration per service in `services` (in stream order; each other service's depends on
+ * identity-service's), migrate builds the SchemaGenerator's schema — whose catalog has
+ * `referenceHas`, the shapes the suite exists for, so that no comparison is vacuous — and
+ * `makemigrations --check` is clean, also from rebuilt shards.
+ */
+export function initialSchemaTests({ c, ws }: { c: Conformance; ws: Workspace }, services: string[], referenceHas: string[]): void {
+  it(`makemigrations writes one initial migration per service (${services.join(', ')}), depending on identity-service`, async () => {
+    expect(await c.makeInitial()).toEqual(services.map((service) => `${service}_initial.ts`));
+    const identity = latestOf(ws, 'identity-service');
+    for (const service of services.filter((s) => s !== 'identity-service')) expect(ws.read(`migrations/${latestOf(ws, service)}.ts`)).toContain(`'${identity}'`);
+  });
+
+  it('migrate builds what the SchemaGenerator builds', async () => {
+    await c.cli('migrate');
+    expect(await c.expectMatchesModels('initial')).toEqual(expect.arrayContaining(referenceHas));
+  });
+
+  it('makemigrations --check is clean after the initial migrations, also with the shards deleted (rebuilt from the stream) and writes no file', async () => {
+    await c.expectCheckClean('initial');
+    await c.expectRebuiltShardsClean('initial');
+  });
+}
+
+/** A model change of a series: a test of its own, titled `title`; `then` checks what its migration says beyond the harness's comparisons. */
+export interface ChangeStep extends ChangeSpec {
+  title: string;
+  then?(change: ChangeResult): void;
+}
+
+/** One test per step, in order (each step starts from the models and database the one before left). */
+export function changeTests(c: Conformance, steps: ChangeStep[]): void {
+  for (const step of steps) it(step.title, async () => step.then?.(await c.change(step)));
 }
 
 export function serviceOf(file: string): string {

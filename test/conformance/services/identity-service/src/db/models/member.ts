@@ -2,8 +2,8 @@ import { defineEntity, p } from '@mikro-orm/core';
 
 /** Where a member can be found elsewhere; stored inline in the member row (links_* columns). */
 export const MemberLinks = defineEntity({
-  name: 'MemberLinks',
   embeddable: true,
+  name: 'MemberLinks',
   properties: {
     website: p.string().length(500).nullable(),
     github: p.string().length(80).nullable(),
@@ -14,7 +14,6 @@ export const MemberLinks = defineEntity({
 /** Someone who signs in, writes and follows other members; every other service points here. */
 export const Member = defineEntity({
   name: 'Member',
-  tableName: 'member',
   properties: {
     id: p.integer().primary().autoincrement(),
     email: p.string().length(320).unique(),

@@ -10,7 +10,8 @@ export const StaffMember = defineEntity({
   tableName: 'staff_member',
   abstract: true,
   discriminatorColumn: 'kind',
-  // Entity names, resolved by MikroORM at discovery (the children are defined below this root).
+  // Entity names, resolved by MikroORM at discovery (the children are defined below this root); the
+  // map is what gives each child its value.
   discriminatorMap: { editor: 'Editor', moderator: 'Moderator', admin: 'Administrator' } as Record<string, unknown> as Record<string, EntityClass<any>>,
   properties: {
     id: p.integer().primary().autoincrement(),
@@ -24,27 +25,24 @@ export const StaffMember = defineEntity({
 export const Editor = defineEntity({
   name: 'Editor',
   extends: StaffMember,
-  discriminatorValue: 'editor',
   properties: {
-    deskCode: p.string().length(20).unique(),
     section: p.string().length(60).nullable(),
+    deskCode: p.string().length(20).unique(),
   },
 });
 
 export const Moderator = defineEntity({
   name: 'Moderator',
   extends: StaffMember,
-  discriminatorValue: 'moderator',
   properties: {
-    escalationEmail: p.string().length(320).unique(),
     shiftHours: p.smallint().default(8),
+    escalationEmail: p.string().length(320).unique(),
   },
 });
 
 export const Administrator = defineEntity({
   name: 'Administrator',
   extends: StaffMember,
-  discriminatorValue: 'admin',
   properties: {
     clearance: p.smallint(),
   },

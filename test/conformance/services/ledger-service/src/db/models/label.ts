@@ -3,7 +3,6 @@ import { defineEntity, p } from '@mikro-orm/core';
 /** A free-form label put on ledger entries. */
 export const Label = defineEntity({
   name: 'Label',
-  tableName: 'label',
   schema: 'ledger',
   properties: {
     id: p.integer().primary().autoincrement(),

@@ -5,7 +5,6 @@ import { Article } from './article.ts';
 /** An article a member saved to read later (public.entry; the ledger service has its own ledger.entry). */
 export const Entry = defineEntity({
   name: 'Entry',
-  tableName: 'entry',
   uniques: [{ properties: ['member', 'article'] }],
   properties: {
     id: p.integer().primary().autoincrement(),

@@ -3,7 +3,6 @@ import { defineEntity, p } from '@mikro-orm/core';
 /** A topic articles are filed under. */
 export const Tag = defineEntity({
   name: 'Tag',
-  tableName: 'tag',
   properties: {
     id: p.integer().primary().autoincrement(),
     name: p.string().length(64).unique(),
