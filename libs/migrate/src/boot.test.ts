@@ -81,6 +81,22 @@ describe('checkMigrationsOnStartup', () => {
     }
   });
 
+  it('strict mode with pending migrations and model changes names both, and both fixes', async () => {
+    // A workspace of its own (this process has imported the others' models) and a database that applied nothing.
+    const changed = scratchWorkspace();
+    const empty = await createTestDatabase();
+    try {
+      changed.edit('apps/catalog-service/src/db/models/category.ts', 'name: p.string().length(120),', 'name: p.string().length(120),\n    position: p.integer().default(0),');
+      const attempt = checkMigrationsOnStartup({ cwd: changed.dir, databaseUrl: empty.url, strict: true, log: () => {} });
+      await expect(attempt).rejects.toThrow(
+        `Strict startup check failed for PostgreSQL 127.0.0.1:5432/${empty.name}: 3 pending migrations (${names.join(', ')}); model changes without a migration in catalog-service. Run \`npx migrate makemigrations --service catalog-service\` to write the missing migration for the model changes, then \`npx migrate migrate\` to apply it with the pending ones (AUTO_MIGRATE=true applies pending migrations but writes none).`,
+      );
+    } finally {
+      await empty.drop();
+      changed.dispose();
+    }
+  });
+
   it('names at most 50 pending migrations in the log and 5 in the strict refusal', async () => {
     const crowded = scratchWorkspace();
     const empty = await createTestDatabase();

@@ -170,6 +170,16 @@ function refusal(status: StartupStatus): string {
   }
   if (status.modelChanges.length > 0) reasons.push(`model changes without a migration in ${status.modelChanges.join(', ')}`);
   reasons.push(...status.problems.map((problem) => problem.replace(/\.$/, '')));
-  const fix = status.pending.length > 0 ? ' Run `npx migrate migrate` first (or start with AUTO_MIGRATE=true).' : status.modelChanges.length > 0 ? ' Run `npx migrate makemigrations` and apply the result.' : '';
-  return `Strict startup check failed for ${status.database}: ${reasons.join('; ')}.${fix}`;
+  return `Strict startup check failed for ${status.database}: ${reasons.join('; ')}.${fixFor(status)}`;
+}
+
+/** What resolves the refusal: AUTO_MIGRATE only applies pending migrations, it never writes the missing ones. */
+function fixFor(status: StartupStatus): string {
+  const pending = status.pending.length > 0;
+  const changed = status.modelChanges.length > 0;
+  const makemigrations = `\`npx migrate makemigrations${status.modelChanges.length === 1 ? ` --service ${status.modelChanges[0]}` : ''}\``;
+  if (pending && changed) return ` Run ${makemigrations} to write the missing migration for the model changes, then \`npx migrate migrate\` to apply it with the pending ones (AUTO_MIGRATE=true applies pending migrations but writes none).`;
+  if (pending) return ' Run `npx migrate migrate` first (or start with AUTO_MIGRATE=true).';
+  if (changed) return ` Run ${makemigrations} and apply the result.`;
+  return '';
 }
