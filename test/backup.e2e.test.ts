@@ -85,6 +85,10 @@ describe('backup and restore on PostgreSQL', () => {
     const missing = await ws.migrate(['restore', '--yes', 'nope.sql'], env);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('Backup nope.sql does not exist.');
+    // outside the workspace: the path as given, not one climbing out of it
+    const outside = await ws.migrate(['restore', '--yes', '/tmp/tributary-no-such-backup.sql'], env);
+    expect(outside.code).toBe(1);
+    expect(outside.stderr.trim()).toBe('error: Backup /tmp/tributary-no-such-backup.sql does not exist.');
   });
 });
 

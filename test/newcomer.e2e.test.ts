@@ -10,17 +10,18 @@ import { describe, expect, it } from 'vitest';
 import { createTestDatabase } from './support/database.ts';
 import { cleanEnv, REPO, type RunResult } from './support/workspace.ts';
 import { workspaceWithDatabase } from './support/fixture.ts';
+import { migrationSource } from './support/migrations.ts';
 
 const { ws, db, env } = workspaceWithDatabase();
 
 const applied = async () => (await db.query<{ name: string }>('select name from tributary_migrations order by name')).map((r) => r.name);
 
 /** Runs the CLI on a pseudo-terminal (util-linux `script`), typing `input`; CI unset so it renders as for a person. */
-function onTerminal(args: string[], input: string): Promise<RunResult> {
+function onTerminal(args: string[], input: string, columns = 120): Promise<RunResult> {
   const command = [process.execPath, ws.path('node_modules/.bin/migrate'), ...args].map((a) => `'${a}'`).join(' ');
   return new Promise((resolve) => {
-    // a pseudo-terminal without a parent terminal is 0 columns wide: give it a real width
-    const child = spawn('script', ['-qec', `stty cols 120 rows 40; ${command}`, '/dev/null'], { cwd: ws.dir, env: cleanEnv({ ...env, CI: undefined, TERM: 'xterm' }) });
+    // a pseudo-terminal without a parent terminal is 0 columns wide: give it a real width (unless testing 0)
+    const child = spawn('script', ['-qec', `stty cols ${columns} rows 40; ${command}`, '/dev/null'], { cwd: ws.dir, env: cleanEnv({ ...env, CI: undefined, TERM: 'xterm' }) });
     let stdout = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
     child.stdin.write(input);
@@ -53,9 +54,16 @@ describe('messages', () => {
   });
 
   it('restore off a terminal needs --yes, and changes nothing without it', async () => {
+    ws.write('.data/backups/any.sql', '-- PostgreSQL database dump\n');
     const result = await ws.migrate(['restore', '.data/backups/any.sql'], env);
     expect(result.code).toBe(1);
     expect(result.stderr.trim()).toBe('error: restore replaces every schema of the database with .data/backups/any.sql; off a terminal it runs only with --yes.');
+  });
+
+  it('restore of a missing file says so before asking anything', async () => {
+    const result = await ws.migrate(['restore', '.data/backups/missing.sql'], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe('error: Backup .data/backups/missing.sql does not exist.');
   });
 });
 
@@ -91,7 +99,7 @@ describe('on a terminal', () => {
   it('stamp asks first; off a terminal it goes on', async () => {
     const cancelled = await onTerminal(['stamp', 'head'], 'n\n');
     expect(cancelled.code).toBe(1);
-    expect(cancelled.stdout).toContain('stamp records every pending migration up to head as applied without running it. Continue? [y/N]');
+    expect(cancelled.stdout).toContain('stamp records 20261123_130023_billing-service_initial, 20261123_130024_catalog-service_initial as applied without running them. Continue? [y/N]');
     const offTerminal = await ws.migrate(['stamp', 'head'], env);
     expect(offTerminal.code, offTerminal.stderr).toBe(0);
   });
@@ -109,6 +117,31 @@ export class Slow extends Migration {
     expect(result.code, result.stdout).toBe(0);
     expect(result.stdout).toContain('running: select pg_sleep(2.5)');
     expect(result.stdout).toMatch(/✔ 20300101_000000_catalog-service_slow \(\d+\.\d s\)/);
+  });
+
+  it('a failed migration ends ✖ with its duration, as ✔ tasks show theirs', async () => {
+    const name = '20300101_000001_catalog-service_broken';
+    ws.write(`migrations/${name}.ts`, migrationSource(['select 1/0'], { service: 'catalog-service' }));
+    try {
+      const result = await onTerminal(['migrate'], '');
+      expect(result.code).toBe(1);
+      expect(result.stdout).toMatch(new RegExp(`✖ ${name} \\(\\d+ ms\\)`));
+    } finally {
+      ws.remove(`migrations/${name}.ts`);
+    }
+  });
+
+  it('a terminal that reports 0 columns gets lines of a usual width, not one character per line', async () => {
+    const name = '20300101_000002_catalog-service_quick';
+    ws.write(`migrations/${name}.ts`, migrationSource(['select 1'], { service: 'catalog-service', down: ['select 1'] }));
+    try {
+      const result = await onTerminal(['migrate'], '', 0);
+      expect(result.code, result.stdout).toBe(0);
+      expect(result.stdout).toMatch(new RegExp(`✔ ${name} \\(\\d+ ms\\)`));
+    } finally {
+      await ws.migrateOk(['rollback', '--yes'], env);
+      ws.remove(`migrations/${name}.ts`);
+    }
   });
 
   it('rollback -s N with fewer applied says it reverted fewer', async () => {

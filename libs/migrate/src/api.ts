@@ -7,7 +7,7 @@ import { forMigrations, loadConfig, type TributaryConfig } from './config/config
 import { discoverServices, selectServices } from './config/services.ts';
 import { describeTarget, embeddedDatabaseExists, withDatabase, withEntitiesOnDemand, type Database, type OpenOptions } from './db/connection.ts';
 import { History, type HistoryRow } from './db/history.ts';
-import { restoreDatabase } from './db/backup.ts';
+import { readBackup, restoreDatabase } from './db/backup.ts';
 import { withMigrationLock } from './db/lock.ts';
 import { makeMigrations, type MakeMigrationsOptions, type MakeMigrationsResult } from './diff/makemigrations.ts';
 import { squash as squashService, type SquashOptions, type SquashResult } from './diff/squash.ts';
@@ -149,9 +149,14 @@ export async function repair(target: Target): Promise<RepairResult> {
   return open(config, target, (db) => repairHistory(db, config));
 }
 
-export async function stamp(target: Target, name: string): Promise<MigrateResult> {
+export async function stamp(target: Target, name: string, events: Pick<MigrateEvents, 'confirm'> = {}): Promise<MigrateResult> {
   const config = migrationConfigOf(target);
-  return open(config, target, (db) => stampHistory(db, config, name));
+  return open(config, target, (db) => stampHistory(db, config, name, events));
+}
+
+/** Refuses, before anything asks or connects, a backup file that is missing or not written by pg_dump. */
+export function checkBackup(target: Target, file: string): void {
+  readBackup(resolve(target.cwd ?? process.cwd(), file));
 }
 
 /** Restores a backup written by `migrate --backup`, under the migration lock. */

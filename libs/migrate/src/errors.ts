@@ -1,3 +1,5 @@
+import { isAbsolute, relative } from 'node:path';
+
 /**
  * A user mistake or an environment problem, told in one sentence that names the file,
  * service or migration involved. The CLI prints `message` alone (no stack) and exits 1.
@@ -30,4 +32,10 @@ function detailOf(error: unknown): string | undefined {
 /** Ends `text` with a full stop, so that advice appended after it reads as a second sentence. */
 export function sentence(text: string): string {
   return /[.!?…]$/.test(text.trim()) ? text.trim() : `${text.trim()}.`;
+}
+
+/** A file as messages name it: relative to the current directory, or absolute when that would climb out of it. */
+export function shownPath(file: string): string {
+  const path = relative(process.cwd(), file);
+  return path && !path.startsWith('..') && !isAbsolute(path) ? path : file;
 }

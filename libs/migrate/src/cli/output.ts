@@ -2,9 +2,8 @@
  * How the CLI talks: results on stdout (one JSON document with `--json`), notes and errors on
  * stderr (progress: see progress.ts).
  */
-import { relative } from 'node:path';
 import { redactSecrets } from '../db/urls.ts';
-import { TributaryError } from '../errors.ts';
+import { TributaryError, shownPath } from '../errors.ts';
 
 export const interactive = (): boolean => Boolean(process.stdout.isTTY) && !process.env.CI;
 
@@ -38,8 +37,8 @@ export function reportError(error: unknown, verbose: boolean, json = false): voi
 /** `3 migrations`, `1 migration`. */
 export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-/** A path as the user typed it: relative to where they are. */
-export const rel = (file: string): string => relative(process.cwd(), file) || file;
+/** A path as the user would type it: relative to where they are, absolute when that climbs out. */
+export const rel = shownPath;
 
 export function formatMs(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;

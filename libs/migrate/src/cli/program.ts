@@ -139,8 +139,9 @@ export function buildProgram(): Command {
     .argument('<name>', 'a migration name, or head')
     .option('-y, --yes', 'do not ask for confirmation on a terminal')
     .action(async (name: string, opts) => {
-      await confirm('stamp', `records every pending migration up to ${name} as applied without running it`, opts);
-      const result = await api.stamp(target(), name);
+      const result = await api.stamp(target(), name, {
+        confirm: (names) => confirm('stamp', `records ${someNames(names)} as applied without running ${names.length === 1 ? 'it' : 'them'}`, opts),
+      });
       print(`Stamped ${result.applied.length} migration${result.applied.length === 1 ? '' : 's'} as applied.`);
     });
 
@@ -151,6 +152,11 @@ export function buildProgram(): Command {
 
   for (const register of extraCommands) register(program);
   return program;
+}
+
+/** The first few of `names`, then how many more. */
+function someNames(names: string[], shown = 5): string {
+  return names.length <= shown ? names.join(', ') : `${names.slice(0, shown).join(', ')} and ${names.length - shown} more`;
 }
 
 /** A command that reads one thing from the database and prints it, or with `--json` prints it as `json` shapes it. */

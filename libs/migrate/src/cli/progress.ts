@@ -37,6 +37,7 @@ class TaskList implements BatchProgress {
   private readonly outcomes = new Map<string, PromiseWithResolvers<string>>();
   private running: Promise<unknown> | undefined;
   private current: string | undefined;
+  private startedAt = performance.now();
   private readonly shown = new Map<string, { output: string }>();
   private slow: NodeJS.Timeout | undefined;
 
@@ -59,15 +60,23 @@ class TaskList implements BatchProgress {
         title: `${name}${this.suffix}`,
         task: async (_ctx: unknown, task: { title: string; output: string }) => {
           this.shown.set(name, task);
-          task.title = await outcome.promise;
+          try {
+            task.title = await outcome.promise;
+          } catch (error) {
+            task.title = (error as Error).message; // ✖ with how long it ran, as ✔ tasks show
+            throw error;
+          }
         },
       };
     });
-    this.running = new Listr(tasks, { exitOnError: true, rendererOptions: { collapseErrors: false } }).run().catch(() => {});
+    // A pseudo-terminal that reports no size (0 columns) would get one character per line.
+    if (!process.stdout.columns) process.stdout.columns = 80;
+    this.running = new Listr(tasks, { exitOnError: true, rendererOptions: { collapseErrors: false, showErrorMessage: false } }).run().catch(() => {});
   }
 
   started(name: string): void {
     this.current = name;
+    this.startedAt = performance.now();
   }
 
   statement(name: string, sql: string): void {
@@ -94,7 +103,8 @@ class TaskList implements BatchProgress {
       clearTimeout(this.slow);
       // A failure (or a refusal before the first one started): the first unfinished task ends ✖, listr2 stops.
       const unfinished = this.current ?? [...this.outcomes.keys()][0];
-      if (unfinished) this.outcomes.get(unfinished)!.reject(new Error(`${unfinished} failed`));
+      const ran = unfinished === this.current ? ` (${formatMs(performance.now() - this.startedAt)})` : '';
+      if (unfinished) this.outcomes.get(unfinished)!.reject(new Error(`${unfinished}${this.suffix}${ran}`));
       await this.running;
     }
   }

@@ -6,11 +6,11 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import type { TributaryConfig } from '../config/config.ts';
-import { TributaryError, describeError } from '../errors.ts';
+import { TributaryError, describeError, shownPath } from '../errors.ts';
 import type { Database } from './connection.ts';
 
 const run = promisify(execFile);
@@ -133,10 +133,8 @@ async function dumpPglite(db: Database): Promise<string> {
  * objects created after the backup disappear, and a failed restore changes nothing.
  */
 export async function restoreDatabase(db: Database, config: TributaryConfig, file: string): Promise<void> {
-  const where = relative(process.cwd(), file) || file;
-  if (!existsSync(file)) throw new TributaryError(`Backup ${where} does not exist.`);
-  const sql = readFileSync(file, 'utf8');
-  if (!/^-- PostgreSQL database dump/m.test(sql)) throw new TributaryError(`${where} is not a pg_dump SQL file (written by \`migrate --backup\`).`);
+  const where = shownPath(file);
+  const sql = readBackup(file);
   const schemas = await db.session.query<{ name: string }>(
     `select nspname as "name" from pg_namespace where nspname not in ('pg_catalog', 'information_schema', 'pg_toast') and nspname not like 'pg\\_%'`,
   );
@@ -150,6 +148,14 @@ export async function restoreDatabase(db: Database, config: TributaryConfig, fil
   } catch (error) {
     throw new TributaryError(`Restore of ${where} into ${db.label} failed; the database was left as it was: ${describeError(error)}`, { cause: error });
   }
+}
+
+/** The backup's SQL; refused, naming the file, when it is missing or not written by pg_dump. */
+export function readBackup(file: string): string {
+  if (!existsSync(file)) throw new TributaryError(`Backup ${shownPath(file)} does not exist.`);
+  const sql = readFileSync(file, 'utf8');
+  if (!/^-- PostgreSQL database dump/m.test(sql)) throw new TributaryError(`${shownPath(file)} is not a pg_dump SQL file (written by \`migrate --backup\`).`);
+  return sql;
 }
 
 async function restorePostgres(url: string, wipe: string, file: string): Promise<void> {

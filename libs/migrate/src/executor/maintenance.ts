@@ -8,7 +8,7 @@ import type { Database } from '../db/connection.ts';
 import { History } from '../db/history.ts';
 import { withMigrationLock } from '../db/lock.ts';
 import { findEntry, readStream } from '../stream/stream.ts';
-import { migrate, type MigrateResult } from './migrate.ts';
+import { migrate, type MigrateEvents, type MigrateResult } from './migrate.ts';
 import { compareStreamWithHistory } from './status.ts';
 
 export interface RepairResult {
@@ -32,7 +32,7 @@ export async function repair(db: Database, config: TributaryConfig): Promise<Rep
 }
 
 /** Records every pending migration up to `target` (`head` for all) as applied, running nothing. */
-export async function stamp(db: Database, config: TributaryConfig, target: string): Promise<MigrateResult> {
+export async function stamp(db: Database, config: TributaryConfig, target: string, events: Pick<MigrateEvents, 'confirm'> = {}): Promise<MigrateResult> {
   if (target !== 'head') findEntry(readStream(config.migrationsDir), target, 'stamp');
-  return migrate(db, config, { to: target, fake: true, allowOutOfOrder: true });
+  return migrate(db, config, { to: target, fake: true, allowOutOfOrder: true }, events);
 }

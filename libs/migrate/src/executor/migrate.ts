@@ -49,6 +49,8 @@ export interface MigrateOptions {
 export interface MigrateEvents {
   waitingForLock?: () => void;
   planned?: (names: string[]) => void;
+  /** Called with what will be applied (or recorded), before anything is; throwing cancels the run. */
+  confirm?: (names: string[]) => Promise<void>;
   applying?: (name: string, index: number, total: number) => void;
   applied?: (name: string, ms: number) => void;
   /** A statement of `name` starts (where statements go one by one). */
@@ -89,6 +91,7 @@ export async function migrate(db: Database, config: TributaryConfig, options: Mi
   return withMigrationLock(db, history.tableName, lock, async (waitedForLock, held) => {
     await history.ensureTable();
     const plan = await planPending(config, history, options, db.session);
+    if (plan.length > 0) await events.confirm?.(plan.map((d) => d.entry.name));
     events.planned?.(plan.map((d) => d.entry.name));
     if (options.atomic) refuseNonTransactional(plan, config.root);
     const recorded = plan.find((d) => d.recordOnly);

@@ -1,9 +1,8 @@
 /** `migrate restore FILE`: puts the database back to a backup written by `migrate --backup`. */
-import { relative } from 'node:path';
 import type { Command } from 'commander';
 import * as api from '../../api.ts';
 import { confirm } from '../confirm.ts';
-import { note, print } from '../output.ts';
+import { note, print, rel } from '../output.ts';
 
 export function register(program: Command): void {
   program
@@ -12,8 +11,9 @@ export function register(program: Command): void {
     .argument('<file>', 'the backup, e.g. .data/backups/20261123_130623.sql')
     .option('-y, --yes', 'do not ask for confirmation (required off a terminal)')
     .action(async (file: string, opts) => {
+      api.checkBackup({}, file); // a missing file is said at once, not after a question
       await confirm('restore', `replaces every schema of the database with ${file}`, { yes: opts.yes, yesRequiredOffTerminal: true });
       const result = await api.restore({ onDatabase: (label) => note(`Using ${label}`) }, file);
-      print(`Restored ${relative(process.cwd(), result.file) || result.file} into ${result.database}.`);
+      print(`Restored ${rel(result.file)} into ${result.database}.`);
     });
 }
