@@ -81,9 +81,10 @@ describe('non-transactional migrations', () => {
     ws.write(`migrations/${name}.ts`, migration(['create unique index concurrently "g_id_unique" on "g" ("id")'], { transactional: false }));
     const failed = await ws.migrate(['migrate'], env);
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toContain(`Migration migrations/${name}.ts failed at statement 1`);
-    // PostgreSQL's DETAIL says which key is duplicated; the sentence ends before the advice starts
-    expect(failed.stderr).toContain('could not create unique index "g_id_unique" (Key (id)=(1) is duplicated.). It left an INVALID index public.g_id_unique: drop it with DROP INDEX CONCURRENTLY, then run `migrate repair` and migrate again.');
+    // PostgreSQL's DETAIL says which key is duplicated; the sentence ends before the advice starts, the advice is the next run's
+    expect(failed.stderr.trim().split('\n').at(-1)).toBe(
+      `error: Migration migrations/${name}.ts is non-transactional and failed at statement 1 of 1 (create unique index concurrently "g_id_unique" on "g" ("id")): could not create unique index "g_id_unique" (Key (id)=(1) is duplicated.). No statement before it had run. Clean up the INVALID index public.g_id_unique (DROP INDEX CONCURRENTLY …), then run \`migrate repair\` to clear the failure and migrate again.`,
+    );
     expect(await db.query(`select status from tributary_migrations where name = $1`, [name])).toEqual([{ status: 'failed' }]);
     const shown = JSON.parse((await ws.migrate(['showmigrations', '--json'], env)).stdout);
     expect(shown.migrations.find((m: any) => m.name === name)).toMatchObject({ applied: false });
@@ -197,7 +198,10 @@ describe('on PGlite (the embedded database)', () => {
     local.write(`migrations/${name}.ts`, migration(['create index concurrently "d_id_index" on "d" ("id")', 'select no_such_function()'], { transactional: false }));
     const failed = await local.migrate(['migrate']);
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toContain(`Migration migrations/${name}.ts failed at statement 2 (select no_such_function())`);
+    // once, ending with a full stop: which statement failed of how many, what stayed applied, and what to do
+    expect(failed.stderr.trim().split('\n').at(-1)).toBe(
+      `error: Migration migrations/${name}.ts is non-transactional and failed at statement 2 of 2 (select no_such_function()): function no_such_function() does not exist. Statement 1 ran and stayed applied (nothing rolls back outside a transaction). Clean up what it left (for example an INVALID index), then run \`migrate repair\` to clear the failure and migrate again.`,
+    );
     const next = await local.migrate(['migrate']);
     expect(next.code).toBe(1);
     expect(next.stderr).toContain(`Migration ${name} (auth-service) is non-transactional and failed earlier`);

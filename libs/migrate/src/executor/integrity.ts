@@ -26,8 +26,7 @@ export function integrityFindings(status: StreamStatus, config: TributaryConfig,
     findings.push({ kind: 'missing-file', service: row.service, migration: row.name, message });
   }
   for (const row of status.failed) {
-    const what = leftovers.length > 0 ? `the INVALID index${leftovers.length === 1 ? '' : 'es'} ${leftovers.join(', ')} (DROP INDEX CONCURRENTLY …)` : 'what it left (for example an INVALID index)';
-    const message = `Migration ${row.name} (${row.service}) is non-transactional and ${sentence(earlierFailure(row.error))} Clean up ${what}, then run \`migrate repair\` to clear the failure and migrate again.`;
+    const message = `Migration ${row.name} (${row.service}) is non-transactional and ${sentence(earlierFailure(row.error))} ${failedNonTransactionalAdvice(leftovers)}`;
     findings.push({ kind: 'failed', service: row.service, migration: row.name, message });
   }
   return findings;
@@ -35,6 +34,12 @@ export function integrityFindings(status: StreamStatus, config: TributaryConfig,
 
 export function integrityProblems(status: StreamStatus, config: TributaryConfig, leftovers: string[] = []): string[] {
   return integrityFindings(status, config, leftovers).map((finding) => finding.message);
+}
+
+/** What to do after a non-transactional migration failed (the run that failed and every later one say the same). */
+export function failedNonTransactionalAdvice(leftovers: string[]): string {
+  const what = leftovers.length > 0 ? `the INVALID index${leftovers.length === 1 ? '' : 'es'} ${leftovers.join(', ')} (DROP INDEX CONCURRENTLY …)` : 'what it left (for example an INVALID index)';
+  return `Clean up ${what}, then run \`migrate repair\` to clear the failure and migrate again.`;
 }
 
 /** A pending migration of a service that already has a later one applied. */

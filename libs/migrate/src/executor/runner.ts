@@ -16,6 +16,7 @@ import { invalidIndexes } from '../db/invalid-indexes.ts';
 import { TributaryError, describeError, sentence } from '../errors.ts';
 import type { MigrationDefinition } from '../stream/migration-file.ts';
 import { holdingConsole } from './console-hold.ts';
+import { failedNonTransactionalAdvice } from './integrity.ts';
 import { sqlText } from './query-intercept.ts';
 import { assertNotStoppedForEntities, startingAgainForEntities, stoppedForEntities } from './entities-on-demand.ts';
 import { deadClientCheck, isLockTimeout, LOCK_TIMEOUT_ADVICE, lockTimeoutFailure, RESET_SESSION, timeoutStatements, withLockRetries, type Direction, type RunOptions } from './run-options.ts';
@@ -189,12 +190,10 @@ async function runOutsideTransaction(db: Database, history: History, definition:
       }
       // Nothing rolls back outside a transaction: say exactly what was left behind.
       const leftovers = (await invalidIndexes(db.session).catch(() => [])).filter((name) => !invalidBefore.has(name));
-      const cleanup = leftovers.length > 0 ? ` It left ${leftovers.length === 1 ? 'an INVALID index' : 'INVALID indexes'} ${leftovers.join(', ')}: drop ${leftovers.length === 1 ? 'it' : 'them'} with DROP INDEX CONCURRENTLY, then run \`migrate repair\` and migrate again.` : '';
       // The history keeps what failed, not the advice: the next run gives its own.
       const failure = error instanceof StatementFailure ? error.failure : `: ${describeError(error)}`;
       if (direction === 'up') await history.recordFailed(definition.entry, failure).catch(() => {});
-      if (!cleanup) throw error;
-      throw new TributaryError(`${sentence(describeError(error))}${cleanup}`, { cause: error });
+      throw new TributaryError(nonTransactionalFailure(error, leftovers, direction, relative(options.root, definition.entry.file)), { cause: error });
     } finally {
       await db.session.query(RESET_SESSION.join('; ')).catch(() => {});
     }
@@ -203,6 +202,15 @@ async function runOutsideTransaction(db: Database, history: History, definition:
   }
   if (direction === 'up') await history.recordApplied(definition.entry, performance.now() - started);
   else await history.remove(definition.entry.name);
+}
+
+/** A failed non-transactional migration, once: what failed, what stayed applied, and what to do (as the next run advises). */
+function nonTransactionalFailure(error: unknown, leftovers: string[], direction: Direction, file: string): string {
+  const advice = direction === 'up' ? failedNonTransactionalAdvice(leftovers) : leftovers.length > 0 ? `Drop the INVALID index${leftovers.length === 1 ? '' : 'es'} ${leftovers.join(', ')} with DROP INDEX CONCURRENTLY.` : '';
+  if (!(error instanceof StatementFailure)) return `${sentence(describeError(error))} It is non-transactional: what ran before the failure stayed applied. ${advice}`.trim();
+  const { statement, total, sql, reason } = error.at;
+  const kept = statement === 1 ? 'No statement before it had run.' : `Statement${statement === 2 ? ' 1' : `s 1–${statement - 1}`} ran and stayed applied (nothing rolls back outside a transaction).`;
+  return `Migration ${file} is non-transactional and ${sentence(`failed at statement ${statement} of ${total} (${sql}): ${reason}`)} ${kept} ${advice}`.trim();
 }
 
 async function invoke(migration: Migration, direction: Direction, definition: MigrationDefinition, root: string): Promise<void> {
@@ -222,16 +230,20 @@ async function executeAll(queries: unknown[], execute: (sql: unknown) => Promise
     } catch (error) {
       const sql = sqlText(query).replace(/\s+/g, ' ').slice(0, 300);
       const why = isLockTimeout(error) ? LOCK_TIMEOUT_ADVICE : '';
-      throw new StatementFailure(`Migration ${relative(root, definition.entry.file)} failed`, ` at statement ${index + 1} (${sql}): ${describeError(error)}`, why, error);
+      throw new StatementFailure(`Migration ${relative(root, definition.entry.file)} failed`, { statement: index + 1, total: queries.length, sql, reason: describeError(error) }, why, error);
     }
   }
 }
 
 /** A statement of a migration failed; `failure` says which and why, without the file or advice. */
 class StatementFailure extends TributaryError {
+  /** Which statement failed (from 1) of how many, its SQL on one line, and PostgreSQL's reason. */
+  readonly at: { statement: number; total: number; sql: string; reason: string };
   readonly failure: string;
-  constructor(prefix: string, failure: string, advice: string, cause: unknown) {
+  constructor(prefix: string, at: StatementFailure['at'], advice: string, cause: unknown) {
+    const failure = ` at statement ${at.statement} (${at.sql}): ${at.reason}`;
     super(`${prefix}${failure}${advice}`, { cause });
+    this.at = at;
     this.failure = failure;
   }
 }
