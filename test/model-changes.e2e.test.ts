@@ -69,6 +69,19 @@ describe('model changes on PostgreSQL', () => {
     expect(source).toMatch(/down\(\)[\s\S]*create index "session_expires_at_index"/);
   });
 
+  it('warns when it drops a default the app may rely on (drop-default), in a dry run too', async () => {
+    ws.edit('apps/billing-service/src/db/models/customer.ts', "currency: p.string().length(3).default('USD')", 'currency: p.string().length(3)');
+    const warning = '⚠ warning [drop-default]: Drops the default of "customer"."currency"';
+    const dry = await cli('makemigrations', '--dry-run');
+    expect(dry.stdout).toContain('alter column "currency" drop default');
+    expect(dry.stderr).toContain(warning);
+    expect(dry.stderr).toContain('Safely: deploy code that sets the column on every insert first');
+    const [billing] = await roundTrip('no currency default', ['billing-service']);
+    expect(ws.read(`migrations/${billing}`)).toContain('drop default');
+    expect(made.stderr).toContain(warning);
+    expect(made.stderr).not.toContain('migrate refuses'); // a warning: migrate applies it
+  });
+
   it('creates a table with a foreign key to another service and records the dependency', async () => {
     ws.write(
       'apps/catalog-service/src/db/models/review.ts',

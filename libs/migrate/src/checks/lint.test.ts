@@ -56,6 +56,12 @@ describe('lint rules on existing tables', () => {
     expect(await rulesOf('alter table "session" add constraint "session_user_fk" foreign key ("user_id") references "user" ("id")')).toEqual(['foreign-key-not-valid:warning']);
   });
 
+  it('warns when a default the app may rely on is dropped', async () => {
+    expect(await rulesOf('alter table "customer" alter column "currency" drop default')).toEqual(['drop-default:warning']);
+    expect(await rulesOf('alter table "customer" alter column "currency" set default \'USD\'')).toEqual([]);
+    expect(await rulesOf('create table "a" ("id" int default 0)', 'alter table "a" alter column "id" drop default')).toEqual([]); // a table of this set has no rows yet
+  });
+
   it('leaves the safe forms alone', async () => {
     const concurrently = await lintMigrations([definition(['create index concurrently "user_email_index" on "user" ("email")'], { transactional: false })], ROOT);
     expect(concurrently.findings).toEqual([]);

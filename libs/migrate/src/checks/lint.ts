@@ -44,6 +44,11 @@ export const RULES = {
     severity: 'warning',
     safely: 'add the column nullable (or with a DEFAULT), backfill it in batches, add a CHECK (col IS NOT NULL) NOT VALID constraint, VALIDATE it, then SET NOT NULL.',
   },
+  'drop-default': {
+    id: 'drop-default',
+    severity: 'warning',
+    safely: 'deploy code that sets the column on every insert first (code still running may leave it out and rely on the default), then drop the default in a later migration.',
+  },
   'index-not-concurrently': {
     id: 'index-not-concurrently',
     severity: 'warning',
@@ -409,6 +414,10 @@ function inspect({ node, text }: Statement, seen: Seen, oldTypes: Map<string, Co
           if (existing && constraints.includes('CONSTR_FOREIGN')) add('foreign-key-not-valid', `Adds column "${display(table)}"."${column.colname}" with a foreign key, validated at once under lock.`);
           break;
         }
+        case 'AT_ColumnDefault':
+          // No expression: DROP DEFAULT. Inserts that leave the column out now get NULL, or fail on NOT NULL.
+          if (existing && !c.def) add('drop-default', `Drops the default of "${display(table)}"."${c.name}": inserts that leave the column out (code still running, other services) get NULL, or fail if it is NOT NULL.`);
+          break;
         case 'AT_SetNotNull':
           if (existing) add('not-null-without-default', `Sets "${display(table)}"."${c.name}" NOT NULL: scans the whole table under an ACCESS EXCLUSIVE lock, and fails if any row is null.`);
           break;

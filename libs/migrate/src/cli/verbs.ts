@@ -6,7 +6,7 @@
 import * as api from '../api.ts';
 import type { CheckOptions } from '../checks/check.ts';
 import { loadConfig } from '../config/config.ts';
-import type { MakeMigrationsOptions } from '../diff/makemigrations.ts';
+import type { MakeMigrationsOptions, PlannedFile } from '../diff/makemigrations.ts';
 import type { MigrateOptions } from '../executor/migrate.ts';
 import type { RollbackOptions } from '../executor/rollback.ts';
 import type { CollectedSql } from '../executor/sql-reader.ts';
@@ -55,13 +55,22 @@ export async function runMakemigrations(target: api.Target, options: MakeMigrati
       const deps = file.dependsOn.length ? ` (depends on ${file.dependsOn.join(', ')})` : '';
       print(`Created ${rel(file.file)}: ${plural(file.statements, 'statement')}${deps}`);
       for (const moved of file.takesOver ?? []) print(`  takes over table ${moved.table} from ${moved.from} (ownership transfer: no DDL, data and foreign keys kept)`);
-      for (const finding of file.destructive ?? []) note(`  ⚠ data loss [${finding.rule}]: ${finding.message} (${finding.statement})`);
-      if (file.destructive?.length) {
-        note(`  migrate refuses ${rel(file.file)} until the file acknowledges ${file.destructive.length === 1 ? 'it' : 'them'} (static allow = [{ rule, reason }]) or runs with --allow-destructive.`);
-      }
     }
+    warnBeforeDataLoss(file, options.dryRun);
   }
   return true;
+}
+
+/** The warning block of a new (or, in a dry run, would-be) migration: each risky statement with its lint rule. */
+function warnBeforeDataLoss(file: PlannedFile, dryRun: boolean | undefined): void {
+  const findings = file.destructive ?? [];
+  if (findings.length > 0 && dryRun) note(`${rel(file.file)} would be written with:`);
+  for (const finding of findings) {
+    if (finding.severity === 'error') note(`  ⚠ data loss [${finding.rule}]: ${finding.message} (${finding.statement})`);
+    else note(`  ⚠ warning [${finding.rule}]: ${finding.message} (${finding.statement}) Safely: ${finding.safely}`);
+  }
+  const errors = findings.filter((finding) => finding.severity === 'error').length;
+  if (errors > 0) note(`  migrate refuses ${rel(file.file)} until the file acknowledges ${errors === 1 ? 'it' : 'them'} (static allow = [{ rule, reason }]) or runs with --allow-destructive.`);
 }
 
 export async function runMigrate(target: api.Target, options: MigrateOptions): Promise<boolean> {

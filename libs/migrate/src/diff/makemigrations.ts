@@ -13,8 +13,8 @@ import { loadModels, type ModelSet } from '../models/index.ts';
 import { migrationName, slugify, TimestampAllocator } from '../stream/naming.ts';
 import { checksumOf } from '../stream/stream.ts';
 import { readStreamCached } from '../stream/stream-cache.ts';
-import { loadMigration } from '../stream/migration-file.ts';
-import { lintMigrations } from '../checks/lint.ts';
+import { renderedDefinition } from '../stream/migration-file.ts';
+import { lintMigrations, type Severity } from '../checks/lint.ts';
 import { checkFingerprint, isKnownClean, rememberClean } from './check-cache.ts';
 import { diffService, qualifiedReference, type ServiceDiff, type Transfers } from './differ.ts';
 import { freshShards } from './rebuild.ts';
@@ -45,8 +45,11 @@ export interface PlannedFile {
   statements: number;
   /** Tables this migration takes over from another service (an ownership transfer, no DDL). */
   takesOver?: Array<{ table: string; from: string }>;
-  /** Statements lint rates as errors (data loss): `migrate` refuses them until the file acknowledges them. */
-  destructive?: Array<{ rule: string; statement: string; message: string }>;
+  /**
+   * Statements that may lose data or break running code: lint errors (drop table/column, narrowing),
+   * which `migrate` refuses until the file acknowledges them, and the warning `drop-default`.
+   */
+  destructive?: Array<{ rule: string; severity: Severity; statement: string; message: string; safely: string }>;
 }
 
 export interface MakeMigrationsResult {
@@ -119,6 +122,7 @@ export async function makeMigrations(config: TributaryConfig, options: MakeMigra
       files.push({ ...plan(config, name, diff.service, dependsOn, code, diff.up.length), takesOver: takesOver.map((t) => ({ table: t.table, from: t.from })) });
       if (diff.up.some((sql) => LOSES_DATA.test(sql))) mayLoseData.add(name);
     }
+    await noteDestructiveStatements(config, files.filter((file) => mayLoseData.has(file.name)));
     if (options.dryRun || files.length === 0) return { changed, files, written: false };
 
     writeFiles(config, files);
@@ -133,7 +137,6 @@ export async function makeMigrations(config: TributaryConfig, options: MakeMigra
       const gone = new Set(transfers.filter((t) => t.from === from).map((t) => t.table));
       writeShard(config.snapshotsDir, { ...shard, schema: withoutTables(shard.schema, gone) });
     }
-    await noteDestructiveStatements(config, files.filter((file) => mayLoseData.has(file.name)));
     return { changed, files, written: true };
   } finally {
     await models.close();
@@ -205,23 +208,28 @@ function assertNoDanglingReferences(diffs: ServiceDiff[], models: ModelSet, shar
 }
 
 /**
- * The generated statements that can lose data (drop a table or a column, change a column's
- * type): only files with one are linted. Lint's parser (WebAssembly) keeps ~70 KB of memory per
- * statement it reads, ~500 MB for the initial migrations of 50 services × 20 entities.
+ * The generated statements that can lose data or break running code (drop a table or a column,
+ * change a column's type, drop a default): only files with one are linted. Lint's parser
+ * (WebAssembly) keeps ~70 KB of memory per statement it reads, ~500 MB for the initial
+ * migrations of 50 services × 20 entities.
  */
-const LOSES_DATA = /^\s*drop\s+table\b|\bdrop\s+column\b|\balter\s+column\s+\S+\s+type\b/i;
+const LOSES_DATA = /^\s*drop\s+table\b|\bdrop\s+column\b|\balter\s+column\s+\S+\s+(type|drop\s+default)\b/i;
+
+/** Besides every lint error: the warnings makemigrations names too, since the app may rely on what they remove. */
+const WARNED = new Set<string>(['drop-default']);
 
 /**
- * Tells, before anyone runs it, which statements of a new migration lose data (lint errors:
- * drop table/column, narrowing a type), as Prisma and Django warn before destructive steps.
+ * Tells, before anyone runs it (and in a dry run), which statements of a new migration lose data
+ * (lint errors: drop table/column, narrowing a type) or remove a default the app may rely on, as
+ * Prisma and Django warn before destructive steps. Lints the code about to be written, not the file.
  */
 async function noteDestructiveStatements(config: TributaryConfig, files: PlannedFile[]): Promise<void> {
-  const definitions = [];
-  for (const file of files) definitions.push(await loadMigration({ name: file.name, service: file.service, file: file.file, checksum: checksumOf(file.code) }, config.root));
+  const definitions = files.flatMap((file) => renderedDefinition({ name: file.name, service: file.service, file: file.file, checksum: checksumOf(file.code) }, file.code) ?? []);
+  if (definitions.length === 0) return;
   const report = await lintMigrations(definitions, config.root);
-  for (const finding of report.findings.filter((f) => f.severity === 'error' && !f.allowed)) {
+  for (const finding of report.findings.filter((f) => (f.severity === 'error' || WARNED.has(f.rule)) && !f.allowed)) {
     const file = files.find((f) => f.name === finding.migration)!;
-    (file.destructive ??= []).push({ rule: finding.rule, statement: finding.statement, message: finding.message });
+    (file.destructive ??= []).push({ rule: finding.rule, severity: finding.severity, statement: finding.statement, message: finding.message, safely: finding.safely });
   }
 }
 

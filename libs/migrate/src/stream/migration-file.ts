@@ -64,7 +64,12 @@ function readRendered(entry: StreamEntry): MigrationDefinition | undefined {
     return undefined; // the import says what is wrong
   }
   if (checksumOf(bytes) !== entry.checksum) return undefined; // changed since the stream was read: import what is there now
-  const rendered = readRenderedMigration(bytes.toString('utf8'), entry.service);
+  return renderedDefinition(entry, bytes.toString('utf8'));
+}
+
+/** A migration of the writer's shape from its source, file or not (makemigrations lints what it is about to write); undefined for any other shape. */
+export function renderedDefinition(entry: StreamEntry, source: string): MigrationDefinition | undefined {
+  const rendered = readRenderedMigration(source, entry.service);
   return rendered && { entry, migrationClass: renderedClass(entry, rendered), dependsOn: rendered.dependsOn, transactional: true, irreversible: rendered.irreversible, lockTimeout: undefined, statementTimeout: undefined, sql: { up: rendered.up, down: rendered.down } };
 }
 
