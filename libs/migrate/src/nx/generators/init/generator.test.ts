@@ -36,13 +36,29 @@ describe('nx g @tributary/migrate:init', () => {
     expect(read('.env')).toMatch(/^NX_ISOLATE_PLUGINS=false$/m);
     expect(said).toContain(`Registered ${PLUGIN} in nx.json`);
     expect(said).toContain('commit .env');
+    expect(said).toContain("if your team keeps .env out of git (secrets), set NX_ISOLATE_PLUGINS=false in CI's environment instead");
+  });
+
+  it('keeps the embedded database out of git: creates .gitignore, or adds .data/ to the one there', async () => {
+    const said = await init();
+    expect(read('.gitignore')).toMatch(/^\.data\/$/m);
+    expect(said).toContain('Added .data/ to .gitignore');
+
+    writeFileSync(join(dir, '.gitignore'), 'node_modules\ndist');
+    await init();
+    expect(read('.gitignore')).toMatch(/^node_modules\ndist\n\n#[^\n]*\n\.data\/\n$/);
+
+    writeFileSync(join(dir, '.gitignore'), 'node_modules\n/.data\n');
+    const again = await init();
+    expect(read('.gitignore')).toBe('node_modules\n/.data\n');
+    expect(again).toContain('.gitignore already ignores .data/.');
   });
 
   it('run twice changes nothing the second time', async () => {
     await init();
-    const [nxJson, env] = [read('nx.json'), read('.env')];
+    const [nxJson, env, gitignore] = [read('nx.json'), read('.env'), read('.gitignore')];
     const said = await init();
-    expect([read('nx.json'), read('.env')]).toEqual([nxJson, env]);
+    expect([read('nx.json'), read('.env'), read('.gitignore')]).toEqual([nxJson, env, gitignore]);
     expect(said).toContain(`nx.json already registers ${PLUGIN}`);
     expect(said).toContain('.env already sets NX_ISOLATE_PLUGINS=false');
   });
