@@ -30,7 +30,7 @@ describe('benchmark workspaces', () => {
     const ws = generateWorkspace('test', shape);
     opened.push(ws);
     const initial = await migrate(ws, ['makemigrations', '-m', 'initial']);
-    expect(initial.stderr).toBe('');
+    expect(initial.stderr.replace(/^Loading the models of \d+ services…\n/, '')).toBe(''); // that line only when loading took over a second
     expect(initial.code).toBe(0);
     expect(initial.stdout.match(/^Created /gm)).toHaveLength(3);
     expect(initial.stdout).toMatch(/svc-001_initial\.ts: \d+ statements \(depends on \d{8}_\d{6}_svc-000_initial\)/);

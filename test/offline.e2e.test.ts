@@ -38,6 +38,20 @@ describe('without a reachable database', () => {
     expect((await ws.migrate(['check', '--offline'], env)).code).toBe(0);
   });
 
+  it('says on stderr that it is loading the models once that takes over a second; --json stdout stays one document', async () => {
+    const slow = scratchWorkspace();
+    try {
+      // a model whose import takes 1.5 s: as many model files on a slow machine
+      slow.edit('apps/catalog-service/src/db/models/category.ts', "import { defineEntity", "await new Promise((resolve) => setTimeout(resolve, 1500));\nimport { defineEntity");
+      const result = await slow.migrate(['check', '--offline', '--json'], env);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toContain('Loading the models of 3 services…');
+      expect(JSON.parse(result.stdout)).toMatchObject({ ok: true });
+    } finally {
+      slow.dispose();
+    }
+  });
+
   it('commands that need the database name it in one sentence', async () => {
     for (const command of [['migrate'], ['showmigrations'], ['check']]) {
       const result = await ws.migrate(command, env);

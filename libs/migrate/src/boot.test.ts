@@ -97,6 +97,20 @@ describe('checkMigrationsOnStartup', () => {
     }
   });
 
+  it('logs a first line when loading the models takes over a second', async () => {
+    const slow = scratchWorkspace();
+    try {
+      // a model whose import takes 1.5 s: as many model files on a slow machine
+      slow.edit('apps/catalog-service/src/db/models/category.ts', 'import { defineEntity', 'await new Promise((resolve) => setTimeout(resolve, 1500));\nimport { defineEntity');
+      const logged: string[] = [];
+      const status = await checkMigrationsOnStartup({ cwd: slow.dir, databaseUrl: db.url, log: (line) => logged.push(line) });
+      expect(status.status).toBe('ok');
+      expect(logged).toEqual(['Loading the models of 3 services…']);
+    } finally {
+      slow.dispose();
+    }
+  });
+
   it('names at most 50 pending migrations in the log and 5 in the strict refusal', async () => {
     const crowded = scratchWorkspace();
     const empty = await createTestDatabase();

@@ -108,7 +108,7 @@ export async function checkMigrationsOnStartup(options: StartupCheckOptions = {}
       if (migrated.length > 0) log(`Applied ${migrated.length} pending migration${migrated.length === 1 ? '' : 's'}: ${migrated.join(', ')}.`);
     }
     const state = await readMigrationState(db, config);
-    const modelChanges = options.modelChanges === false ? [] : await servicesWithUnmigratedChanges(config, db, state.problems);
+    const modelChanges = options.modelChanges === false ? [] : await servicesWithUnmigratedChanges(config, db, state.problems, log);
 
     // Name each pending migration, but don't flood the log of a fresh database with thousands.
     const named = state.pending.slice(0, MAX_NAMED);
@@ -150,10 +150,10 @@ async function applyPendingAtBoot(db: Database, config: TributaryConfig, options
 }
 
 /** The makemigrations check, read-only; a model the library cannot compile becomes a problem. */
-async function servicesWithUnmigratedChanges(config: TributaryConfig, db: Database, problems: string[]): Promise<string[]> {
+async function servicesWithUnmigratedChanges(config: TributaryConfig, db: Database, problems: string[], log: (line: string) => void): Promise<string[]> {
   try {
     // The app's ORM has discovered the models already: lend its metadata (used only if it holds exactly them).
-    return (await makeMigrations(config, { check: true, orm: db.orm as PostgreSqlMikroORM })).changed;
+    return (await makeMigrations(config, { check: true, orm: db.orm as PostgreSqlMikroORM, onNote: log })).changed;
   } catch (error) {
     if (!(error instanceof TributaryError)) throw error;
     problems.push(error.message);

@@ -29,6 +29,8 @@ import { streamChangesSince } from './git.ts';
 export interface CheckOptions {
   services?: string[];
   since?: string;
+  /** Told of slow work as it starts (loading the models takes over a second, a shard is rebuilt). */
+  onNote?: (line: string) => void;
 }
 
 export type ProblemKind =
@@ -76,7 +78,7 @@ export async function checkOffline(config: TributaryConfig, options: CheckOption
     const discovered = discoverServices(config);
     selectServices(discovered, wanted);
     services = discovered.map((s) => s.name).sort();
-    const { changed } = await makeMigrations(config, { services: wanted, check: true });
+    const { changed } = await makeMigrations(config, { services: wanted, check: true, onNote: options.onNote });
     for (const service of changed) {
       problems.push({ kind: 'model-changes', service, message: `Service ${service} has model changes without a migration: run \`migrate makemigrations --service ${service}\`.` });
     }

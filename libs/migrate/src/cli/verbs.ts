@@ -136,7 +136,8 @@ export async function runShowmigrations(target: api.Target, options: { services?
 }
 
 export async function runCheck(target: api.Target, options: CheckOptions & { offline?: boolean; json?: boolean }): Promise<boolean> {
-  const report = await api.check(options.json ? { cwd: target.cwd } : target, { services: options.services, offline: options.offline, since: options.since });
+  // Notes go to stderr, also with --json (stdout holds only the document).
+  const report = await api.check(options.json ? { cwd: target.cwd } : target, { services: options.services, offline: options.offline, since: options.since, onNote: note });
   if (options.json) {
     printJson(report);
     return report.ok;

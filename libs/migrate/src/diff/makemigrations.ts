@@ -32,7 +32,7 @@ export interface MakeMigrationsOptions {
   /** An ORM the caller has initialised with exactly the workspace's models (an app at boot): its metadata is reused, not discovered again. */
   orm?: MikroORM;
   now?: Date;
-  /** Told, before it starts, of slow work such as rebuilding a shard, and why. */
+  /** Told, before it starts, of slow work such as rebuilding a shard, and why; and when loading the models takes over a second. */
   onNote?: (line: string) => void;
 }
 
@@ -88,7 +88,7 @@ export async function makeMigrations(config: TributaryConfig, options: MakeMigra
   const fingerprint = options.check ? checkFingerprint(config, all, stream, options.services) : undefined;
   if (fingerprint && isKnownClean(config, fingerprint)) return { changed: [], files: [], written: false };
 
-  const models = await loadModels(config, all, options.orm);
+  const models = await sayIfSlow(loadModels(config, all, options.orm), options.onNote && (() => options.onNote!(`Loading the models of ${all.length} service${all.length === 1 ? '' : 's'}…`)));
   try {
     const shards = await freshShards(config, stream, selected.map((s) => s.name), !options.check && !options.dryRun, options.onNote);
     const chosen = new Set(selected.map((s) => s.name));
@@ -140,6 +140,16 @@ export async function makeMigrations(config: TributaryConfig, options: MakeMigra
     return { changed, files, written: true };
   } finally {
     await models.close();
+  }
+}
+
+/** Awaits `work`; once it has run a second, `say` is called (a first line within a second for anything slower), never for quick work. */
+async function sayIfSlow<T>(work: Promise<T>, say: (() => void) | undefined): Promise<T> {
+  const timer = say && setTimeout(say, 1000);
+  try {
+    return await work;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
