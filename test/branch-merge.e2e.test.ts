@@ -97,11 +97,21 @@ describe('merging two branches that both changed one service', () => {
     const newest = ws.migrations().at(-1)!;
     // A reviewer widens the generated column by hand.
     ws.edit(`migrations/${newest}`, '"ip_address" varchar(45) null', '"ip_address" varchar(64) null');
+    // Read-only runs for another service: the first replays the stream (it needs every shard), the next ones reuse that replay.
+    const first = await ws.migrate(['makemigrations', '--dry-run', '--service', 'catalog-service']);
+    expect(first.stdout).toContain('No changes detected');
+    expect(first.stderr).toContain('Rebuilding the snapshot shard of auth-service (its shard does not match the stream: a migration was added, removed or edited without it)');
+    const again = await ws.migrate(['makemigrations', '--dry-run', '--service', 'catalog-service']);
+    expect(again.stdout).toContain('No changes detected');
+    expect(again.stderr).not.toContain('Rebuilding');
     expect((await ws.migrate(['makemigrations', '--check'])).code).toBe(1); // the models still say 45
     const dry = await ws.migrate(['makemigrations', '--dry-run']);
-    expect(dry.stderr).toContain('Rebuilding the snapshot shard of auth-service (its shard does not match the stream: a migration was added, removed or edited without it)');
-    expect(dry.stdout).toContain('alter column "ip_address" type varchar(45)');
+    expect(dry.stderr).not.toContain('Rebuilding');
+    expect(dry.stdout).toContain('alter column "ip_address" type varchar(45)'); // the reused shard holds the edited SQL
     ws.edit(`migrations/${newest}`, '"ip_address" varchar(64) null', '"ip_address" varchar(45) null');
+    // The stream changed back: what was replayed from the edited one is not reused.
+    const reverted = await ws.migrate(['makemigrations', '--dry-run']);
+    expect(reverted.stdout).toContain('No changes detected');
   });
 
   it('a shard that lags behind the stream is rebuilt too, and the next change diffs against it', async () => {

@@ -17,7 +17,7 @@ import type { StreamEntry } from '../stream/stream.ts';
 
 const TOOL_ROOT = join(import.meta.dirname, '..', '..');
 
-function cacheFile(config: TributaryConfig, name = 'clean-check.json'): string | undefined {
+export function cacheFile(config: TributaryConfig, name = 'clean-check.json'): string | undefined {
   const modules = join(config.root, 'node_modules');
   return existsSync(modules) ? join(modules, '.cache', 'tributary', name) : undefined;
 }

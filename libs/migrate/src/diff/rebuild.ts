@@ -16,11 +16,13 @@ import { MigrationGraph } from '../stream/graph.ts';
 import { loadMigration, type MigrationDefinition } from '../stream/migration-file.ts';
 import type { StreamEntry } from '../stream/stream.ts';
 import { replacedBy, resolveDependencies, squashUse } from '../stream/replaces.ts';
+import { rememberedShards, rememberShards } from './shard-cache.ts';
 import { readShards, serializeTables, SHARD_FORMAT, shardServices, writeShard, type Shard } from './snapshot.ts';
 
 /**
- * `persist`: write rebuilt shards back (not for read-only runs such as `--check`). `onRebuild` is
- * told first which shards are rebuilt and why: replaying the stream takes a while.
+ * `persist`: write rebuilt shards back (not for read-only runs such as `--check`, which keep them
+ * in node_modules/.cache for the next read-only run of the same stream: shard-cache.ts).
+ * `onRebuild` is told first which shards are rebuilt and why: replaying the stream takes a while.
  */
 export async function freshShards(config: TributaryConfig, stream: StreamEntry[], wanted: string[], persist = true, onRebuild?: (line: string) => void): Promise<Map<string, Shard>> {
   const entriesOf = new Map<string, StreamEntry[]>();
@@ -43,8 +45,13 @@ export async function freshShards(config: TributaryConfig, stream: StreamEntry[]
     }
   }
   if (stale.length > 0) {
-    onRebuild?.(`Rebuilding the snapshot shard${stale.length === 1 ? '' : 's'} of ${reasons.join(', ')} by replaying the stream…`);
-    const rebuilt = await rebuildShards(config, stream);
+    // A read-only run cannot write the shards back: it keeps them aside, or every run would replay again.
+    let rebuilt = rememberedShards(config, stream);
+    if (!rebuilt) {
+      onRebuild?.(`Rebuilding the snapshot shard${stale.length === 1 ? '' : 's'} of ${reasons.join(', ')} by replaying the stream…`);
+      rebuilt = await rebuildShards(config, stream);
+      if (!persist) rememberShards(config, stream, rebuilt);
+    }
     for (const service of stale) {
       const shard = rebuilt.get(service) ?? emptyShard(service);
       if (persist) writeShard(config.snapshotsDir, shard);
