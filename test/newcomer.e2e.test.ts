@@ -96,10 +96,18 @@ describe('on a terminal', () => {
     expect(await applied()).toEqual(before.slice(0, -2));
   });
 
-  it('stamp asks first; off a terminal it goes on', async () => {
+  it('stamp asks first, naming what it records; off a terminal it goes on', async () => {
     const cancelled = await onTerminal(['stamp', 'head'], 'n\n');
     expect(cancelled.code).toBe(1);
     expect(cancelled.stdout).toContain('stamp records 20261123_130023_billing-service_initial, 20261123_130024_catalog-service_initial as applied without running them. Continue? [y/N]');
+    const extra = [1, 2, 3, 4].map((n) => `migrations/20300101_00000${n}_catalog-service_extra_${n}.ts`);
+    for (const [i, file] of extra.entries()) ws.write(file, migrationSource([`select ${i}`], { service: 'catalog-service' }));
+    try {
+      const many = await onTerminal(['stamp', 'head'], 'n\n');
+      expect(many.stdout).toContain('stamp records 20261123_130023_billing-service_initial, 20261123_130024_catalog-service_initial, 20300101_000001_catalog-service_extra_1, 20300101_000002_catalog-service_extra_2, 20300101_000003_catalog-service_extra_3 and 1 more as applied without running them. Continue? [y/N]');
+    } finally {
+      for (const file of extra) ws.remove(file);
+    }
     const offTerminal = await ws.migrate(['stamp', 'head'], env);
     expect(offTerminal.code, offTerminal.stderr).toBe(0);
   });
