@@ -64,6 +64,24 @@ describe('migrate drift on PostgreSQL', () => {
     expect((await ws.migrate(['check'], env)).code).toBe(0);
   });
 
+  // Drift first compares each service's serialised tables with its shard and calls MikroORM's
+  // comparator only where they differ: a change that only shows in one property must still be drift.
+  it('reports changes that alter one property only: nullability, a length, a unique constraint, a foreign key rule', async () => {
+    await db.query(`alter table "product" alter column "name" drop not null`);
+    await db.query(`alter table "product" alter column "sku" type varchar(80)`);
+    await db.query(`alter table "product" drop constraint "product_sku_unique"`);
+    const fk = (await db.query(`select conname from pg_constraint where conrelid = 'product'::regclass and contype = 'f'`))[0].conname;
+    await db.query(`alter table "product" drop constraint "${fk}", add constraint "${fk}" foreign key ("category_id") references "category" ("id") on delete cascade`);
+
+    const { code, report } = await driftJson(['--service', 'catalog-service']);
+    expect(code).toBe(1);
+    expect(report.services[0].findings.map((f: any) => [f.kind, f.object, f.name])).toEqual(
+      expect.arrayContaining([['changed', 'column', 'name'], ['changed', 'column', 'sku'], ['missing', 'constraint', 'product_sku_unique'], ['changed', 'constraint', fk]]),
+    );
+    for (const sql of report.services[0].sql) await db.query(sql);
+    expect((await driftJson()).report.ok).toBe(true);
+  });
+
   it('lists a table no service owns as unowned, not as drift; pending migrations are not drift either', async () => {
     await db.query(`create table "stray" ("id" int)`);
     const text = await ws.migrate(['drift'], env);

@@ -135,7 +135,7 @@ export async function checkDatabase(db: Database, config: TributaryConfig, optio
   problems.push(...integrityFindings(status, config).filter((finding) => mine(finding.service)));
   // Drift compares with the schema the stream produces: a migration file that does not load is
   // already a problem of its own (checkOffline names it), and leaves no such schema to compare with.
-  const drifted = await detectDrift(db, config, { services: options.services }).catch((error) => {
+  const drifted = await detectDrift(db, config, { services: options.services, status }).catch((error) => {
     if (error instanceof InvalidMigrationFile) return { services: [] };
     throw error;
   });

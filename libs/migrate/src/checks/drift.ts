@@ -14,11 +14,11 @@ import { catalogFingerprint } from '../db/catalog-fingerprint.ts';
 import type { Database } from '../db/connection.ts';
 import { History } from '../db/history.ts';
 import { splitStatements } from '../diff/differ.ts';
-import { isKnownClean, rememberClean, toolVersions } from '../diff/check-cache.ts';
+import { hasRemembered, isKnownClean, rememberClean, toolVersions } from '../diff/check-cache.ts';
 import { freshShards, listTables } from '../diff/rebuild.ts';
 import { schemaFromShard, serializeTables, tableKey, withTables, type Shard } from '../diff/snapshot.ts';
-import { compareStreamWithHistory } from '../executor/status.ts';
-import { readStream } from '../stream/stream.ts';
+import { compareStreamWithHistory, type StreamStatus } from '../executor/status.ts';
+import { readStreamCached } from '../stream/stream-cache.ts';
 
 export type DriftObject = 'schema' | 'type' | 'table' | 'column' | 'index' | 'constraint' | 'trigger';
 
@@ -57,11 +57,13 @@ export interface DriftOptions {
   services?: string[];
   /** Generate the SQL that brings the database back (the `drift` command; `check` only needs the findings). */
   withSql?: boolean;
+  /** The stream against the history, when the caller has it already (`check`). */
+  status?: StreamStatus;
 }
 
 export async function detectDrift(db: Database, config: TributaryConfig, options: DriftOptions = {}): Promise<DriftReport> {
-  const stream = readStream(config.migrationsDir);
-  const status = compareStreamWithHistory(stream, await new History(db, config).rows());
+  const stream = readStreamCached(config.migrationsDir);
+  const status = options.status ?? compareStreamWithHistory(stream, await new History(db, config).rows());
   const shards = await freshShards(config, stream, options.services ?? [], false);
   const historyTable = `${config.historySchema}.${config.historyTable}`;
   const ownedBy = new Map<string, string>();
@@ -70,19 +72,22 @@ export async function detectDrift(db: Database, config: TributaryConfig, options
   const selected = [...shards.keys()].sort().filter((service) => !options.services?.length || options.services.includes(service));
   const pendingOf = (service: string) => status.pending.filter((e) => e.service === service).length;
   const compared = selected.filter((service) => pendingOf(service) === 0).map((service) => shards.get(service)!);
-  const key = await cleanKey(db, config, compared);
   const results = new Map<string, ServiceDrift>();
   let tables: string[];
-  if (key && isKnownClean(config, key, CACHE)) {
+  // The digest of the catalog is only worth waiting for when a clean comparison is remembered;
+  // otherwise it is taken alongside the introspection, to remember a clean result.
+  const key = compared.length > 0 ? cleanKey(db, config, compared) : undefined;
+  key?.catch(() => {}); // awaited below only where the answer needs it
+  if (key && hasRemembered(config, CACHE) && isKnownClean(config, await key, CACHE)) {
     tables = [...(await listTables(db.session.query, historyTable))];
     for (const shard of compared) results.set(shard.service, { service: shard.service, status: 'clean', findings: [], sql: [] });
   } else {
-    const live = await DatabaseSchema.create(db.connection, db.orm.em.getPlatform() as AbstractSqlPlatform, db.orm.config as any);
+    const live = await introspect(db);
     tables = live.getTables().map(tableKey);
     // Serialised once: each service then takes its own tables from it.
     const liveTables = { ...serializeTables(live, (table) => ownedBy.has(table)), namespaces: [...live.getNamespaces(), 'public'] };
     for (const shard of compared) results.set(shard.service, compareService(db, liveTables, shard, options.withSql ?? false));
-    if (key && [...results.values()].every((result) => result.status === 'clean')) rememberClean(config, key, CACHE);
+    if (key && [...results.values()].every((result) => result.status === 'clean')) rememberClean(config, await key, CACHE);
   }
 
   const services = selected.map((service): ServiceDrift => {
@@ -98,25 +103,93 @@ export async function detectDrift(db: Database, config: TributaryConfig, options
 const CACHE = 'clean-drift.json';
 
 /** What a drift comparison's answer depends on: the database's catalog, the compared shards, the tool and MikroORM. */
-async function cleanKey(db: Database, config: TributaryConfig, compared: Shard[]): Promise<string | undefined> {
-  if (compared.length === 0) return undefined;
+async function cleanKey(db: Database, config: TributaryConfig, compared: Shard[]): Promise<string> {
+  const catalog = catalogFingerprint(db.session);
   const hash = createHash('sha256');
-  hash.update(await catalogFingerprint(db.session)).update('\0').update(JSON.stringify(compared.map((shard) => [shard.service, shard.schema])));
-  return hash.update('\0').update(toolVersions(config.root)).digest('hex');
+  hash.update(JSON.stringify(compared.map((shard) => [shard.service, shard.schema])));
+  hash.update('\0').update(toolVersions(config.root)).update('\0');
+  return hash.update(await catalog).digest('hex');
+}
+
+/**
+ * The live schema exactly as MikroORM 7.2's `DatabaseSchema.create` introspects it — the same
+ * queries, the same assembly (its `loadInformationSchema`) — but with the queries sent at once
+ * over the pool instead of one after another: their server time overlaps.
+ */
+export async function introspect(db: Database): Promise<DatabaseSchema> {
+  const { connection } = db;
+  const platform = db.orm.em.getPlatform() as AbstractSqlPlatform;
+  const helper = platform.getSchemaHelper() as any;
+  const config = db.orm.config as any;
+  const schema = new DatabaseSchema(platform, config.get('schema') ?? platform.getDefaultSchemaName());
+  const [migrationsSchema, migrationsTable] = historyTableOfMikroOrm(config, platform);
+  const tables: any[] = (await helper.getAllTables(connection)).filter((t: any) => t.table_name !== migrationsTable || (t.schema_name && t.schema_name !== migrationsSchema));
+  const nativeEnums = await helper.getNativeEnumDefinitions(connection, tables.length === 0 ? [schema.name] : tables.map((t) => t.schema_name));
+  schema.setNativeEnums(nativeEnums);
+  if (tables.length > 0) {
+    const bySchema = helper.getTablesGroupedBySchemas(tables);
+    const [columns, indexes, checks, fks, partitionings, triggers, policies, collation] = await Promise.all([
+      helper.getAllColumns(connection, bySchema, nativeEnums),
+      helper.getAllIndexes(connection, tables),
+      helper.getAllChecks(connection, bySchema),
+      helper.getAllForeignKeys(connection, bySchema),
+      helper.getPartitions(connection, bySchema),
+      helper.getAllTriggers(connection, bySchema),
+      helper.getAllPolicies(connection, bySchema),
+      helper.getDatabaseCollation(connection),
+    ]);
+    for (const t of tables) {
+      const key = helper.getTableKey(t);
+      const table = schema.addTable(t.table_name, t.schema_name, t.table_comment);
+      table.collation = collation;
+      const pks = await helper.getPrimaryKeys(connection, indexes[key], table.name, table.schema);
+      if (columns[key]) table.init(columns[key], indexes[key], checks[key], pks, fks[key], helper.getEnumDefinitions(checks[key] ?? []));
+      if (triggers[key]) table.setTriggers(triggers[key]);
+      const rls = policies[key];
+      if (rls) {
+        table.setPolicies(rls.policies);
+        table.rlsEnabled = rls.enabled;
+        table.rlsForced = rls.forced;
+      }
+      table.setPartitioning(partitionings[key]);
+    }
+  }
+  // After the tables, as MikroORM adds them: the schemas of the database are listed in that order.
+  await helper.loadViews(schema, connection);
+  if (platform.supportsMaterializedViews()) await helper.loadMaterializedViews(schema, connection);
+  return schema;
+}
+
+/** MikroORM leaves its own migrations table out of an introspection (`DatabaseSchema.create`). */
+function historyTableOfMikroOrm(config: any, platform: AbstractSqlPlatform): [string, string] {
+  const parts = (config.get('migrations') as { tableName: string }).tableName.split('.');
+  return parts.length > 1 ? [parts[0]!, parts[1]!] : [config.get('schema', platform.getDefaultSchemaName()) as string, parts[0]!];
 }
 
 /** The service's tables as the database has them (`from`, out of `live`: the owned tables, serialised) against its shard (`to`). */
 function compareService(db: Database, live: Shard['schema'], shard: Shard, withSql: boolean): ServiceDrift {
   const platform = db.orm.em.getPlatform() as AbstractSqlPlatform;
   const keys = new Set(shard.schema.tables.map(tableKey));
-  const from = schemaFromShard(withTables(live.tables.filter((table) => keys.has(tableKey(table))), live.nativeEnums), platform);
   const wanted = new Set(shard.schema.namespaces);
-  from.setNamespaces(new Set(live.namespaces.filter((namespace) => wanted.has(namespace))));
+  const liveSchema = withTables(live.tables.filter((table) => keys.has(tableKey(table))), live.nativeEnums);
+  const liveNamespaces = live.namespaces.filter((namespace) => wanted.has(namespace));
+  // The cheap answer first: the database serialising to exactly the shard (tables in the same
+  // order, the same enum types, every schema present) is what the comparator would be given twice.
+  if (sameNamespaces(liveNamespaces, shard.schema.namespaces) && JSON.stringify(liveSchema) === JSON.stringify(shard.schema)) {
+    return { service: shard.service, status: 'clean', findings: [], sql: [] };
+  }
+  const from = schemaFromShard(liveSchema, platform);
+  from.setNamespaces(new Set(liveNamespaces));
   const to = schemaFromShard(shard.schema, platform);
   const diff = new SchemaComparator(platform).compare(from, to);
   const toSql = (part: SchemaDifference) => (withSql ? splitStatements((db.orm.schema as any).diffToSQL(part, { wrap: false, safe: false, dropTables: true })) : []);
   const findings = findingsOf(diff).map(({ part, ...finding }) => ({ ...finding, sql: toSql(part) }));
   return { service: shard.service, status: findings.length > 0 ? 'drift' : 'clean', findings, sql: findings.length > 0 ? toSql(diff) : [] };
+}
+
+function sameNamespaces(live: string[], recorded: string[]): boolean {
+  const a = new Set(live);
+  return a.size === new Set(recorded).size && recorded.every((namespace) => a.has(namespace));
 }
 
 type Found = Omit<DriftFinding, 'sql'> & { part: SchemaDifference };

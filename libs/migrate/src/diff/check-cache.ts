@@ -40,6 +40,12 @@ export function checkFingerprint(config: TributaryConfig, services: Service[], s
   return hash.digest('hex');
 }
 
+/** Whether a clean check of this kind is remembered at all (else its fingerprint need not be waited for). */
+export function hasRemembered(config: TributaryConfig, name?: string): boolean {
+  const file = cacheFile(config, name);
+  return Boolean(file && existsSync(file));
+}
+
 /** `name`: the cache file (one per kind of check: `clean-check.json`, `clean-drift.json`). */
 export function isKnownClean(config: TributaryConfig, fingerprint: string, name?: string): boolean {
   const file = cacheFile(config, name);
