@@ -16,7 +16,7 @@ import { History } from '../db/history.ts';
 import { splitStatements } from '../diff/differ.ts';
 import { hasRemembered, isKnownClean, rememberClean, toolVersions } from '../diff/check-cache.ts';
 import { freshShards, listTables } from '../diff/rebuild.ts';
-import { schemaFromShard, serializeTables, tableKey, withTables, type Shard } from '../diff/snapshot.ts';
+import { schemaFromShard, tableKey, withTables, type Shard } from '../diff/snapshot.ts';
 import { compareStreamWithHistory, type StreamStatus } from '../executor/status.ts';
 import { readStreamCached } from '../stream/stream-cache.ts';
 
@@ -74,20 +74,21 @@ export async function detectDrift(db: Database, config: TributaryConfig, options
   const compared = selected.filter((service) => pendingOf(service) === 0).map((service) => shards.get(service)!);
   const results = new Map<string, ServiceDrift>();
   let tables: string[];
-  // The digest of the catalog is only worth waiting for when a clean comparison is remembered;
+  // The digest of the catalog is waited for first only when a clean comparison is remembered;
   // otherwise it is taken alongside the introspection, to remember a clean result.
-  const key = compared.length > 0 ? cleanKey(db, config, compared) : undefined;
-  key?.catch(() => {}); // awaited below only where the answer needs it
-  if (key && hasRemembered(config, CACHE) && isKnownClean(config, await key, CACHE)) {
+  const catalog = compared.length > 0 ? catalogFingerprint(db.session) : undefined;
+  catalog?.catch(() => {}); // awaited below only where the answer needs it
+  const cleanKey = async (recorded: RecordedShard[]) => digest(await catalog!, recorded, config);
+  if (catalog && hasRemembered(config, CACHE) && isKnownClean(config, await cleanKey(compared.map(recordedShard)), CACHE)) {
     tables = [...(await listTables(db.session.query, historyTable))];
     for (const shard of compared) results.set(shard.service, { service: shard.service, status: 'clean', findings: [], sql: [] });
   } else {
-    const live = await introspect(db);
-    tables = live.getTables().map(tableKey);
-    // Serialised once: each service then takes its own tables from it.
-    const liveTables = { ...serializeTables(live, (table) => ownedBy.has(table)), namespaces: [...live.getNamespaces(), 'public'] };
-    for (const shard of compared) results.set(shard.service, compareService(db, liveTables, shard, options.withSql ?? false));
-    if (key && [...results.values()].every((result) => result.status === 'clean')) rememberClean(config, await key, CACHE);
+    const introspected = introspect(db);
+    const recorded = compared.map(recordedShard); // while the server answers
+    const live = serialisedLive(await introspected, (table) => ownedBy.has(table));
+    tables = [...live.allTables];
+    for (const shard of recorded) results.set(shard.shard.service, compareService(db, live, shard, options.withSql ?? false));
+    if (catalog && [...results.values()].every((result) => result.status === 'clean')) rememberClean(config, await cleanKey(recorded), CACHE);
   }
 
   const services = selected.map((service): ServiceDrift => {
@@ -102,13 +103,39 @@ export async function detectDrift(db: Database, config: TributaryConfig, options
 
 const CACHE = 'clean-drift.json';
 
+/** A shard with each of its tables as MikroORM serialises it (what the database's tables are compared with). */
+interface RecordedShard {
+  shard: Shard;
+  tables: string[];
+}
+
+function recordedShard(shard: Shard): RecordedShard {
+  return { shard, tables: shard.schema.tables.map((table) => JSON.stringify(table)) };
+}
+
 /** What a drift comparison's answer depends on: the database's catalog, the compared shards, the tool and MikroORM. */
-async function cleanKey(db: Database, config: TributaryConfig, compared: Shard[]): Promise<string> {
-  const catalog = catalogFingerprint(db.session);
-  const hash = createHash('sha256');
-  hash.update(JSON.stringify(compared.map((shard) => [shard.service, shard.schema])));
-  hash.update('\0').update(toolVersions(config.root)).update('\0');
-  return hash.update(await catalog).digest('hex');
+function digest(catalog: string, recorded: RecordedShard[], config: TributaryConfig): string {
+  const hash = createHash('sha256').update(catalog).update('\0').update(toolVersions(config.root));
+  for (const { shard, tables } of recorded) {
+    hash.update(`\0${shard.service}\0${JSON.stringify(shard.schema.nativeEnums)}\0${JSON.stringify(shard.schema.namespaces)}`);
+    for (const table of tables) hash.update('\0').update(table);
+  }
+  return hash.digest('hex');
+}
+
+/** The database's tables that shards name, each as MikroORM serialises it (in its order), its enum types and schemas, and all its tables. */
+interface LiveSchema {
+  tables: Map<string, string>;
+  nativeEnums: Record<string, any>;
+  namespaces: string[];
+  allTables: string[];
+}
+
+function serialisedLive(live: DatabaseSchema, owned: (key: string) => boolean): LiveSchema {
+  const json = live.toJSON();
+  const tables = new Map<string, string>();
+  for (const table of json.tables) if (owned(tableKey(table))) tables.set(tableKey(table), JSON.stringify(table));
+  return { tables, nativeEnums: JSON.parse(JSON.stringify(json.nativeEnums)), namespaces: [...live.getNamespaces(), 'public'], allTables: live.getTables().map(tableKey) };
 }
 
 /**
@@ -166,19 +193,24 @@ function historyTableOfMikroOrm(config: any, platform: AbstractSqlPlatform): [st
   return parts.length > 1 ? [parts[0]!, parts[1]!] : [config.get('schema', platform.getDefaultSchemaName()) as string, parts[0]!];
 }
 
-/** The service's tables as the database has them (`from`, out of `live`: the owned tables, serialised) against its shard (`to`). */
-function compareService(db: Database, live: Shard['schema'], shard: Shard, withSql: boolean): ServiceDrift {
-  const platform = db.orm.em.getPlatform() as AbstractSqlPlatform;
-  const keys = new Set(shard.schema.tables.map(tableKey));
+/** The service's tables as the database has them (`from`, out of `live`) against its shard (`to`). */
+function compareService(db: Database, live: LiveSchema, recorded: RecordedShard, withSql: boolean): ServiceDrift {
+  const { shard } = recorded;
+  const keys = shard.schema.tables.map(tableKey);
   const wanted = new Set(shard.schema.namespaces);
-  const liveSchema = withTables(live.tables.filter((table) => keys.has(tableKey(table))), live.nativeEnums);
   const liveNamespaces = live.namespaces.filter((namespace) => wanted.has(namespace));
-  // The cheap answer first: the database serialising to exactly the shard (tables in the same
-  // order, the same enum types, every schema present) is what the comparator would be given twice.
-  if (sameNamespaces(liveNamespaces, shard.schema.namespaces) && JSON.stringify(liveSchema) === JSON.stringify(shard.schema)) {
-    return { service: shard.service, status: 'clean', findings: [], sql: [] };
-  }
-  const from = schemaFromShard(liveSchema, platform);
+  // The cheap answer first: every table of the shard serialising exactly as the database's, the
+  // same enum types, every schema there: what the comparator would be given twice.
+  const same =
+    sameNamespaces(liveNamespaces, shard.schema.namespaces) &&
+    new Set(keys).size === keys.length &&
+    keys.every((key, i) => live.tables.get(key) === recorded.tables[i]) &&
+    JSON.stringify(withTables(shard.schema.tables, live.nativeEnums).nativeEnums) === JSON.stringify(shard.schema.nativeEnums);
+  if (same) return { service: shard.service, status: 'clean', findings: [], sql: [] };
+  const platform = db.orm.em.getPlatform() as AbstractSqlPlatform;
+  const owned = new Set(keys);
+  const liveTables = [...live.tables].filter(([key]) => owned.has(key)).map(([, table]) => JSON.parse(table));
+  const from = schemaFromShard(withTables(liveTables, live.nativeEnums), platform);
   from.setNamespaces(new Set(liveNamespaces));
   const to = schemaFromShard(shard.schema, platform);
   const diff = new SchemaComparator(platform).compare(from, to);
