@@ -105,7 +105,6 @@ export async function showmigrations(target: Target, options: { services?: strin
 
 export async function check(target: Target, options: CheckOptions & { offline?: boolean } = {}): Promise<CheckReport> {
   const config = configOf(target);
-  const offline = checkOffline(config, options);
   let database: CheckReport['database'];
   const notes: CheckReport['notes'] = [];
   let online: Promise<Problem[]> = Promise.resolve([]);
@@ -121,6 +120,8 @@ export async function check(target: Target, options: CheckOptions & { offline?: 
     });
     database = { checked: true, target: describeTarget(config) };
   }
+  // Started after the database part, whose queries then run while the models load.
+  const offline = checkOffline(config, options);
   const [offlineProblems, databaseProblems] = await Promise.all([offline, online]);
   const problems = [...offlineProblems, ...databaseProblems];
   return { ok: problems.length === 0, problems, warnings: checkWarnings(config, options), notes, database };
