@@ -6,13 +6,13 @@
  * the versions of Tributary and MikroORM. Kept in node_modules/.cache (never committed).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, globSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, globSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import type { TributaryConfig } from '../config/config.ts';
 import type { Service } from '../config/services.ts';
 import { modelFiles } from '../models/files.ts';
-import { importedWorkspaceFiles } from '../models/imports.ts';
+import { importedWorkspaceFiles, realPath } from '../models/imports.ts';
 import type { StreamEntry } from '../stream/stream.ts';
 
 const TOOL_ROOT = join(import.meta.dirname, '..', '..');
@@ -29,7 +29,7 @@ export function checkFingerprint(config: TributaryConfig, services: Service[], s
   const add = (label: string, content: string | Buffer) => hash.update(`${label}\0`).update(content).update('\0');
   const models = services.flatMap((service) => modelFiles(service));
   const imported = importedWorkspaceFiles(models, join(config.root, 'node_modules'), config.root).map((file) => join(config.root, file));
-  for (const file of [...new Set([...models.map((f) => realpathSync(f)), ...imported])].sort()) add(relative(config.root, file), readFileSync(file));
+  for (const file of [...new Set([...models.map(realPath), ...imported])].sort()) add(relative(config.root, file), readFileSync(file));
   for (const file of globSync('**/*.json', { cwd: config.snapshotsDir }).sort()) add(`shard ${file}`, readFileSync(join(config.snapshotsDir, file)));
   add('stream', stream.map((e) => `${e.name} ${e.checksum}`).join('\n')); // an edited migration changes its shard
   add('services', `${services.map((s) => `${s.name}=${relative(config.root, s.modelsDir)}`).join(',')} selected=${(selected ?? []).join(',')}`);

@@ -12,6 +12,9 @@ import { dirname, relative, resolve, sep } from 'node:path';
 const SPECIFIERS = /\b(?:import|export)\s+(?:type\s+)?(?:[\w*{}\s,$]+?\s+from\s+)?['"]([^'"\n]+)['"]|\bimport\s*\(\s*['"]([^'"\n]+)['"]\s*\)/g;
 const SOURCE_EXTENSIONS = ['', '.ts', '.mts', '.js', '.mjs', '/index.ts', '/index.js'];
 
+/** The operating system's realpath(3): one call per path, where Node's JavaScript one looks at every folder of it. */
+export const realPath = (path: string): string => realpathSync.native(path);
+
 export function importSpecifiers(source: string): string[] {
   return [...source.matchAll(SPECIFIERS)].map((match) => (match[1] ?? match[2])!);
 }
@@ -25,7 +28,7 @@ export function resolveWorkspaceImport(specifier: string, from: string, workspac
   let resolved: string | undefined;
   if (specifier.startsWith('.') || specifier.startsWith('/')) {
     const base = resolve(dirname(from), specifier);
-    resolved = SOURCE_EXTENSIONS.map((ext) => base + ext).find((candidate) => existsSync(candidate) && statSync(candidate).isFile());
+    resolved = SOURCE_EXTENSIONS.map((ext) => base + ext).find((candidate) => statSync(candidate, { throwIfNoEntry: false })?.isFile());
   } else if (!specifier.startsWith('node:')) {
     const key = `${dirname(from)}\0${specifier}`;
     if (packages?.has(key)) return packages.get(key);
@@ -46,7 +49,7 @@ function resolvePackage(specifier: string, from: string, workspaceRoot: string):
 
 function insideWorkspace(resolved: string | undefined, workspaceRoot: string): string | undefined {
   if (!resolved || !existsSync(resolved)) return undefined;
-  const real = realpathSync(resolved);
+  const real = realPath(resolved);
   const inside = relative(workspaceRoot, real);
   if (inside.startsWith('..') || inside.split(sep).includes('node_modules')) return undefined;
   return real;
@@ -54,8 +57,8 @@ function insideWorkspace(resolved: string | undefined, workspaceRoot: string): s
 
 /** Every workspace file reachable by imports from `files` (real paths): `files` first, then nearest first. */
 export function reachableWorkspaceFiles(files: string[], workspaceRoot: string): string[] {
-  const root = realpathSync(workspaceRoot);
-  const seen = new Set(files.map((file) => realpathSync(file)));
+  const root = realPath(workspaceRoot);
+  const seen = new Set(files.map(realPath));
   const order = [...seen];
   const packages = new Map<string, string | undefined>();
   for (let index = 0; index < order.length; index++) {
@@ -81,9 +84,9 @@ export function reachableWorkspaceFiles(files: string[], workspaceRoot: string):
  * files the caller already covers with a glob), as paths relative to the workspace root.
  */
 export function importedWorkspaceFiles(files: string[], own: string, workspaceRoot: string): string[] {
-  const root = realpathSync(workspaceRoot);
-  const ownReal = realpathSync(own);
-  const start = new Set(files.map((file) => realpathSync(file)));
+  const root = realPath(workspaceRoot);
+  const ownReal = realPath(own);
+  const start = new Set(files.map(realPath));
   return reachableWorkspaceFiles(files, root)
     .filter((file) => !start.has(file) && !(file + sep).startsWith(ownReal + sep))
     .map((file) => relative(root, file).split(sep).join('/'))
