@@ -4,7 +4,7 @@
  * migrations after a common prefix. Git merged them without a conflict; a person should still
  * look at the combined result.
  */
-import { readShards, shardServices } from './snapshot.ts';
+import { readShards, shardFiles, shardServices } from './snapshot.ts';
 
 export interface Divergence {
   service: string;
@@ -17,6 +17,7 @@ export interface Divergence {
 export function divergences(snapshotsDir: string): Divergence[] {
   const found: Divergence[] = [];
   for (const service of shardServices(snapshotsDir).sort()) {
+    if (shardFiles(snapshotsDir, service).length < 2) continue; // one shard file is one branch: nothing to read
     const lists = readShards(snapshotsDir, service).flatMap(({ state }) => (state.status === 'ok' ? [state.shard.migrations] : []));
     // A list another one extends is not a branch of its own (a rebuilt shard beside a newer one, say).
     const tips = lists.filter((list, i) => !lists.some((other, j) => j !== i && startsWith(other, list) && (other.length > list.length || j < i)));

@@ -48,10 +48,15 @@ function legacyShardPath(snapshotsDir: string, service: string): string {
 
 /** The shard files of `service` (emptied ones left out): one normally, several after a merge of branches that each changed it. */
 export function readShards(snapshotsDir: string, service: string): Array<{ file: string; state: ShardState }> {
+  return shardFiles(snapshotsDir, service).map((file) => ({ file, state: parseShard(file, service) }));
+}
+
+/** The paths of the shard files of `service` (emptied ones left out), without reading them. */
+export function shardFiles(snapshotsDir: string, service: string): string[] {
   const dir = shardDir(snapshotsDir, service);
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => join(dir, f)) : [];
   if (existsSync(legacyShardPath(snapshotsDir, service))) files.push(legacyShardPath(snapshotsDir, service));
-  return files.filter((file) => statSync(file).size > 0).map((file) => ({ file, state: parseShard(file, service) }));
+  return files.filter((file) => statSync(file).size > 0);
 }
 
 /** The service's shard when it has exactly one readable shard file. */
