@@ -28,6 +28,7 @@ import { checkedTargets, resolveTargets, type TargetList } from './targets/targe
 import { TributaryError } from './errors.ts';
 import { migrationsOverview, type MigrationsPage } from './render/migrations-page.ts';
 import { detectDrift, type DriftReport } from './checks/drift.ts';
+import { databasePart, databasePartInWorker } from './checks/database-worker.ts';
 import { buildPlan, pendingSelection, streamSelection, type PlanReport } from './checks/plan.ts';
 
 export interface Target {
@@ -113,14 +114,14 @@ export async function check(target: Target, options: CheckOptions & { offline?: 
   } else if (!config.databaseUrl && !embeddedDatabaseExists(config)) {
     database = { checked: false, target: null, note: 'no DATABASE_URL and no embedded database yet: database not checked' };
   } else {
-    // At the same time as the offline part: the database's introspection (drift) is mostly waiting for the server.
-    online = open(config, target, async (db) => {
-      notes.push(...(await deletableReplacedFiles(db, config, options)));
-      return checkDatabase(db, config, options);
+    // At the same time as the models: on a server, in a worker thread (see database-worker.ts).
+    target.onDatabase?.(describeTarget(config));
+    online = (config.databaseUrl ? databasePartInWorker : databasePart)(config, options).then((part) => {
+      notes.push(...part.notes);
+      return part.problems;
     });
     database = { checked: true, target: describeTarget(config) };
   }
-  // Started after the database part, whose queries then run while the models load.
   const offline = checkOffline(config, options);
   const [offlineProblems, databaseProblems] = await Promise.all([offline, online]);
   const problems = [...offlineProblems, ...databaseProblems];
