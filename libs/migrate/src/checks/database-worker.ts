@@ -4,6 +4,7 @@
  * gives in-process: the models' loading and MikroORM's discovery hold the main thread for seconds
  * without a pause, so in-process the database part could only start once they were done.
  */
+import { enableCompileCache } from 'node:module';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { TributaryConfig } from '../config/config.ts';
 import { TributaryError } from '../errors.ts';
@@ -68,12 +69,15 @@ function revived(error: SentError): Error {
   return again;
 }
 
-if (!isMainThread && workerData?.[JOB]) {
-  const { config, options } = workerData[JOB] as { config: TributaryConfig; options: CheckOptions };
-  (await import('node:module')).enableCompileCache?.();
+/** The worker's side: answers once, with the result or the error. */
+async function answer({ config, options }: { config: TributaryConfig; options: CheckOptions }): Promise<void> {
+  enableCompileCache?.();
   try {
     parentPort!.postMessage({ result: await databasePart(config, options) });
   } catch (error) {
     parentPort!.postMessage({ error: sent(error) });
   }
 }
+
+// No top-level await: Nx loads executors, and this module with them, through require().
+if (!isMainThread && workerData?.[JOB]) void answer(workerData[JOB]);
