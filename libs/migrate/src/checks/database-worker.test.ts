@@ -24,7 +24,7 @@ describe("check's database part in a worker thread", () => {
     const inProcess = await databasePart(config, {});
     expect(inWorker).toEqual(inProcess);
     expect(inWorker.problems.map((p) => p.kind).sort()).toEqual(['checksum-mismatch', 'drift', 'pending']);
-    const scoped = { services: ['auth-service'] };
+    const scoped = { services: ['auth-service'], onNote: () => {} };
     expect(await databasePartInWorker(config, scoped)).toEqual(await databasePart(config, scoped));
   });
 

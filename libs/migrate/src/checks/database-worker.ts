@@ -33,7 +33,9 @@ interface SentError {
 export function databasePartInWorker(config: TributaryConfig, options: CheckOptions): Promise<DatabasePart> {
   return new Promise((resolve, reject) => {
     // A small young generation: V8's default adds ~80 MB of peak memory to the process for the same time.
-    const worker = new Worker(new URL(import.meta.url), { workerData: { [JOB]: { config, options } }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    // Callbacks (`onNote`) stay here: the database part has nothing to tell through them.
+    const data = Object.fromEntries(Object.entries(options).filter(([, value]) => typeof value !== 'function'));
+    const worker = new Worker(new URL(import.meta.url), { workerData: { [JOB]: { config, options: data } }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
     let answered = false;
     worker.once('message', (message: { result?: DatabasePart; error?: SentError }) => {
       answered = true;
