@@ -1,23 +1,25 @@
-#!/usr/bin/env -S node --liftoff-only --max-semi-space-size=8
+#!/usr/bin/env -S node --liftoff-only
 // The `migrate` command. In the workspace it runs the TypeScript source (Node's type
 // stripping); the published build rewrites this import to the compiled JavaScript.
 //
-// Two V8 flags, fixed when Node starts (hence the shebang; npm's Windows shims read it too):
-// - --liftoff-only: the embedded PGlite database and the SQL parser (libpg-query) are WebAssembly.
-//   By default V8 recompiles their hot functions with its optimising compiler on background
-//   threads, and a process that lives for a second pays for it without the pay-back: parsing 5,000
-//   statements took 1.1 s and 440 MB the first time, 0.3 s and 126 MB on baseline code only; a
-//   drift check on PGlite peaked at ~660 MB (while Node waited at exit for those compile jobs)
-//   and stays near 210 MB with it.
-// - --max-semi-space-size=8: makemigrations holds every service's metadata at once; with V8's
-//   default young generation its peak memory is ~320 MB at 50 services × 20 entities, with 8 MB
-//   ~200 MB for the same time.
-// Run as `node …/migrate` instead, the command replaces itself (same process, Unix) with one that
-// has them.
+// V8 flags, fixed when Node starts:
+// - --liftoff-only (the shebang; npm's Windows shims read it too): the embedded PGlite database
+//   and the SQL parser (libpg-query) are WebAssembly. By default V8 recompiles their hot functions
+//   with its optimising compiler on background threads, and a process that lives for a second pays
+//   for it without the pay-back: parsing 5,000 statements took 1.1 s and 440 MB the first time,
+//   0.3 s and 126 MB on baseline code only; a drift check on PGlite peaked at ~660 MB (while Node
+//   waited at exit for those compile jobs) and stays near 210 MB with it.
+// - --max-semi-space-size=8, for makemigrations only: it holds every service's metadata at once;
+//   with V8's default young generation its peak memory is ~320 MB at 50 services × 20 entities,
+//   with 8 MB ~200 MB for the same time. Other commands keep the default (a smaller young
+//   generation costs `check` ~15 % more time collecting garbage).
+// A flag that is missing (run as `node …/migrate`, or makemigrations) makes the command replace
+// itself (execve: same process, Unix) with one that has it.
 import { enableCompileCache } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-const FLAGS = ['--liftoff-only', '--max-semi-space-size=8'];
+const command = process.argv.slice(2).find((arg) => !arg.startsWith('-'));
+const FLAGS = command === 'makemigrations' ? ['--liftoff-only', '--max-semi-space-size=8'] : ['--liftoff-only'];
 const missing = FLAGS.filter((flag) => !process.execArgv.some((arg) => arg.split('=')[0] === flag.split('=')[0]));
 if (missing.length > 0 && typeof process.execve === 'function') {
   try {
