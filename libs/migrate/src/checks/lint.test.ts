@@ -190,3 +190,19 @@ describe('migrations lint cannot read', () => {
     expect(report.findings).toMatchObject([{ rule: 'unlintable', severity: 'warning', message: 'up() could not run without a database (connect ECONNREFUSED), so its SQL was not linted.' }]);
   });
 });
+
+describe('migrations no lint error can come from, whatever runs before them', () => {
+  it('are those whose every statement parses and none drops, changes a type or controls the transaction', async () => {
+    const safe = definition(['create table "t" ("id" int)', 'alter table "t" add column "note" text null', 'create index "t_note" on "t" ("note")']);
+    const createThenDrop = definition(['create table "tmp" ("id" int)', 'drop table "tmp"']); // fine in itself…
+    const dropsColumnOfNew = definition(['alter table "t" drop column "note"']); // no finding here: "t" is new in this set
+    const changesType = definition(['alter table "t" alter column "id" type bigint']); // widening, but a narrowing depends on what ran before
+    const broken = definition(['creat table "x" ("id" int)']);
+    const commits = definition(['commit']);
+    const concurrently = definition(['create index concurrently "t_id" on "t" ("id")'], { transactional: false });
+    const all = [safe, createThenDrop, dropsColumnOfNew, changesType, broken, commits, concurrently];
+    const report = await lintMigrations(all, ROOT);
+    expect(report.findings.filter((f) => f.migration === dropsColumnOfNew.entry.name)).toEqual([]);
+    expect(report.harmless).toEqual([safe.entry.name, createThenDrop.entry.name, concurrently.entry.name]);
+  });
+});

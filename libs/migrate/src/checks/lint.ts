@@ -115,6 +115,12 @@ export interface LintReport {
   errors: number;
   warnings: number;
   allowed: number;
+  /**
+   * The linted migrations no lint error can come from whatever runs before them: all their SQL is
+   * known and parses, and no statement is an error on its own (every table taken as existing),
+   * changes a column type (a narrowing depends on the types before) or controls the transaction.
+   */
+  harmless: string[];
 }
 
 /** SQL of a migration's up() (and down(), which tells what a type change changes from). */
@@ -151,6 +157,7 @@ export async function lintMigrations(definitions: MigrationDefinition[], root: s
   const sqlOf = definitions.length > 0 ? await collectOffline(definitions) : new Map<string, MigrationSql>();
   const seen: Seen = { tables: new Set(), types: new Map() };
   const findings: LintFinding[] = [];
+  const harmless: string[] = [];
   for (const definition of definitions) {
     const allow = allowList(definition, root);
     const sql = sqlOf.get(definition.entry.name)!;
@@ -166,6 +173,7 @@ export async function lintMigrations(definitions: MigrationDefinition[], root: s
     }
     // down() tells what a type change changes from: parsed only when up() changes a type.
     const oldTypes = parsed.some(({ node }) => changesColumnType(node)) ? await typesChangedBy(sql.down) : new Map<string, ColumnType>();
+    if (!sql.failure && harmlessAlone(parsed, definition.transactional)) harmless.push(definition.entry.name);
     for (const statement of parsed) {
       if (statement.syntaxError) {
         raw.push({ rule: 'syntax-error', statement: statement.text, message: statement.syntaxError });
@@ -197,7 +205,18 @@ export async function lintMigrations(definitions: MigrationDefinition[], root: s
     errors,
     warnings,
     allowed: findings.length - counted.length,
+    harmless,
   };
+}
+
+/** Whether a migration's statements are no error whatever ran before them (see `LintReport.harmless`). */
+function harmlessAlone(statements: Statement[], transactional: boolean): boolean {
+  const ownOnly: Seen = { tables: new Set(), types: new Map() }; // every table not created by these statements exists
+  return statements.every((statement) => {
+    if (statement.syntaxError || changesColumnType(statement.node)) return false;
+    const raw = [...inspect(statement, ownOnly, new Map()), ...(transactional ? transactionProblems(statement) : [])];
+    return raw.every((finding) => RULES[finding.rule].severity !== 'error');
+  });
 }
 
 /** `static allow`: rule id → reason (null when none was given). Unknown rule ids are a mistake. */
@@ -236,10 +255,18 @@ async function loadParser(): Promise<typeof import('libpg-query')> {
   return module;
 }
 
+let parsedCount = 0;
+
+/** How many SQL texts this process has parsed so far (for tests). */
+export function statementsParsed(): number {
+  return parsedCount;
+}
+
 /** The statements of `sql`, parsed by PostgreSQL's own parser (libpg-query); throws on a syntax error. */
 export async function statementsOf(sql: string): Promise<Statement[]> {
   // The synchronous parse of the loaded module: the same parser, without a promise per statement.
   const { parseSync } = await (parser ??= loadParser());
+  parsedCount++;
   const tree = parseSync(sql);
   return (tree.stmts ?? []).map((raw: Node) => {
     const start = raw.stmt_location ?? 0;

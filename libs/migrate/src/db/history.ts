@@ -111,17 +111,18 @@ export class History {
 
   /**
    * The same write as `recordApplied`/`remove`, as SQL text with inline literals, so it can travel
-   * in the migration's own round trip. Without `executionMs`, the server measures it from the
-   * start of that round trip, less what the migrations recorded `after` in that same round trip
-   * (a pipeline of several) took before this one.
+   * in the migration's own round trip. Without `executionMs`, the server measures it: from the
+   * start of that round trip, or — in a pipeline of several — from the moment the migration before
+   * it (`previous`) was recorded in that same round trip (one index lookup, where summing every
+   * earlier one's time cost ~0.5 ms per migration). `applied_at` is then the moment of recording.
    */
-  recordSql(direction: 'up' | 'down', entry: { name: string; service: string; checksum: string }, executionMs?: number, after: string[] = []): string {
+  recordSql(direction: 'up' | 'down', entry: { name: string; service: string; checksum: string }, executionMs?: number, previous?: string): string {
     const name = sqlLiteral(entry.name);
     if (direction === 'down') return `delete from ${this.#table} where "name" = ${name}`;
-    const earlier = after.length === 0 ? '' : ` - (select coalesce(sum("execution_ms"), 0) from ${this.#table} where "name" in (${after.map(sqlLiteral).join(', ')}))::int`;
-    const ms = executionMs === undefined ? `round(extract(epoch from clock_timestamp() - statement_timestamp()) * 1000)::int${earlier}` : String(Math.round(executionMs));
+    const since = previous === undefined ? 'statement_timestamp()' : `(select "applied_at" from ${this.#table} where "name" = ${sqlLiteral(previous)})`;
+    const ms = executionMs === undefined ? `round(extract(epoch from clock_timestamp() - ${since}) * 1000)::int` : String(Math.round(executionMs));
     return `delete from ${this.#table} where "name" = ${name} and "status" = 'failed';
-insert into ${this.#table} ("name", "service", "checksum", "execution_ms", "status") values (${name}, ${sqlLiteral(entry.service)}, ${sqlLiteral(entry.checksum)}, ${ms}, 'applied')`;
+insert into ${this.#table} ("name", "service", "checksum", "execution_ms", "status", "applied_at") values (${name}, ${sqlLiteral(entry.service)}, ${sqlLiteral(entry.checksum)}, ${ms}, 'applied', ${executionMs === undefined ? 'clock_timestamp()' : 'now()'})`;
   }
 
   /** Which of `names` are recorded as applied, with their execution time (on `session`, or the ORM's connection). */

@@ -52,8 +52,7 @@ export async function runPipelined(
       const options = optionsOf(definition);
       const statements = definition.sql!.up.filter((sql) => sql.trim() !== '');
       const local = [...timeoutStatements(definition, options), ...check].map((sql) => sql.replace(/^set /, 'set local '));
-      const earlier = batch.map((d) => d.entry.name);
-      parts.push('begin', options.proofSql!, ...local, ...statements, ...RESET_SESSION, history.recordSql('up', definition.entry, undefined, earlier), 'commit');
+      parts.push('begin', options.proofSql!, ...local, ...statements, ...RESET_SESSION, history.recordSql('up', definition.entry, undefined, batch.at(-1)?.entry.name), 'commit');
       bytes += statements.reduce((sum, sql) => sum + sql.length, 0);
       batch.push(definition);
     }
