@@ -9,9 +9,9 @@ import { describeTarget, embeddedDatabaseExists, withDatabase, withEntitiesOnDem
 import { History, type HistoryRow } from './db/history.ts';
 import { readBackup, restoreDatabase } from './db/backup.ts';
 import { withMigrationLock } from './db/lock.ts';
-import { makeMigrations, type MakeMigrationsOptions, type MakeMigrationsResult } from './diff/makemigrations.ts';
-import { squash as squashService, type SquashOptions, type SquashResult } from './diff/squash.ts';
-import { checkDatabase, checkOffline, checkWarnings, deletableReplacedFiles, replacedFileNotes, type CheckOptions, type CheckReport, type Problem } from './checks/check.ts';
+import type { MakeMigrationsOptions, MakeMigrationsResult } from './diff/makemigrations.ts';
+import type { SquashOptions, SquashResult } from './diff/squash.ts';
+import type { CheckOptions, CheckReport, Problem } from './checks/check.ts';
 import { migrate as applyPending, type MigrateEvents, type MigrateOptions, type MigrateResult } from './executor/migrate.ts';
 import { rollback as revertApplied, type RollbackEvents, type RollbackOptions } from './executor/rollback.ts';
 import { repair as repairHistory, stamp as stampHistory, type RepairResult } from './executor/maintenance.ts';
@@ -21,15 +21,21 @@ import { findEntry, readStream, type StreamEntry } from './stream/stream.ts';
 import { collectSql, sqlReader } from './executor/sql-reader.ts';
 import { loadMigration } from './stream/migration-file.ts';
 import { lintMigrations, type LintReport } from './checks/lint.ts';
-import { workspaceEntities } from './models/index.ts';
 import { streamChangesSince } from './checks/git.ts';
 import { DEFAULT_CONCURRENCY, migrateTargets as fanOut, surveyTargets, type FanOutOptions, type MigrateTargetsResult } from './targets/fan-out.ts';
 import { checkedTargets, resolveTargets, type TargetList } from './targets/target-list.ts';
 import { TributaryError } from './errors.ts';
-import { migrationsOverview, type MigrationsPage } from './render/migrations-page.ts';
-import { detectDrift, type DriftReport } from './checks/drift.ts';
 import { databasePart, databasePartInWorker } from './checks/database-worker.ts';
-import { buildPlan, pendingSelection, streamSelection, type PlanReport } from './checks/plan.ts';
+import type { MigrationsPage } from './render/migrations-page.ts';
+import type { DriftReport } from './checks/drift.ts';
+import type { PlanReport } from './checks/plan.ts';
+
+// The verbs that need the models or MikroORM's schema tools import them when they run: `migrate`,
+// `showmigrations` and the like never load them (several hundred modules of start-up).
+const checks = () => import('./checks/check.ts');
+const models = () => import('./models/index.ts');
+const overview = () => import('./render/migrations-page.ts');
+const planning = () => import('./checks/plan.ts');
 
 export interface Target {
   /** Where to look for the workspace; defaults to the current directory. */
@@ -59,7 +65,7 @@ function open<T>(config: TributaryConfig, target: Target, fn: (db: Database) => 
  * entities, loaded only if one asks for it; a dry run's database is read-only throughout.
  */
 function openForMigrations<T>(config: TributaryConfig, target: Target, dryRun: boolean | undefined, fn: (db: Database) => Promise<T>): Promise<T> {
-  return open(config, target, (db) => fn(withEntitiesOnDemand(db, () => workspaceEntities(config))), { readOnly: dryRun });
+  return open(config, target, (db) => fn(withEntitiesOnDemand(db, async () => (await models()).workspaceEntities(config))), { readOnly: dryRun });
 }
 
 function checkServices(config: TributaryConfig, names: string[] | undefined): void {
@@ -67,12 +73,12 @@ function checkServices(config: TributaryConfig, names: string[] | undefined): vo
 }
 
 export async function makemigrations(target: Target, options: MakeMigrationsOptions = {}): Promise<MakeMigrationsResult> {
-  return makeMigrations(configOf(target), options);
+  return (await import('./diff/makemigrations.ts')).makeMigrations(configOf(target), options);
 }
 
 /** Writes one migration that replaces a service's migrations up to `to` (Django's squashmigrations). No database needed. */
 export async function squash(target: Target, options: SquashOptions): Promise<SquashResult> {
-  return squashService(configOf(target), options);
+  return (await import('./diff/squash.ts')).squash(configOf(target), options);
 }
 
 export async function migrate(target: Target, options: MigrateOptions = {}, events: MigrateEvents = {}): Promise<MigrateResult> {
@@ -122,10 +128,10 @@ export async function check(target: Target, options: CheckOptions & { offline?: 
     });
     database = { checked: true, target: describeTarget(config) };
   }
-  const offline = checkOffline(config, options);
+  const offline = (await checks()).checkOffline(config, options);
   const [offlineProblems, databaseProblems] = await Promise.all([offline, online]);
   const problems = [...offlineProblems, ...databaseProblems];
-  return { ok: problems.length === 0, problems, warnings: checkWarnings(config, options), notes, database };
+  return { ok: problems.length === 0, problems, warnings: (await checks()).checkWarnings(config, options), notes, database };
 }
 
 export async function history(target: Target): Promise<HistoryRow[]> {
@@ -283,19 +289,19 @@ export interface TargetsCheckReport {
 /** `check --targets`: the offline check once, then each target's database part (pending, out of order, edited, failed). */
 export async function checkTargets(options: CheckOptions & { targets: string | string[]; cwd?: string; concurrency?: number }): Promise<TargetsCheckReport> {
   const config = configOf({ cwd: options.cwd });
-  const problems = await checkOffline(config, options);
+  const problems = await (await checks()).checkOffline(config, options);
   const { urls } = await targetList(config, options.targets, options.cwd);
   const surveyed = await surveyTargets(config, urls, options.concurrency ?? DEFAULT_CONCURRENCY, (url) => {
     const target = onTarget(options.cwd, url);
     const targetConfig = configOf(target);
-    return open(targetConfig, target, async (db) => ({ problems: await checkDatabase(db, targetConfig, options), past: await deletableReplacedFiles(db, targetConfig, options) }));
+    return open(targetConfig, target, async (db) => ({ problems: await (await checks()).checkDatabase(db, targetConfig, options), past: await (await checks()).deletableReplacedFiles(db, targetConfig, options) }));
   });
   const targets = surveyed.map(({ target, detail, error }) => ({ target, ok: !error && !detail?.problems.length, problems: detail?.problems ?? [], error }));
   const failed = targets.filter((t) => t.error).length;
   const behind = targets.filter((t) => !t.error && !t.ok).length;
   // A target at the head (not inspected) has every migration of the stream applied, squashes included.
   const past = (squash: string) => failed === 0 && surveyed.every((t) => !t.detail || t.detail.past.some((n) => n.migration === squash));
-  const notes = replacedFileNotes(readStream(config.migrationsDir), past, 'Every target is', '', options);
+  const notes = (await checks()).replacedFileNotes(readStream(config.migrationsDir), past, 'Every target is', '', options);
   return { ok: problems.length === 0 && failed + behind === 0, problems, targets, notes, atHead: targets.length - behind - failed, behind, failed };
 }
 
@@ -306,14 +312,14 @@ export async function checkTargets(options: CheckOptions & { targets: string | s
 export async function graph(target: Target): Promise<MigrationsPage & { note: string | null }> {
   const config = configOf(target);
   if (!config.databaseUrl && !embeddedDatabaseExists(config)) {
-    return { ...(await migrationsOverview(config, undefined, null)), note: 'no DATABASE_URL and no embedded database yet: pending migrations not marked' };
+    return { ...(await (await overview()).migrationsOverview(config, undefined, null)), note: 'no DATABASE_URL and no embedded database yet: pending migrations not marked' };
   }
   try {
     const rows = await open(config, target, (db) => new History(db, config).rows());
-    return { ...(await migrationsOverview(config, rows, describeTarget(config))), note: null };
+    return { ...(await (await overview()).migrationsOverview(config, rows, describeTarget(config))), note: null };
   } catch (error) {
     if (!(error instanceof TributaryError)) throw error;
-    return { ...(await migrationsOverview(config, undefined, null)), note: `${error.message.replace(/\.$/, '')}: pending migrations not marked` };
+    return { ...(await (await overview()).migrationsOverview(config, undefined, null)), note: `${error.message.replace(/\.$/, '')}: pending migrations not marked` };
   }
 }
 
@@ -321,7 +327,7 @@ export async function graph(target: Target): Promise<MigrationsPage & { note: st
 export async function drift(target: Target, options: { services?: string[] } = {}): Promise<DriftReport> {
   const config = configOf(target);
   checkServices(config, options.services);
-  return open(config, target, (db) => detectDrift(db, config, { services: options.services, withSql: true }));
+  return open(config, target, async (db) => (await import('./checks/drift.ts')).detectDrift(db, config, { services: options.services, withSql: true }));
 }
 
 /**
@@ -331,6 +337,6 @@ export async function drift(target: Target, options: { services?: string[] } = {
 export async function plan(target: Target, options: { since?: string } = {}): Promise<PlanReport> {
   const config = configOf(target);
   const useDatabase = !options.since && (config.databaseUrl || embeddedDatabaseExists(config));
-  const selection = useDatabase ? await open(config, target, (db) => pendingSelection(db, config)) : await streamSelection(config, options.since);
-  return buildPlan(config, selection);
+  const selection = useDatabase ? await open(config, target, async (db) => (await planning()).pendingSelection(db, config)) : await (await planning()).streamSelection(config, options.since);
+  return (await planning()).buildPlan(config, selection);
 }

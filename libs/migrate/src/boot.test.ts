@@ -9,7 +9,7 @@ import { createTestDatabase, type TestDatabase } from '../../../test/support/dat
 import { scratchWorkspace, type Workspace } from '../../../test/support/workspace.ts';
 import { checkMigrationsOnStartup, readMigrationState } from './boot.ts';
 import { loadConfig } from './config/config.ts';
-import { adoptOrm } from './db/connection.ts';
+import { adoptOrm } from './db/adopt-orm.ts';
 import { TributaryError } from './errors.ts';
 
 let ws: Workspace;

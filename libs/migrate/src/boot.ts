@@ -7,7 +7,8 @@
 import type { MikroORM as PostgreSqlMikroORM } from '@mikro-orm/postgresql';
 import type { MikroORM as PgliteMikroORM } from '@mikro-orm/pglite';
 import { forMigrations, loadConfig, type TributaryConfig } from './config/config.ts';
-import { adoptOrm, openDatabase, withEntitiesOnDemand, type Database } from './db/connection.ts';
+import { openDatabase, withEntitiesOnDemand, type Database } from './db/connection.ts';
+import { adoptOrm } from './db/adopt-orm.ts';
 import { History } from './db/history.ts';
 import { makeMigrations } from './diff/makemigrations.ts';
 import { TributaryError } from './errors.ts';
@@ -20,7 +21,9 @@ import { migrationsOverview, migrationsPage } from './render/migrations-page.ts'
 
 // What an app needs besides the check: its settings and one open database to share with it.
 export { loadConfig, type TributaryConfig } from './config/config.ts';
-export { adoptOrm, describeTarget, embeddedPgliteOptions, openDatabase, type Database } from './db/connection.ts';
+export { describeTarget, openDatabase, type Database } from './db/connection.ts';
+export { adoptOrm } from './db/adopt-orm.ts';
+export { embeddedPgliteOptions } from './db/open-pglite.ts';
 export { ensureEmbeddedDatabase } from './db/embedded.ts';
 export { lockEmbeddedDatabase } from './db/file-lock.ts';
 export { redactSecrets } from './db/urls.ts';

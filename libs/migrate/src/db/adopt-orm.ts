@@ -23,6 +23,10 @@ export function adoptOrm(orm: PostgreSqlMikroORM | PgliteMikroORM, label = 'the 
     ...base,
     kind: 'postgresql',
     session: { query: async (sql, params) => (await (await pinned()).query(sql, params as any[])).rows, close: release },
+    otherSession: async () => {
+      const other = await (connection.getNativeClient() as Promise<pg.Pool>).then((pool) => pool.connect());
+      return { query: async (sql) => (await other.query(sql)).rows, release: (broken) => other.release(broken) };
+    },
     close: release,
   };
 }

@@ -10,30 +10,27 @@ import { dirname } from 'node:path';
 import type { TributaryConfig } from '../config/config.ts';
 import { describeTarget, ensureEmbeddedDatabase } from './embedded.ts';
 import { acquireFileLock } from './file-lock.ts';
-import { openPglite } from './open-pglite.ts';
-import { openPostgres } from './open-postgres.ts';
 import type { Database, OpenOptions } from './database.ts';
 
 export type { Database, EntityDiscovery, EntityLoader, EntityRegistry, OpenOptions, PinnedSession } from './database.ts';
 export { describeTarget, embeddedDatabaseExists } from './embedded.ts';
-export { adoptOrm } from './adopt-orm.ts';
 export { withEntitiesOnDemand } from './entity-registry.ts';
-export { embeddedPgliteOptions } from './open-pglite.ts';
 
+// Each opener is imported by the run that needs it: PostgreSQL runs never load PGlite, and the other way round.
 export async function openDatabase(config: TributaryConfig, options: OpenOptions = {}): Promise<Database> {
-  if (options.memory) return openPglite('memory://', 'in-memory PGlite', undefined, options);
+  if (options.memory) return (await import('./open-pglite.ts')).openPglite('memory://', 'in-memory PGlite', undefined, options);
   if (!config.databaseUrl) {
     mkdirSync(dirname(config.pgliteDir), { recursive: true });
     const lock = acquireFileLock(`${config.pgliteDir}.lock`, describeTarget(config));
     try {
       ensureEmbeddedDatabase(config);
-      return await openPglite(config.pgliteDir, describeTarget(config), lock, options);
+      return await (await import('./open-pglite.ts')).openPglite(config.pgliteDir, describeTarget(config), lock, options);
     } catch (error) {
       lock.release();
       throw error;
     }
   }
-  return openPostgres(config, options);
+  return (await import('./open-postgres.ts')).openPostgres(config, options);
 }
 
 /** Runs `fn` with the database open, closing it afterwards whatever happens. */

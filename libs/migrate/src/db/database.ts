@@ -31,6 +31,13 @@ export interface EntityRegistry {
   load(): Promise<void>;
 }
 
+/** A second client of the same database, outside the pinned session (see pooler.ts). */
+export interface OtherSession {
+  query(sql: string): Promise<any[]>;
+  /** Gives it back; `broken` when it must not be reused. */
+  release(broken?: boolean): void;
+}
+
 export interface Database {
   kind: 'postgresql' | 'pglite';
   /** Where the data lives, for messages: `PostgreSQL 127.0.0.1:5432/app` or `embedded PGlite (.data/pglite)`. */
@@ -39,8 +46,33 @@ export interface Database {
   driver: AbstractSqlDriver;
   connection: AbstractSqlConnection;
   session: PinnedSession;
+  /** Opens a second session of the same database (PostgreSQL only). */
+  otherSession?: () => Promise<OtherSession>;
   entities: EntityRegistry;
+  /** False while the ORM is still to be created on first use (it then knows no entities yet). */
+  ormCreated?: () => boolean;
   close(): Promise<void>;
+}
+
+/**
+ * One read outside any transaction, on the connection at hand: the ORM's pool where the ORM exists
+ * (an app's: nothing stays pinned from a `/health` request), else the pinned session (no ORM
+ * created just to read).
+ */
+export function readOnce(db: Database, sql: string): Promise<any[]> {
+  return db.ormCreated?.() === false ? db.session.query(sql) : (db.connection.execute(sql, [], 'all') as Promise<any[]>);
+}
+
+/** The same database with some of its parts replaced; an ORM still to be created stays so. */
+export function withParts(db: Database, parts: Partial<Database>): Database {
+  const copy = Object.defineProperties({}, Object.getOwnPropertyDescriptors(db)) as Database;
+  return replaceParts(copy, parts);
+}
+
+/** Replaces parts of `db` in place (getters included). */
+export function replaceParts(db: Database, parts: Partial<Database>): Database {
+  for (const [key, value] of Object.entries(parts)) Object.defineProperty(db, key, { value, writable: true, enumerable: true, configurable: true });
+  return db;
 }
 
 export interface OpenOptions {

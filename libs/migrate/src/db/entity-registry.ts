@@ -2,10 +2,9 @@
  * Gives an open database's ORM the workspace's entities the first time a data migration asks for
  * the entity manager — most runs never do, and never load a model file.
  */
-import { MikroORM as PostgreSqlMikroORM } from '@mikro-orm/postgresql';
-import { MikroORM as PgliteMikroORM } from '@mikro-orm/pglite';
 import { TributaryError, describeError } from '../errors.ts';
-import { QUIET, sqlParts, type Database, type EntityLoader, type EntityDiscovery } from './database.ts';
+import { QUIET, replaceParts, sqlParts, withParts, type Database, type EntityLoader, type EntityDiscovery } from './database.ts';
+import { pgliteOrm, postgresqlOrm } from './orm-modules.ts';
 
 /**
  * The same database, whose ORM learns the workspace's entities from `load` the first time a
@@ -13,22 +12,21 @@ import { QUIET, sqlParts, type Database, type EntityLoader, type EntityDiscovery
  * ORM that already knows entities (the gateway's) is left as it is.
  */
 export function withEntitiesOnDemand(db: Database, load: EntityLoader): Database {
-  if (db.orm.getMetadata().getAll().size > 0) return db;
+  if (db.ormCreated?.() !== false && db.orm.getMetadata().getAll().size > 0) return db;
   let ready = false;
   let loading: Promise<void> | undefined;
-  const onDemand: Database = {
-    ...db,
+  const onDemand = withParts(db, {
     entities: {
       get ready() {
         return ready;
       },
       load: () => (loading ??= register()),
     },
-  };
+  });
   const register = async () => {
     const forked = await forkWithEntities(db, await load());
     // From now on migrations are made with the fork's driver: same connections, and the entities.
-    Object.assign(onDemand, { orm: forked, ...sqlParts(forked) });
+    replaceParts(onDemand, { orm: forked, ...sqlParts(forked) });
     ready = true;
   };
   return onDemand;
@@ -44,8 +42,8 @@ async function forkWithEntities(db: Database, discovery: EntityDiscovery): Promi
   const config = db.orm.config as { get(key: string): any };
   const options = { ...QUIET, ...(discovery as any), driverOptions: db.connection.getClient(), dbName: config.get('dbName') };
   try {
-    if (db.kind === 'pglite') return (await PgliteMikroORM.init(options)) as Database['orm'];
-    return (await PostgreSqlMikroORM.init({ ...options, clientUrl: config.get('clientUrl') })) as Database['orm'];
+    if (db.kind === 'pglite') return (await pgliteOrm().MikroORM.init(options)) as Database['orm'];
+    return (await postgresqlOrm().MikroORM.init({ ...options, clientUrl: config.get('clientUrl') })) as Database['orm'];
   } catch (error) {
     if (error instanceof TributaryError) throw error;
     throw new TributaryError(`The models could not be registered for the entity manager of data migrations: ${describeError(error)}`, { cause: error });

@@ -9,6 +9,7 @@ import type { Transaction } from '@mikro-orm/core';
 import type { TributaryConfig } from '../config/config.ts';
 import { TributaryError } from '../errors.ts';
 import type { Database, PinnedSession } from './connection.ts';
+import { readOnce } from './database.ts';
 
 /** PostgreSQL's unique_violation: the history row of that name exists already. */
 const UNIQUE_VIOLATION = '23505';
@@ -57,8 +58,9 @@ export class History {
   /** Creates the table if needed; call under the migration lock. */
   async ensureTable(): Promise<void> {
     if (await this.exists()) return;
-    await this.#db.connection.execute(`create schema if not exists "${this.#schema}"`);
-    await this.#db.connection.execute(`create table if not exists ${this.#table} (
+    // On the session holding the lock: plain SQL, no ORM needed.
+    await this.#db.session.query(`create schema if not exists "${this.#schema}"`);
+    await this.#db.session.query(`create table if not exists ${this.#table} (
       "id" serial primary key,
       "name" varchar(255) not null unique,
       "service" varchar(255) not null,
@@ -72,16 +74,20 @@ export class History {
   }
 
   async exists(): Promise<boolean> {
-    const [row] = await this.#db.connection.execute<any[]>(`select to_regclass(?) is not null as "exists"`, [this.#table]);
+    const [row] = await readOnce(this.#db, `select to_regclass(${sqlLiteral(this.#table)}) is not null as "exists"`);
     return Boolean(row?.exists);
   }
 
   /** Every row, oldest first; empty when the table does not exist yet. */
   async rows(): Promise<HistoryRow[]> {
-    if (!(await this.exists())) return [];
-    const rows = await this.#db.connection.execute<any[]>(
-      `select "name", "service", "checksum", "applied_at", "execution_ms", "applied_by", "status", "error" from ${this.#table} order by "id"`,
-    );
+    // One round trip (the boot check's cost): read, and take "no such table" for no rows.
+    let rows: any[];
+    try {
+      rows = await readOnce(this.#db, `select "name", "service", "checksum", "applied_at", "execution_ms", "applied_by", "status", "error" from ${this.#table} order by "id"`);
+    } catch (error) {
+      if (isUndefinedTable(error)) return [];
+      throw error;
+    }
     return rows.map((row) => ({
       name: row.name,
       service: row.service,
@@ -152,6 +158,12 @@ insert into ${this.#table} ("name", "service", "checksum", "execution_ms", "stat
   async updateChecksum(name: string, checksum: string): Promise<void> {
     await this.#db.connection.execute(`update ${this.#table} set "checksum" = ? where "name" = ?`, [checksum, name], 'run');
   }
+}
+
+/** PostgreSQL's undefined_table (PGlite's message says the same). */
+function isUndefinedTable(error: unknown): boolean {
+  for (let e: any = error; e; e = e.cause) if (e.code === '42P01' || /relation .* does not exist/.test(String(e.message))) return true;
+  return false;
 }
 
 function sqlLiteral(value: string): string {

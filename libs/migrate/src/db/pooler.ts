@@ -11,7 +11,6 @@
  * second client (it reuses the most recently used one), or moves the pinned session to another;
  * a statement pooler refuses the transaction outright.
  */
-import type pg from 'pg';
 import { TributaryError, describeError } from '../errors.ts';
 import type { Database } from './connection.ts';
 
@@ -30,9 +29,8 @@ export async function sessionlessPooling(db: Database): Promise<PoolingMode | un
   if (db.kind !== 'postgresql') return undefined;
   const backendOf = async (query: (sql: string) => Promise<Array<{ pid: number }>>) => Number((await query('select pg_backend_pid() as pid'))[0]!.pid);
   const pinned = await backendOf((sql) => db.session.query(sql));
-  // The ORM's pool holds the second client (the CLI's ORM, or the app's that the boot check borrows).
-  const pool = (await (db.connection as unknown as { getNativeClient(): Promise<pg.Pool> }).getNativeClient());
-  const other = await pool.connect();
+  // A second client of the same database (a new one for the CLI; one of the app's pool for the boot check).
+  const other = await db.otherSession!();
   let broken = false;
   try {
     try {
@@ -42,7 +40,7 @@ export async function sessionlessPooling(db: Database): Promise<PoolingMode | un
       if (/statement pooling/i.test(describeError(error))) return 'statement';
       throw error;
     }
-    const second = await backendOf(async (sql) => (await other.query(sql)).rows);
+    const second = await backendOf((sql) => other.query(sql));
     const pinnedAgain = await backendOf((sql) => db.session.query(sql));
     await other.query('rollback');
     return second === pinned || pinnedAgain !== pinned ? 'transaction' : undefined;

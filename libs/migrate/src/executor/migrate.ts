@@ -7,7 +7,6 @@
 import { CONFIG_FILE, type TributaryConfig } from '../config/config.ts';
 import type { Database, PinnedSession } from '../db/connection.ts';
 import { invalidIndexes } from '../db/invalid-indexes.ts';
-import { backupDatabase } from '../db/backup.ts';
 import { History } from '../db/history.ts';
 import { withMigrationLock } from '../db/lock.ts';
 import { TributaryError } from '../errors.ts';
@@ -100,7 +99,7 @@ export async function migrate(db: Database, config: TributaryConfig, options: Mi
     const applied: MigrateResult['applied'] = [];
     let backup: string | undefined;
     if (plan.length > 0 && !options.fake && (options.backup ?? config.backupBeforeMigrate)) {
-      backup = await backupDatabase(db, config);
+      backup = await (await import('../db/backup.ts')).backupDatabase(db, config);
       events.backedUp?.(backup);
     }
     const runOptions = (definition: MigrationDefinition) => ({

@@ -4,9 +4,9 @@
  * collects, a query it sends is noted and answers no rows, and its console output is held back.
  */
 import type { Migration } from '@mikro-orm/migrations';
-import { MikroORM } from '@mikro-orm/postgresql';
 import type { AbstractSqlConnection, AbstractSqlDriver } from '@mikro-orm/sql';
 import type { Database } from '../db/connection.ts';
+import { postgresqlOrm } from '../db/orm-modules.ts';
 import { TributaryError } from '../errors.ts';
 import type { MigrationDefinition } from '../stream/migration-file.ts';
 import { holdingConsole } from './console-hold.ts';
@@ -51,7 +51,7 @@ export function sqlReader(): Pick<Database, 'driver' | 'orm'> {
 }
 
 function newSqlReader(): Pick<Database, 'driver' | 'orm'> {
-  const orm = new MikroORM({ dbName: 'tributary_offline', host: '/nonexistent/tributary-offline', discovery: { warnWhenNoEntities: false }, allowGlobalContext: true, entities: [] });
+  const orm = new (postgresqlOrm().MikroORM)({ dbName: 'tributary_offline', host: '/nonexistent/tributary-offline', discovery: { warnWhenNoEntities: false }, allowGlobalContext: true, entities: [] });
   orm.em.getConnection().connect = async () => {
     throw new TributaryError("reading a migration's SQL needs no database, and runs none of its queries");
   };

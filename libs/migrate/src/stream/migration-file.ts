@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { relative } from 'node:path';
-import { Migration } from '@mikro-orm/migrations';
+import type { Migration } from '@mikro-orm/migrations';
+import { migrations } from '../db/orm-modules.ts';
 import type { TributaryConfig } from '../config/config.ts';
 import { discoverServices } from '../config/services.ts';
 import { TributaryError, describeError } from '../errors.ts';
@@ -70,7 +71,21 @@ function readRendered(entry: StreamEntry): MigrationDefinition | undefined {
 /** A migration of the writer's shape from its source, file or not (makemigrations lints what it is about to write); undefined for any other shape. */
 export function renderedDefinition(entry: StreamEntry, source: string): MigrationDefinition | undefined {
   const rendered = readRenderedMigration(source, entry.service);
-  return rendered && { entry, migrationClass: renderedClass(entry, rendered), dependsOn: rendered.dependsOn, transactional: true, irreversible: rendered.irreversible, lockTimeout: undefined, statementTimeout: undefined, sql: { up: rendered.up, down: rendered.down } };
+  if (!rendered) return undefined;
+  let migrationClass: MigrationClass | undefined;
+  return {
+    entry,
+    // Built when first asked for: a pipelined migration never is, and then MikroORM need not load.
+    get migrationClass() {
+      return (migrationClass ??= renderedClass(entry, rendered));
+    },
+    dependsOn: rendered.dependsOn,
+    transactional: true,
+    irreversible: rendered.irreversible,
+    lockTimeout: undefined,
+    statementTimeout: undefined,
+    sql: { up: rendered.up, down: rendered.down },
+  };
 }
 
 function renderedClass(entry: StreamEntry, rendered: RenderedMigration): MigrationClass {
@@ -79,7 +94,7 @@ function renderedClass(entry: StreamEntry, rendered: RenderedMigration): Migrati
   if (rendered.irreversible) statics.irreversible = true;
   if (rendered.emptyDown) statics.emptyDown = true;
   if (rendered.takesOwnership) statics.takesOwnership = rendered.takesOwnership;
-  const migrationClass = class extends Migration {
+  const migrationClass = class extends migrations().Migration {
     override async up(): Promise<void> {
       for (const sql of up) this.addSql(sql);
     }
@@ -97,6 +112,7 @@ export async function loadMigration(entry: StreamEntry, root: string): Promise<M
   if (rendered) return rendered;
   const where = relative(root, entry.file);
   enableTypeScriptHooks(); // a migration may import decorated entities
+  const { Migration } = migrations();
   let exports: Record<string, unknown>;
   try {
     exports = await import(`${pathToFileURL(entry.file).href}?checksum=${entry.checksum}`);
@@ -140,7 +156,7 @@ export async function loadMigration(entry: StreamEntry, root: string): Promise<M
 
 /** Whether the class defines down() itself (MikroORM's inherited one only throws). */
 export function hasDown(definition: MigrationDefinition): boolean {
-  return definition.migrationClass.prototype.down !== Migration.prototype.down;
+  return definition.migrationClass.prototype.down !== migrations().Migration.prototype.down;
 }
 
 /** The sentence for a migration whose service (file name and `static service`) the workspace does not have. */
