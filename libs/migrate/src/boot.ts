@@ -87,7 +87,7 @@ const MAX_NAMED = 50;
 /** History vs stream only: cheap enough for every `/health` request (imports no file, hashes only new or changed ones). */
 export async function readMigrationState(db: Database, config: TributaryConfig): Promise<MigrationState> {
   const rows = await new History(db, config).rows();
-  const status = compareStreamWithHistory(readStreamCached(config.migrationsDir), rows);
+  const status = compareStreamWithHistory(readStreamCached(config.migrationsDir, config.root), rows);
   const problems = integrityProblems(status, config);
   problems.push(...status.outOfOrder.map(outOfOrderMessage));
   return {

@@ -12,9 +12,10 @@ import { pgliteSession } from './open-pglite.ts';
 export function adoptOrm(orm: PostgreSqlMikroORM | PgliteMikroORM, label = 'the application database'): Database {
   const { driver, connection } = sqlParts(orm);
   const base = { label, orm, driver, connection, entities: NOTHING_TO_LOAD };
-  if (connection instanceof PgliteConnection) return { ...base, kind: 'pglite', session: pgliteSession(connection), close: async () => {} };
+  if (connection instanceof PgliteConnection) return { ...base, kind: 'pglite', session: pgliteSession(connection), read: (sql) => pgliteSession(connection).query(sql), close: async () => {} };
+  const pool = () => connection.getNativeClient() as Promise<pg.Pool>;
   let client: Promise<pg.PoolClient> | undefined;
-  const pinned = () => (client ??= (connection.getNativeClient() as Promise<pg.Pool>).then((pool) => pool.connect()));
+  const pinned = () => (client ??= pool().then((clients) => clients.connect()));
   const release = async () => {
     if (client) (await client.catch(() => undefined))?.release();
     client = undefined;
@@ -23,8 +24,9 @@ export function adoptOrm(orm: PostgreSqlMikroORM | PgliteMikroORM, label = 'the 
     ...base,
     kind: 'postgresql',
     session: { query: async (sql, params) => (await (await pinned()).query(sql, params as any[])).rows, close: release },
+    read: async (sql) => (await (await pool()).query(sql)).rows,
     otherSession: async () => {
-      const other = await (connection.getNativeClient() as Promise<pg.Pool>).then((pool) => pool.connect());
+      const other = await (await pool()).connect();
       return { query: async (sql) => (await other.query(sql)).rows, release: (broken) => other.release(broken) };
     },
     close: release,

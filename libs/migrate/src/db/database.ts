@@ -46,21 +46,18 @@ export interface Database {
   driver: AbstractSqlDriver;
   connection: AbstractSqlConnection;
   session: PinnedSession;
+  /**
+   * One plain statement outside any transaction, its rows as the driver gives them: on the pinned
+   * session where it is this run's own, on the app's pool otherwise (nothing stays pinned from a
+   * `/health` request). No ORM in between.
+   */
+  read(sql: string): Promise<any[]>;
   /** Opens a second session of the same database (PostgreSQL only). */
   otherSession?: () => Promise<OtherSession>;
   entities: EntityRegistry;
   /** False while the ORM is still to be created on first use (it then knows no entities yet). */
   ormCreated?: () => boolean;
   close(): Promise<void>;
-}
-
-/**
- * One read outside any transaction, on the connection at hand: the ORM's pool where the ORM exists
- * (an app's: nothing stays pinned from a `/health` request), else the pinned session (no ORM
- * created just to read).
- */
-export function readOnce(db: Database, sql: string): Promise<any[]> {
-  return db.ormCreated?.() === false ? db.session.query(sql) : (db.connection.execute(sql, [], 'all') as Promise<any[]>);
 }
 
 /** The same database with some of its parts replaced; an ORM still to be created stays so. */

@@ -9,7 +9,6 @@ import type { Transaction } from '@mikro-orm/core';
 import type { TributaryConfig } from '../config/config.ts';
 import { TributaryError } from '../errors.ts';
 import type { Database, PinnedSession } from './connection.ts';
-import { readOnce } from './database.ts';
 
 /** PostgreSQL's unique_violation: the history row of that name exists already. */
 const UNIQUE_VIOLATION = '23505';
@@ -74,7 +73,7 @@ export class History {
   }
 
   async exists(): Promise<boolean> {
-    const [row] = await readOnce(this.#db, `select to_regclass(${sqlLiteral(this.#table)}) is not null as "exists"`);
+    const [row] = await this.#db.read(`select to_regclass(${sqlLiteral(this.#table)}) is not null as "exists"`);
     return Boolean(row?.exists);
   }
 
@@ -83,7 +82,7 @@ export class History {
     // One round trip (the boot check's cost): read, and take "no such table" for no rows.
     let rows: any[];
     try {
-      rows = await readOnce(this.#db, `select "name", "service", "checksum", "applied_at", "execution_ms", "applied_by", "status", "error" from ${this.#table} order by "id"`);
+      rows = await this.#db.read(`select "name", "service", "checksum", "applied_at", "execution_ms", "applied_by", "status", "error" from ${this.#table} order by "id"`);
     } catch (error) {
       if (isUndefinedTable(error)) return [];
       throw error;

@@ -40,6 +40,7 @@ export async function openPglite(dataDir: string, label: string, lock: FileLock 
     driver,
     connection,
     session: pgliteSession(connection),
+    read: (sql) => pgliteSession(connection).query(sql),
     entities: NOTHING_TO_LOAD,
     close: async () => {
       await orm.close(true);

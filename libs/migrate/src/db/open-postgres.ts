@@ -52,6 +52,7 @@ export async function openPostgres(config: TributaryConfig, options: OpenOptions
       query: async (sql, params) => (await client.query(sql, params as any[])).rows,
       close: () => client.end(),
     },
+    read: async (sql) => (await client.query(sql)).rows,
     otherSession: async (): Promise<OtherSession> => {
       const other = newClient();
       other.on('error', () => {});

@@ -16,6 +16,24 @@ export function rulesKey(...parts: Array<string | Buffer>): string {
   return hash.digest('hex');
 }
 
+/** Where a workspace keeps the remembered file `name` (undefined where there is no node_modules). */
+export function cacheFile(root: string, name: string): string | undefined {
+  const modules = join(root, 'node_modules');
+  return existsSync(modules) ? join(modules, '.cache', 'tributary', `${name}.json`) : undefined;
+}
+
+/** Writes `value` as JSON to `file`, then renames it in place: a process running alongside never reads half a file. */
+export function saveCache(file: string, value: unknown): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    const temporary = `${file}.${process.pid}`;
+    writeFileSync(temporary, JSON.stringify(value));
+    renameSync(temporary, file);
+  } catch {
+    // A read-only node_modules only means the next process does the work again.
+  }
+}
+
 export class ChecksumMemo {
   readonly #file: string | undefined;
   readonly #rules: string;
@@ -30,9 +48,8 @@ export class ChecksumMemo {
 
   /** The checksums remembered as `name` in the workspace at `root` under `rules` (none where there is no node_modules). */
   static open(root: string, name: string, rules: string): ChecksumMemo {
-    const modules = join(root, 'node_modules');
-    if (!existsSync(modules)) return new ChecksumMemo(undefined, rules, []);
-    const file = join(modules, '.cache', 'tributary', `${name}.json`);
+    const file = cacheFile(root, name);
+    if (!file) return new ChecksumMemo(undefined, rules, []);
     try {
       const saved = JSON.parse(readFileSync(file, 'utf8'));
       return new ChecksumMemo(file, rules, saved.rules === rules && Array.isArray(saved.checksums) ? saved.checksums : []);
@@ -56,14 +73,6 @@ export class ChecksumMemo {
     if (!this.#file || !this.#changed) return;
     const keep = current && new Set(current);
     const checksums = keep ? [...this.#checksums].filter((c) => keep.has(c)) : [...this.#checksums];
-    try {
-      mkdirSync(dirname(this.#file), { recursive: true });
-      // Write then rename: a command running alongside (nx run-many) never reads half a file.
-      const temporary = `${this.#file}.${process.pid}`;
-      writeFileSync(temporary, JSON.stringify({ rules: this.#rules, checksums }));
-      renameSync(temporary, this.#file);
-    } catch {
-      // A read-only node_modules only means the next command does the work again.
-    }
+    saveCache(this.#file, { rules: this.#rules, checksums });
   }
 }

@@ -13,7 +13,7 @@ import type { TributaryConfig } from '../config/config.ts';
 import { discoverServices } from '../config/services.ts';
 import { TributaryError, describeError } from '../errors.ts';
 import { readRenderedMigration, type RenderedMigration } from '../diff/writer.ts';
-import { checksumOf, type StreamEntry } from './stream.ts';
+import { checksumOf, takeBytesRead, type StreamEntry } from './stream.ts';
 import { ValidatedFiles } from './validated-files.ts';
 import { enableTypeScriptHooks } from '../models/typescript-hooks.ts';
 
@@ -58,13 +58,16 @@ export interface MigrationDefinition {
  */
 function readRendered(entry: StreamEntry): MigrationDefinition | undefined {
   if (entry.replaces?.length) return undefined; // a squash is imported: its static replaces is validated there
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(entry.file);
-  } catch {
-    return undefined; // the import says what is wrong
+  // The bytes the stream was read from (their checksum is the entry's), or the file as it is now.
+  let bytes = takeBytesRead(entry);
+  if (!bytes) {
+    try {
+      bytes = readFileSync(entry.file);
+    } catch {
+      return undefined; // the import says what is wrong
+    }
+    if (checksumOf(bytes) !== entry.checksum) return undefined; // changed since the stream was read: import what is there now
   }
-  if (checksumOf(bytes) !== entry.checksum) return undefined; // changed since the stream was read: import what is there now
   return renderedDefinition(entry, bytes.toString('utf8'));
 }
 

@@ -1,16 +1,19 @@
 /**
  * The stream as a long-running app reads it (the boot check, then `/health` on every request),
- * and as `check` reads it in its several parts: a file's checksum is remembered and computed again only when the file is new or its size,
- * modification time or inode changed, so a request costs one directory listing and one `stat`
- * per migration instead of reading and hashing every file. Same entries as `readStream`.
+ * and as `check` reads it in its several parts: a file's checksum is remembered and computed
+ * again only when the file is new or its size, modification time, change time or inode changed,
+ * so a request costs one directory listing and one `stat` per migration instead of reading and
+ * hashing every file. Same entries as `readStream`. The boot check also keeps what it remembered
+ * in node_modules/.cache, so an app's next start reads only the files changed since.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
+import { cacheFile, saveCache } from './checksum-memo.ts';
 import { parseFileName } from './naming.ts';
-import { streamEntry, type StreamEntry } from './stream.ts';
+import { readWithStat, streamEntry, type StreamEntry } from './stream.ts';
 
 interface Remembered {
-  /** Size, mtime, ctime (nanoseconds) and inode: any write or replacement changes one. */
+  /** Size, mtime, ctime (nanoseconds) and inode: any write or replacement changes one — the kernel sets ctime, no tool can put it back. */
   stamp: string;
   entry: StreamEntry;
 }
@@ -24,25 +27,56 @@ export function migrationFilesHashed(): number {
   return hashed;
 }
 
-export function readStreamCached(migrationsDir: string): StreamEntry[] {
+function stampOf(stat: BigIntStats): string {
+  return `${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}:${stat.ino}`;
+}
+
+const SAVED = 'stream-stamps';
+
+/** What an earlier process remembered of `migrationsDir` (saved by `readStreamCached` with `keepIn`). */
+function savedStamps(root: string, migrationsDir: string): Map<string, Remembered> {
+  const file = cacheFile(root, SAVED);
+  const known = new Map<string, Remembered>();
+  if (!file || !existsSync(file)) return known;
+  try {
+    const saved = JSON.parse(readFileSync(file, 'utf8'));
+    if (saved.dir !== migrationsDir || !Array.isArray(saved.files)) return known;
+    for (const [path, stamp, checksum, replaces] of saved.files) {
+      const parsed = parseFileName(path.slice(migrationsDir.length + 1));
+      if (parsed) known.set(path, { stamp, entry: { name: parsed.name, service: parsed.service, file: path, checksum, ...(replaces ? { replaces } : {}) } });
+    }
+  } catch {
+    known.clear(); // unreadable: read the files
+  }
+  return known;
+}
+
+/**
+ * The stream's entries; `keepIn` (a workspace root) also keeps the stamps and checksums in its
+ * node_modules/.cache for the next process (the boot check).
+ */
+export function readStreamCached(migrationsDir: string, keepIn?: string): StreamEntry[] {
   if (!existsSync(migrationsDir)) return [];
-  const before = remembered.get(migrationsDir) ?? new Map<string, Remembered>();
+  const before = remembered.get(migrationsDir) ?? (keepIn ? savedStamps(keepIn, migrationsDir) : new Map<string, Remembered>());
   const now = new Map<string, Remembered>(); // files that are gone are forgotten
   const entries: StreamEntry[] = [];
+  const hashedBefore = hashed;
   for (const file of readdirSync(migrationsDir).sort()) {
     const parsed = parseFileName(file);
     if (!parsed) continue;
     const path = join(migrationsDir, file);
-    const stat = statSync(path, { bigint: true });
-    const stamp = `${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}:${stat.ino}`;
     let known = before.get(path);
-    if (known?.stamp !== stamp) {
+    // A file seen before is stat'ed and read again only if it changed; a new one is read with its stat.
+    if (!known || known.stamp !== stampOf(statSync(path, { bigint: true }))) {
       hashed++;
-      known = { stamp, entry: streamEntry(parsed, path, readFileSync(path)) };
+      const { bytes, stat } = readWithStat(path);
+      known = { stamp: stampOf(stat), entry: streamEntry(parsed, path, bytes) };
     }
     now.set(path, known);
     entries.push(known.entry);
   }
   remembered.set(migrationsDir, now);
+  const file = keepIn && (hashed > hashedBefore || now.size !== before.size) ? cacheFile(keepIn, SAVED) : undefined;
+  if (file) saveCache(file, { dir: migrationsDir, files: [...now].map(([path, { stamp, entry }]) => [path, stamp, entry.checksum, entry.replaces]) });
   return entries;
 }

@@ -3,8 +3,8 @@
  * name order, with its service and checksum. Files are read, never imported, so listing
  * thousands of migrations stays cheap; `loadMigrationClass` imports one when it must run.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createHash, hash } from 'node:crypto';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, type BigIntStats } from 'node:fs';
 import { join, relative } from 'node:path';
 import { TributaryError } from '../errors.ts';
 import { parseFileName } from './naming.ts';
@@ -37,11 +37,14 @@ export function replacesIn(code: string): string[] {
 
 /** sha256 of the file's bytes with CRLF normalised to LF, lowercase hex. */
 export function checksumOf(bytes: Buffer | string): string {
-  // Most files have no CR: hash their bytes as they are (the same digest, without two copies).
-  if (Buffer.isBuffer(bytes) && !bytes.includes(13)) return createHash('sha256').update(bytes).digest('hex');
+  // Most files have no CR: hash their bytes as they are (the same digest, without two copies; one call).
+  if (Buffer.isBuffer(bytes) && !bytes.includes(13)) return hash('sha256', bytes, 'hex');
   const text = Buffer.isBuffer(bytes) ? bytes.toString('latin1') : bytes;
   return createHash('sha256').update(text.replaceAll('\r\n', '\n'), Buffer.isBuffer(bytes) ? 'latin1' : 'utf8').digest('hex');
 }
+
+/** The bytes each entry of the last `readStream` was made from, until the loader takes them (no second read). */
+const bytesRead = new WeakMap<StreamEntry, Buffer>();
 
 export function readStream(migrationsDir: string): StreamEntry[] {
   if (!existsSync(migrationsDir)) return [];
@@ -50,9 +53,37 @@ export function readStream(migrationsDir: string): StreamEntry[] {
     const parsed = parseFileName(file);
     if (!parsed) continue;
     const path = join(migrationsDir, file);
-    entries.push(streamEntry(parsed, path, readFileSync(path)));
+    const bytes = readFileSync(path);
+    const entry = streamEntry(parsed, path, bytes);
+    bytesRead.set(entry, bytes);
+    entries.push(entry);
   }
   return entries;
+}
+
+/** The bytes `readStream` hashed into `entry.checksum`, once (then forgotten); undefined for an entry read otherwise. */
+export function takeBytesRead(entry: StreamEntry): Buffer | undefined {
+  const bytes = bytesRead.get(entry);
+  bytesRead.delete(entry);
+  return bytes;
+}
+
+/** A file's bytes and its stat, from one open file: four system calls where stat + read take five. */
+export function readWithStat(path: string): { bytes: Buffer; stat: BigIntStats } {
+  const fd = openSync(path, 'r');
+  try {
+    const stat = fstatSync(fd, { bigint: true });
+    const bytes = Buffer.allocUnsafe(Number(stat.size));
+    let read = 0;
+    while (read < bytes.length) {
+      const n = readSync(fd, bytes, read, bytes.length - read, read);
+      if (n === 0) break; // shortened meanwhile: the stamp then no longer matches, and it is read again
+      read += n;
+    }
+    return { bytes: bytes.subarray(0, read), stat };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
