@@ -7,7 +7,6 @@ import { forMigrations, loadConfig, type TributaryConfig } from './config/config
 import { discoverServices, selectServices } from './config/services.ts';
 import { describeTarget, embeddedDatabaseExists, withDatabase, withEntitiesOnDemand, type Database, type OpenOptions } from './db/connection.ts';
 import { History, type HistoryRow } from './db/history.ts';
-import { readBackup, restoreDatabase } from './db/backup.ts';
 import { withMigrationLock } from './db/lock.ts';
 import type { MakeMigrationsOptions, MakeMigrationsResult } from './diff/makemigrations.ts';
 import type { SquashOptions, SquashResult } from './diff/squash.ts';
@@ -21,7 +20,6 @@ import { findEntry, readStream, type StreamEntry } from './stream/stream.ts';
 import { collectSql, sqlReader } from './executor/sql-reader.ts';
 import { loadMigration } from './stream/migration-file.ts';
 import { lintMigrations, type LintReport } from './checks/lint.ts';
-import { streamChangesSince } from './checks/git.ts';
 import { DEFAULT_CONCURRENCY, migrateTargets as fanOut, surveyTargets, type FanOutOptions, type MigrateTargetsResult } from './targets/fan-out.ts';
 import { checkedTargets, resolveTargets, type TargetList } from './targets/target-list.ts';
 import { TributaryError } from './errors.ts';
@@ -36,6 +34,7 @@ const checks = () => import('./checks/check.ts');
 const models = () => import('./models/index.ts');
 const overview = () => import('./render/migrations-page.ts');
 const planning = () => import('./checks/plan.ts');
+const backups = () => import('./db/backup.ts');
 
 export interface Target {
   /** Where to look for the workspace; defaults to the current directory. */
@@ -163,8 +162,8 @@ export async function stamp(target: Target, name: string, events: Pick<MigrateEv
 }
 
 /** Refuses, before anything asks or connects, a backup file that is missing or not written by pg_dump. */
-export function checkBackup(target: Target, file: string): void {
-  readBackup(resolve(target.cwd ?? process.cwd(), file));
+export async function checkBackup(target: Target, file: string): Promise<void> {
+  (await backups()).readBackup(resolve(target.cwd ?? process.cwd(), file));
 }
 
 /** Restores a backup written by `migrate --backup`, under the migration lock. */
@@ -173,7 +172,7 @@ export async function restore(target: Target, file: string): Promise<{ file: str
   const path = resolve(target.cwd ?? process.cwd(), file);
   return open(config, target, (db) =>
     withMigrationLock(db, new History(db, config).tableName, { waitSeconds: config.lockWaitSeconds }, async () => {
-      await restoreDatabase(db, config, path);
+      await (await backups()).restoreDatabase(db, config, path);
       return { file: path, database: db.label };
     }),
   );
@@ -203,7 +202,7 @@ export async function lint(target: Target, options: { since?: string; strict?: b
   let entries: StreamEntry[];
   let scope: string;
   if (options.since) {
-    const added = new Set(streamChangesSince(config.root, config.migrationsDir, options.since).added);
+    const added = new Set((await import('./checks/git.ts')).streamChangesSince(config.root, config.migrationsDir, options.since).added);
     entries = stream.filter((e) => added.has(e.name));
     scope = `migrations added since ${options.since}`;
   } else if (config.databaseUrl || embeddedDatabaseExists(config)) {

@@ -3,7 +3,6 @@
  * with `--yes`; off a terminal nobody can answer, so it goes on — except where a wrong guess
  * destroys data (`restore`), which then needs `--yes`.
  */
-import { createInterface } from 'node:readline/promises';
 import { TributaryError } from '../errors.ts';
 
 export interface ConfirmOptions {
@@ -19,6 +18,7 @@ export async function confirm(command: string, consequence: string, options: Con
     if (options.yesRequiredOffTerminal) throw new TributaryError(`${command} ${consequence}; off a terminal it runs only with --yes.`);
     return;
   }
+  const { createInterface } = await import('node:readline/promises'); // only when there is someone to ask
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = await prompt.question(`${command} ${consequence}. Continue? [y/N] `);

@@ -2,7 +2,7 @@
  * Discovers the workspace's services: every project folder (project.json or package.json)
  * that has a `src/db/models/` or `db/models/` folder. Adding a service needs no registration.
  */
-import { existsSync, globSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, globSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import type { TributaryConfig } from './config.ts';
 import { TributaryError } from '../errors.ts';
@@ -42,10 +42,28 @@ export function findModelsDir(dir: string): string | undefined {
   return undefined;
 }
 
+/** A `folder/*` pattern (the usual kind) is one directory listing; other patterns go to the glob matcher, loaded only for them. */
+const ONE_LEVEL = /^[^*?[\]{}!]+\/\*$/;
+
+/** The folders `config.projects` matches, relative to the root: what `globSync` gives, without loading it for `folder/*`. */
+function projectFolders(config: TributaryConfig): string[] {
+  const folders = new Set<string>();
+  for (const pattern of config.projects) {
+    if (!ONE_LEVEL.test(pattern)) {
+      for (const rel of globSync(pattern, { cwd: config.root })) folders.add(rel);
+      continue;
+    }
+    const parent = pattern.slice(0, -2);
+    if (!existsSync(join(config.root, parent))) continue;
+    for (const name of readdirSync(join(config.root, parent))) if (!name.startsWith('.')) folders.add(join(parent, name));
+  }
+  return [...folders];
+}
+
 export function discoverServices(config: TributaryConfig): Service[] {
   const services: Service[] = [];
   const byName = new Map<string, Service>();
-  for (const rel of globSync(config.projects, { cwd: config.root })) {
+  for (const rel of projectFolders(config)) {
     const dir = join(config.root, rel);
     if (!statSync(dir).isDirectory()) continue;
     const modelsDir = findModelsDir(dir);

@@ -9,7 +9,6 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
-import { gunzipSync } from 'node:zlib';
 import type { TributaryConfig } from '../config/config.ts';
 import { parsePostgresUrl } from './urls.ts';
 
@@ -56,7 +55,7 @@ export function ensureEmbeddedDatabase(config: TributaryConfig): void {
   const staging = `${dataDir}.creating-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   try {
-    unpackTar(gunzipSync(readFileSync(template)), staging);
+    unpackTar(process.getBuiltinModule('node:zlib').gunzipSync(readFileSync(template)), staging); // zlib loaded only to unpack
     rmSync(dataDir, { recursive: true, force: true }); // an empty folder left by an earlier attempt
     renameSync(staging, dataDir);
   } finally {

@@ -11,7 +11,7 @@ export function register(program: Command): void {
     .argument('<file>', 'the backup, e.g. .data/backups/20261123_130623.sql')
     .option('-y, --yes', 'do not ask for confirmation (required off a terminal)')
     .action(async (file: string, opts) => {
-      api.checkBackup({}, file); // a missing file is said at once, not after a question
+      await api.checkBackup({}, file); // a missing file is said at once, not after a question
       await confirm('restore', `replaces every schema of the database with ${file}`, { yes: opts.yes, yesRequiredOffTerminal: true });
       const result = await api.restore({ onDatabase: (label) => note(`Using ${label}`) }, file);
       print(`Restored ${rel(result.file)} into ${result.database}.`);

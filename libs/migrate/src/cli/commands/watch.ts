@@ -4,7 +4,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig } from '../../config/config.ts';
-import { watchModels, type ProbeReport } from '../../watch/watcher.ts';
+import type { ProbeReport } from '../../watch/watcher.ts';
 import { note, plural, print, rel } from '../output.ts';
 
 
@@ -34,6 +34,7 @@ export function register(program: Command): void {
     .option('--service <name>', 'only this service (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
     .option('--debounce <ms>', 'quiet time after the last save before evaluating', milliseconds, 300)
     .action(async (opts) => {
+      const { watchModels } = await import('../../watch/watcher.ts'); // its own imports are for this command only
       const watcher = watchModels(loadConfig(), { apply: opts.apply, message: opts.message, services: opts.service, debounceMs: opts.debounce }, {
         changed: (files) => note(`\n[${new Date().toLocaleTimeString()}] changed: ${files.join(', ') || 'model files'}`),
         evaluated: (report, initial) => render(report, initial, Boolean(opts.apply)),
