@@ -125,3 +125,35 @@ describe('a lock timeout inside a pipeline', () => {
     expect((await applied()).slice(-2)).toEqual(['20300101_000011_auth-service_busy', '20300101_000012_auth-service_k']);
   });
 });
+
+describe('what applying generated migrations loads', () => {
+  /** `migrate` run with a hook that notes every module the process loads. */
+  async function modulesLoadedByMigrate(args: string[]): Promise<string[]> {
+    ws.write('loaded-modules.mjs', `import { registerHooks } from 'node:module';
+import { appendFileSync } from 'node:fs';
+registerHooks({ load(url, context, next) { appendFileSync(${JSON.stringify(`${ws.dir}/loaded-modules.txt`)}, url + '\\n'); return next(url, context); } });
+`);
+    ws.write('loaded-modules.txt', '');
+    const result = await ws.migrate(args, { ...env, NODE_OPTIONS: `--import ${ws.dir}/loaded-modules.mjs` });
+    expect(result.code, result.stderr).toBe(0);
+    return ws.read('loaded-modules.txt').split('\n').filter(Boolean);
+  }
+  const from = (loaded: string[], ...packages: string[]) => packages.filter((p) => loaded.some((url) => url.includes(`/node_modules/${p}/`)));
+
+  it('is neither MikroORM nor the embedded database; the SQL parser only for files lint has not judged yet', async () => {
+    const withDown = (name: string, up: string, down: string) => ws.write(`migrations/${name}.ts`, renderMigration({ name, service: 'auth-service', dependsOn: [], up: [up], down: [down] }));
+    const table = `lean_${process.pid}_${Date.now()}`; // files never linted before (lint verdicts are kept in node_modules/.cache)
+    withDown('20300101_000013_auth-service_lean_a', `create table "${table}" ("id" int)`, `drop table "${table}"`);
+    withDown('20300101_000014_auth-service_lean_b', `alter table "${table}" add column "note" text null`, `alter table "${table}" drop column "note"`);
+    const first = await modulesLoadedByMigrate(['migrate']);
+    expect(from(first, '@mikro-orm/core', 'kysely', '@electric-sql/pglite')).toEqual([]);
+    expect(from(first, 'libpg-query')).toEqual(['libpg-query']); // linted before anything ran
+    expect((await applied()).slice(-2)).toEqual(['20300101_000013_auth-service_lean_a', '20300101_000014_auth-service_lean_b']);
+
+    const rolledBack = await ws.migrate(['rollback', '-s', '2'], env);
+    expect(rolledBack.code, rolledBack.stderr).toBe(0);
+    const again = await modulesLoadedByMigrate(['migrate']);
+    expect(from(again, '@mikro-orm/core', 'kysely', '@electric-sql/pglite', 'libpg-query')).toEqual([]); // same files: verdict remembered
+    expect((await applied()).slice(-2)).toEqual(['20300101_000013_auth-service_lean_a', '20300101_000014_auth-service_lean_b']);
+  });
+});

@@ -22,7 +22,7 @@ const DESTRUCTIVE: ReadonlySet<RuleId> = new Set<RuleId>(['drop-table', 'drop-co
  */
 function lintRules(): string {
   const source = (path: string) => readFileSync(join(import.meta.dirname, `${path}${extname(import.meta.filename)}`));
-  const parser = createRequire(import.meta.url)('libpg-query/package.json').version as string;
+  const parser = JSON.parse(readFileSync(createRequire(import.meta.url).resolve('libpg-query/package.json'), 'utf8')).version as string; // resolved, not loaded
   return rulesKey(source('../checks/lint'), source('../diff/writer'), parser);
 }
 
