@@ -60,6 +60,8 @@ describe('checkMigrationsOnStartup', () => {
     expect(lines.at(-1)).toBe(`Applied 3 pending migrations: ${names.join(', ')}.`);
     expect((await db.query('select name from tributary_migrations order by id')).map((r) => r.name)).toEqual(names);
     expect(await orm.em.getConnection().execute('select count(*)::int as n from "user"')).toEqual([{ n: 0 }]); // the ORM is still open
+    // Every hold of the migration lock was given back before the pooled connection went back to the app.
+    expect(await db.query(`select count(*)::int as n from pg_locks where locktype = 'advisory'`)).toEqual([{ n: 0 }]);
   });
 
   it('reports an applied migration edited since, and a service whose models changed', async () => {
