@@ -35,7 +35,10 @@ export async function openPostgres(config: TributaryConfig, options: OpenOptions
     throw cannotConnect(error);
   }
   client.on('error', () => {}); // a dropped session surfaces on the next query instead
-  const ormOf = () => (orm ??= new (postgresqlOrm().MikroORM)(ormOptions));
+  // Discovered in the constructor (nothing to discover): `init()` elsewhere in the process sets
+  // skipSyncDiscovery on the options' shared discovery object, which would leave this ORM without
+  // its entity manager.
+  const ormOf = () => (orm ??= new (postgresqlOrm().MikroORM)({ ...ormOptions, discovery: { ...ormOptions.discovery, skipSyncDiscovery: false } }));
   return {
     kind: 'postgresql',
     label,
