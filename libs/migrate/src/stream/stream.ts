@@ -4,7 +4,7 @@
  * thousands of migrations stays cheap; `loadMigrationClass` imports one when it must run.
  */
 import { createHash, hash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, type BigIntStats } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, type Stats } from 'node:fs';
 import { join, relative } from 'node:path';
 import { TributaryError } from '../errors.ts';
 import { parseFileName } from './naming.ts';
@@ -69,11 +69,11 @@ export function takeBytesRead(entry: StreamEntry): Buffer | undefined {
 }
 
 /** A file's bytes and its stat, from one open file: four system calls where stat + read take five. */
-export function readWithStat(path: string): { bytes: Buffer; stat: BigIntStats } {
+export function readWithStat(path: string): { bytes: Buffer; stat: Stats } {
   const fd = openSync(path, 'r');
   try {
-    const stat = fstatSync(fd, { bigint: true });
-    const bytes = Buffer.allocUnsafe(Number(stat.size));
+    const stat = fstatSync(fd);
+    const bytes = Buffer.allocUnsafe(stat.size);
     let read = 0;
     while (read < bytes.length) {
       const n = readSync(fd, bytes, read, bytes.length - read, read);
