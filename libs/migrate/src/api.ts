@@ -12,16 +12,16 @@ import type { MakeMigrationsOptions, MakeMigrationsResult } from './diff/makemig
 import type { SquashOptions, SquashResult } from './diff/squash.ts';
 import type { CheckOptions, CheckReport, Problem } from './checks/check.ts';
 import { migrate as applyPending, type MigrateEvents, type MigrateOptions, type MigrateResult } from './executor/migrate.ts';
-import { rollback as revertApplied, type RollbackEvents, type RollbackOptions } from './executor/rollback.ts';
-import { repair as repairHistory, stamp as stampHistory, type RepairResult } from './executor/maintenance.ts';
+import type { RollbackEvents, RollbackOptions } from './executor/rollback.ts';
+import type { RepairResult } from './executor/maintenance.ts';
 import { compareStreamWithHistory, type MigrationStatus } from './executor/status.ts';
 import { integrityProblems } from './executor/integrity.ts';
 import { findEntry, readStream, type StreamEntry } from './stream/stream.ts';
 import { collectSql, sqlReader } from './executor/sql-reader.ts';
 import { loadMigration } from './stream/migration-file.ts';
 import { lintMigrations, type LintReport } from './checks/lint.ts';
-import { DEFAULT_CONCURRENCY, migrateTargets as fanOut, surveyTargets, type FanOutOptions, type MigrateTargetsResult } from './targets/fan-out.ts';
-import { checkedTargets, resolveTargets, type TargetList } from './targets/target-list.ts';
+import type { FanOutOptions, MigrateTargetsResult } from './targets/fan-out.ts';
+import type { TargetList } from './targets/target-list.ts';
 import { TributaryError } from './errors.ts';
 import { databasePart, databasePartInWorker } from './checks/database-worker.ts';
 import type { MigrationsPage } from './render/migrations-page.ts';
@@ -35,6 +35,7 @@ const models = () => import('./models/index.ts');
 const overview = () => import('./render/migrations-page.ts');
 const planning = () => import('./checks/plan.ts');
 const backups = () => import('./db/backup.ts');
+const fanOut = () => import('./targets/fan-out.ts');
 
 export interface Target {
   /** Where to look for the workspace; defaults to the current directory. */
@@ -89,7 +90,7 @@ export async function migrate(target: Target, options: MigrateOptions = {}, even
 export async function rollback(target: Target, options: RollbackOptions = {}, events: RollbackEvents = {}): Promise<{ reverted: string[] }> {
   const config = migrationConfigOf(target);
   checkServices(config, options.service ? [options.service] : undefined);
-  return openForMigrations(config, target, options.dryRun, (db) => revertApplied(db, config, options, events));
+  return openForMigrations(config, target, options.dryRun, async (db) => (await import('./executor/rollback.ts')).rollback(db, config, options, events));
 }
 
 export interface ShowMigrationsResult {
@@ -153,12 +154,12 @@ export async function validate(target: Target): Promise<{ ok: boolean; problems:
 
 export async function repair(target: Target): Promise<RepairResult> {
   const config = migrationConfigOf(target);
-  return open(config, target, (db) => repairHistory(db, config));
+  return open(config, target, async (db) => (await import('./executor/maintenance.ts')).repair(db, config));
 }
 
 export async function stamp(target: Target, name: string, events: Pick<MigrateEvents, 'confirm'> = {}): Promise<MigrateResult> {
   const config = migrationConfigOf(target);
-  return open(config, target, (db) => stampHistory(db, config, name, events));
+  return open(config, target, async (db) => (await import('./executor/maintenance.ts')).stamp(db, config, name, events));
 }
 
 /** Refuses, before anything asks or connects, a backup file that is missing or not written by pg_dump. */
@@ -230,8 +231,9 @@ export interface MigrateTargetsOptions extends FanOutOptions {
 
 /** The target URLs of `targets`, with where they came from. */
 async function targetList(config: TributaryConfig, targets: string | string[], cwd: string | undefined): Promise<TargetList> {
-  if (Array.isArray(targets)) return checkedTargets('the targets option', targets);
-  return resolveTargets(targets, config, cwd);
+  const lists = await import('./targets/target-list.ts');
+  if (Array.isArray(targets)) return lists.checkedTargets('the targets option', targets);
+  return lists.resolveTargets(targets, config, cwd);
 }
 
 /** The single-database verbs, on one target of a fan-out. */
@@ -243,7 +245,7 @@ export async function migrateTargets(options: MigrateTargetsOptions): Promise<Mi
   checkServices(config, options.migrate?.services);
   if (options.migrate?.dryRun || options.migrate?.backup) throw new TributaryError(`--${options.migrate.dryRun ? 'dry-run' : 'backup'} works on one database; it is not available with --targets.`);
   const { urls } = await targetList(config, options.targets, options.cwd);
-  return fanOut(config, urls, (url, migrateOptions, events) => migrate(onTarget(options.cwd, url), migrateOptions, events), options);
+  return (await fanOut()).migrateTargets(config, urls, (url, migrateOptions, events) => migrate(onTarget(options.cwd, url), migrateOptions, events), options);
 }
 
 export interface TargetsStatus {
@@ -258,7 +260,7 @@ export async function showmigrationsTargets(options: { targets: string | string[
   const config = configOf({ cwd: options.cwd });
   checkServices(config, options.services);
   const { urls } = await targetList(config, options.targets, options.cwd);
-  const surveyed = await surveyTargets(config, urls, options.concurrency ?? DEFAULT_CONCURRENCY, (url) => showmigrations(onTarget(options.cwd, url), { services: options.services }));
+  const surveyed = await (await fanOut()).surveyTargets(config, urls, options.concurrency ?? (await fanOut()).DEFAULT_CONCURRENCY, (url) => showmigrations(onTarget(options.cwd, url), { services: options.services }));
   // A target at the head has every migration of the stream applied: those of the services asked for, with --service.
   const atHeadApplied = options.services?.length ? readStream(config.migrationsDir).filter((e) => options.services!.includes(e.service)).length : undefined;
   const targets = surveyed.map(({ target, probe, detail, error }) => ({
@@ -290,7 +292,7 @@ export async function checkTargets(options: CheckOptions & { targets: string | s
   const config = configOf({ cwd: options.cwd });
   const problems = await (await checks()).checkOffline(config, options);
   const { urls } = await targetList(config, options.targets, options.cwd);
-  const surveyed = await surveyTargets(config, urls, options.concurrency ?? DEFAULT_CONCURRENCY, (url) => {
+  const surveyed = await (await fanOut()).surveyTargets(config, urls, options.concurrency ?? (await fanOut()).DEFAULT_CONCURRENCY, (url) => {
     const target = onTarget(options.cwd, url);
     const targetConfig = configOf(target);
     return open(targetConfig, target, async (db) => ({ problems: await (await checks()).checkDatabase(db, targetConfig, options), past: await (await checks()).deletableReplacedFiles(db, targetConfig, options) }));

@@ -7,9 +7,10 @@ import { readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { ChecksumMemo, rulesKey } from './checksum-memo.ts';
 
-/** The rules a remembered file passed: the loader's source and this file's (`.js` once built). */
-const VALIDATOR = rulesKey(readFileSync(join(import.meta.dirname, `migration-file${extname(import.meta.filename)}`)), readFileSync(import.meta.filename));
+/** The rules a remembered file passed: the loader's source and this file's (`.js` once built); read when first needed. */
+let validator: string | undefined;
 
 export const ValidatedFiles = {
-  open: (root: string): ChecksumMemo => ChecksumMemo.open(root, 'validated-migrations', VALIDATOR),
+  open: (root: string): ChecksumMemo =>
+    ChecksumMemo.open(root, 'validated-migrations', (validator ??= rulesKey(readFileSync(join(import.meta.dirname, `migration-file${extname(import.meta.filename)}`)), readFileSync(import.meta.filename)))),
 };

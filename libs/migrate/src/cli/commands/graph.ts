@@ -1,8 +1,6 @@
 /** `migrate graph [--format mermaid|dot|html]`: services and the cross-service dependsOn edges, pending work marked. */
 import { Option, type Command } from 'commander';
 import * as api from '../../api.ts';
-import { toDot, toMermaid } from '../../render/graph-formats.ts';
-import { migrationsPage } from '../../render/migrations-page.ts';
 import { note } from '../output.ts';
 import { announcingTarget } from '../verbs.ts';
 
@@ -14,6 +12,8 @@ export function register(program: Command): void {
     .action(async (opts) => {
       const result = await api.graph(announcingTarget());
       if (result.note) note(`Note: ${result.note}.`);
+      const { toDot, toMermaid } = await import('../../render/graph-formats.ts'); // the renderers load with this command only
+      const { migrationsPage } = await import('../../render/migrations-page.ts');
       const render = { mermaid: () => toMermaid(result.graph), dot: () => toDot(result.graph), html: () => migrationsPage(result) }[opts.format as 'mermaid' | 'dot' | 'html'];
       process.stdout.write(render());
     });
