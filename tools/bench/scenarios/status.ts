@@ -18,7 +18,6 @@ import { tributary, type Plan, type Size } from './context.ts';
 const BUDGET_MS = 1000;
 const FULL_STREAM = 5000;
 const SHOW_BUDGET_SIZE = 4;
-const REMEMBERED = ['clean-check.json', 'validated-migrations.json', 'clean-drift.json'];
 
 export async function benchStatus(plan: Plan, size: Size, ws: BenchWorkspace): Promise<Row[]> {
   const total = plan.stream * size.factor;
@@ -41,8 +40,9 @@ export async function benchStatus(plan: Plan, size: Size, ws: BenchWorkspace): P
     size.repeats,
     size.warmUp,
   );
+  // Cold: nothing Tributary remembers between runs (node_modules/.cache/tributary).
   const cold = () => {
-    for (const file of REMEMBERED) rmSync(ws.path('node_modules', '.cache', 'tributary', file), { force: true });
+    rmSync(ws.path('node_modules', '.cache', 'tributary'), { recursive: true, force: true });
   };
   const check = await measure(tributary('check', ws.dir, ['check'], { env, prepare: cold }), size.repeats, size.warmUp);
   const startMs = plan.mode === 'quick' ? await cliStartMs(ws.dir) : 0;
