@@ -81,3 +81,13 @@ export async function dropAll(): Promise<void> {
   for (const name of created) await sql(ADMIN_URL, `drop database if exists "${name}" with (force)`).catch(() => {});
   created.clear();
 }
+
+/**
+ * Between scenarios: drops the databases made so far and forces a checkpoint, so that the next
+ * figure does not pay for the last one's aftermath (autovacuum analysing the 10,000 or 40,000
+ * tables of the long-stream run, their dirty buffers written out).
+ */
+export async function settleServer(): Promise<void> {
+  await dropAll();
+  await sql(ADMIN_URL, 'checkpoint');
+}

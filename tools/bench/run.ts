@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { dropAll, serverVersion } from './database.ts';
+import { dropAll, serverVersion, settleServer } from './database.ts';
 import { machine, markdownTable, resultsJson, textTable, versions, type Row } from './report.ts';
 import { benchBoot } from './scenarios/boot.ts';
 import type { Plan } from './scenarios/context.ts';
@@ -89,6 +89,7 @@ try {
     if (only.has('migrate')) {
       step(`migrate ${size.label}`);
       rows.push(...(await benchMigrate(plan, size)));
+      await settleServer();
     }
     // The boot check's stream (1,000) is grown further for showmigrations/check (5,000).
     if (only.has('boot') && models) {
