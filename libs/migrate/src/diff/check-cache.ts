@@ -6,20 +6,21 @@
  * the versions of Tributary and MikroORM. Kept in node_modules/.cache (never committed).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, globSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, globSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import type { TributaryConfig } from '../config/config.ts';
 import type { Service } from '../config/services.ts';
 import { modelFiles } from '../models/files.ts';
 import { importedWorkspaceFiles, realPath } from '../models/imports.ts';
 import type { StreamEntry } from '../stream/stream.ts';
+import { cacheDir, saveCache } from '../stream/checksum-memo.ts';
 
 const TOOL_ROOT = join(import.meta.dirname, '..', '..');
 
 export function cacheFile(config: TributaryConfig, name = 'clean-check.json'): string | undefined {
-  const modules = join(config.root, 'node_modules');
-  return existsSync(modules) ? join(modules, '.cache', 'tributary', name) : undefined;
+  const dir = cacheDir(config.root);
+  return dir && join(dir, name);
 }
 
 /** The fingerprint of a check's inputs; undefined where there is nowhere to remember it. */
@@ -58,16 +59,9 @@ export function isKnownClean(config: TributaryConfig, fingerprint: string, name?
 
 export function rememberClean(config: TributaryConfig, fingerprint: string, name?: string): void {
   const file = cacheFile(config, name);
-  if (!file) return;
-  try {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, JSON.stringify({ fingerprint }));
-  } catch {
-    // A read-only node_modules only means the next check does the full work.
-  }
+  if (file) saveCache(file, { fingerprint }); // a read-only node_modules only means the next check does the full work
 }
 
-/** Tributary's own source changes the answer too (in this workspace it is edited in place). */
 /** Tributary's own source and MikroORM's version: a remembered answer of an older tool is not trusted. */
 export function toolVersions(root: string): string {
   return `${toolVersion()} mikro-orm=${mikroOrmVersion(root)}`;

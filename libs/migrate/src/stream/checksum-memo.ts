@@ -16,10 +16,16 @@ export function rulesKey(...parts: Array<string | Buffer>): string {
   return hash.digest('hex');
 }
 
+/** The folder where a workspace keeps what Tributary remembers (undefined where there is no node_modules). */
+export function cacheDir(root: string): string | undefined {
+  const modules = join(root, 'node_modules');
+  return existsSync(modules) ? join(modules, '.cache', 'tributary') : undefined;
+}
+
 /** Where a workspace keeps the remembered file `name` (undefined where there is no node_modules). */
 export function cacheFile(root: string, name: string): string | undefined {
-  const modules = join(root, 'node_modules');
-  return existsSync(modules) ? join(modules, '.cache', 'tributary', `${name}.json`) : undefined;
+  const dir = cacheDir(root);
+  return dir && join(dir, `${name}.json`);
 }
 
 /** Writes `value` as JSON to `file`, then renames it in place: a process running alongside never reads half a file. */
