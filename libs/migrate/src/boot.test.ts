@@ -10,6 +10,8 @@ import { scratchWorkspace, type Workspace } from '../../../test/support/workspac
 import { checkMigrationsOnStartup, readMigrationState } from './boot.ts';
 import { loadConfig } from './config/config.ts';
 import { adoptOrm } from './db/adopt-orm.ts';
+import { withParts } from './db/database.ts';
+import { checksumOf } from './stream/stream.ts';
 import { TributaryError } from './errors.ts';
 
 let ws: Workspace;
@@ -144,5 +146,33 @@ describe('checkMigrationsOnStartup', () => {
   it('readMigrationState is what /health reports', async () => {
     const state = await readMigrationState(adoptOrm(orm), loadConfig({ cwd: ws.dir }));
     expect(state).toEqual({ migrations: { applied: 3, pending: 0, head: names[2] }, pending: [], problems: [] });
+  });
+
+  it('at the head, readMigrationState reads one row of the history table, not the whole table', async () => {
+    const config = loadConfig({ cwd: ws.dir });
+    const app = adoptOrm(orm);
+    const rowsRead: number[] = [];
+    const counting = withParts(app, { read: async (sql) => { const rows = await app.read(sql); rowsRead.push(rows.length); return rows; } });
+    expect(await readMigrationState(counting, config)).toEqual({ migrations: { applied: 3, pending: 0, head: names[2] }, pending: [], problems: [] });
+    expect(rowsRead).toEqual([1]);
+  });
+
+  it('is not at the head when the history holds a failure, a migration without its file, or a different checksum', async () => {
+    const config = loadConfig({ cwd: ws.dir });
+    const cases: Array<{ change: string; undo: string; problem: RegExp }> = [
+      { change: `insert into tributary_migrations ("name", "service", "checksum", "status", "error") values ('20991231_235959_auth-service_later', 'auth-service', repeat('0', 64), 'failed', ': boom')`, undo: `delete from tributary_migrations where "name" = '20991231_235959_auth-service_later'`, problem: /20991231_235959_auth-service_later/ },
+      { change: `insert into tributary_migrations ("name", "service", "checksum") values ('20991231_235959_auth-service_gone', 'auth-service', repeat('0', 64))`, undo: `delete from tributary_migrations where "name" = '20991231_235959_auth-service_gone'`, problem: /20991231_235959_auth-service_gone/ },
+      { change: `update tributary_migrations set "checksum" = repeat('0', 64) where "name" = '${names[1]}'`, undo: `update tributary_migrations set "checksum" = '${checksumOf(ws.read(`migrations/${names[1]}.ts`))}' where "name" = '${names[1]}'`, problem: /checksum mismatch/ },
+    ];
+    for (const { change, undo, problem } of cases) {
+      await db.query(change);
+      try {
+        const state = await readMigrationState(adoptOrm(orm), config);
+        expect(state.problems.join('\n')).toMatch(problem);
+      } finally {
+        await db.query(undo);
+      }
+    }
+    expect((await readMigrationState(adoptOrm(orm), config)).problems).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@ import type { MikroORM as PgliteMikroORM } from '@mikro-orm/pglite';
 import { forMigrations, loadConfig, type TributaryConfig } from './config/config.ts';
 import { openDatabase, withEntitiesOnDemand, type Database } from './db/connection.ts';
 import { adoptOrm } from './db/adopt-orm.ts';
-import { History } from './db/history.ts';
+import { History, holdsExactly } from './db/history.ts';
 import { makeMigrations } from './diff/makemigrations.ts';
 import { TributaryError } from './errors.ts';
 import { integrityProblems, outOfOrderMessage } from './executor/integrity.ts';
@@ -84,10 +84,20 @@ export interface StartupStatus extends MigrationState {
 
 const MAX_NAMED = 50;
 
-/** History vs stream only: cheap enough for every `/health` request (imports no file, hashes only new or changed ones). */
+/**
+ * History vs stream only: cheap enough for every `/health` request (imports no file, hashes only
+ * new or changed ones; at the head, one row of the history table is read, not all of them).
+ */
 export async function readMigrationState(db: Database, config: TributaryConfig): Promise<MigrationState> {
-  const rows = await new History(db, config).rows();
-  const status = compareStreamWithHistory(readStreamCached(config.migrationsDir, config.root), rows);
+  const history = new History(db, config);
+  const summary = history.summary(); // on its way while the stream is read
+  summary.catch(() => {}); // awaited below; not an unhandled rejection if reading the stream throws first
+  const stream = readStreamCached(config.migrationsDir, config.root);
+  const applied = await summary;
+  if (applied && holdsExactly(applied, stream)) {
+    return { migrations: { applied: applied.applied, pending: 0, head: applied.head }, pending: [], problems: [] };
+  }
+  const status = compareStreamWithHistory(stream, await history.rows());
   const problems = integrityProblems(status, config);
   problems.push(...status.outOfOrder.map(outOfOrderMessage));
   return {

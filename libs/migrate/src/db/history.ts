@@ -5,6 +5,7 @@
  * error, never a silent success). A failed non-transactional migration leaves a row with status
  * `failed`, never counted as applied, which a later successful run replaces.
  */
+import { createHash } from 'node:crypto';
 import type { Transaction } from '@mikro-orm/core';
 import type { TributaryConfig } from '../config/config.ts';
 import { TributaryError } from '../errors.ts';
@@ -26,6 +27,29 @@ export interface HistoryRow {
   appliedBy: string;
   status: 'applied' | 'failed';
   error: string | null;
+}
+
+/** The history table in one row (`History.summary`). */
+export interface HistorySummary {
+  applied: number;
+  /** Rows that are not applied (failed or interrupted migrations). */
+  others: number;
+  /** `digestOf` the applied rows' names and checksums. */
+  digest: string;
+  /** The migration applied last, null when none is. */
+  head: string | null;
+}
+
+/** The digest `History.summary` computes on the server: equal digests, equal name→checksum sets. */
+export function digestOf(entries: ReadonlyArray<{ name: string; checksum: string }>): string {
+  // Names are ASCII: comparing code units is the server's byte order ("C").
+  const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return createHash('sha256').update(sorted.map((e) => `${e.name} ${e.checksum}`).join('\n')).digest('hex');
+}
+
+/** Whether a history summarised by `summary` holds exactly `stream`: all applied, with their checksums, nothing else, no failure. */
+export function holdsExactly(summary: HistorySummary, stream: ReadonlyArray<{ name: string; checksum: string }>): boolean {
+  return summary.others === 0 && summary.applied === stream.length && summary.digest === digestOf(stream);
 }
 
 export class History {
@@ -98,6 +122,29 @@ export class History {
       status: row.status,
       error: row.error,
     }));
+  }
+
+  /**
+   * The table in one row, for a caller that only wants to know whether it holds exactly a given
+   * stream (an app at the head of 1,000 migrations reads one row at boot instead of 1,000): how
+   * many rows are applied and how many are not, a digest of the applied ones (`digestOf`), and the
+   * latest applied name. Undefined when the table does not exist yet.
+   */
+  async summary(): Promise<HistorySummary | undefined> {
+    // Byte order ("C"), as the stream sorts its names; sha256() is built in since PostgreSQL 11.
+    const applied = `"status" = 'applied'`;
+    let rows: any[];
+    try {
+      rows = await this.#db.read(`select count(*) filter (where ${applied})::int as "applied", count(*) filter (where not (${applied}))::int as "others",
+        encode(sha256(convert_to(coalesce(string_agg("name" || ' ' || "checksum", E'\\n' order by "name" collate "C") filter (where ${applied}), ''), 'UTF8')), 'hex') as "digest",
+        (select "name" from ${this.#table} where ${applied} order by "id" desc limit 1) as "head"
+        from ${this.#table}`);
+    } catch (error) {
+      if (isUndefinedTable(error)) return undefined;
+      throw error;
+    }
+    const [row] = rows;
+    return { applied: Number(row.applied), others: Number(row.others), digest: row.digest, head: row.head ?? null };
   }
 
   /** Records `entry` as applied; a failed row of the same name is replaced, an applied one is an error. */

@@ -7,18 +7,21 @@
  * in node_modules/.cache, so an app's next start reads only the files changed since.
  */
 import { existsSync, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { sep } from 'node:path';
 import { cacheFile, saveCache } from './checksum-memo.ts';
 import { parseFileName } from './naming.ts';
 import { readWithStat, streamEntry, type StreamEntry } from './stream.ts';
 
 interface Remembered {
   /** Size, mtime, ctime and inode: any write or replacement changes one — the kernel sets ctime, no tool can put it back. */
-  stamp: string;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
   entry: StreamEntry;
 }
 
-/** Per migrations folder, per file path. */
+/** Per migrations folder, per file name. */
 const remembered = new Map<string, Map<string, Remembered>>();
 let hashed = 0;
 
@@ -27,12 +30,13 @@ export function migrationFilesHashed(): number {
   return hashed;
 }
 
-/** Times in milliseconds to ~0.1 µs (a double): a number stat costs about half a bigint one. */
-function stampOf(stat: Stats): string {
-  return `${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}:${stat.ino}`;
-}
+// Times as numbers in milliseconds to ~0.1 µs (a double): a number stat costs about half a bigint one.
+const unchanged = (known: Remembered, stat: Stats) =>
+  known.size === stat.size && known.mtimeMs === stat.mtimeMs && known.ctimeMs === stat.ctimeMs && known.ino === stat.ino;
 
 const SAVED = 'stream-stamps';
+/** Bump when the saved layout changes: an older file is then ignored (the files are read). */
+const SAVED_VERSION = 2;
 
 /** What an earlier process remembered of `migrationsDir` (saved by `readStreamCached` with `keepIn`). */
 function savedStamps(root: string, migrationsDir: string): Map<string, Remembered> {
@@ -41,10 +45,10 @@ function savedStamps(root: string, migrationsDir: string): Map<string, Remembere
   if (!file || !existsSync(file)) return known;
   try {
     const saved = JSON.parse(readFileSync(file, 'utf8'));
-    if (saved.dir !== migrationsDir || !Array.isArray(saved.files)) return known;
-    for (const [path, stamp, checksum, replaces] of saved.files) {
-      const parsed = parseFileName(path.slice(migrationsDir.length + 1));
-      if (parsed) known.set(path, { stamp, entry: { name: parsed.name, service: parsed.service, file: path, checksum, ...(replaces ? { replaces } : {}) } });
+    if (saved.version !== SAVED_VERSION || saved.dir !== migrationsDir || !Array.isArray(saved.files)) return known;
+    for (const [fileName, name, service, size, mtimeMs, ctimeMs, ino, checksum, replaces] of saved.files) {
+      const entry: StreamEntry = { name, service, file: `${migrationsDir}${sep}${fileName}`, checksum, ...(replaces ? { replaces } : {}) };
+      known.set(fileName, { size, mtimeMs, ctimeMs, ino, entry });
     }
   } catch {
     known.clear(); // unreadable: read the files
@@ -63,21 +67,24 @@ export function readStreamCached(migrationsDir: string, keepIn?: string): Stream
   const entries: StreamEntry[] = [];
   const hashedBefore = hashed;
   for (const file of readdirSync(migrationsDir).sort()) {
-    const parsed = parseFileName(file);
-    if (!parsed) continue;
-    const path = join(migrationsDir, file);
-    let known = before.get(path);
+    let known = before.get(file);
     // A file seen before is stat'ed and read again only if it changed; a new one is read with its stat.
-    if (!known || known.stamp !== stampOf(statSync(path))) {
+    const path = `${migrationsDir}${sep}${file}`;
+    if (!known || !unchanged(known, statSync(path))) {
+      const parsed = parseFileName(file);
+      if (!parsed) continue;
       hashed++;
       const { bytes, stat } = readWithStat(path);
-      known = { stamp: stampOf(stat), entry: streamEntry(parsed, path, bytes) };
+      known = { size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino, entry: streamEntry(parsed, path, bytes) };
     }
-    now.set(path, known);
+    now.set(file, known);
     entries.push(known.entry);
   }
   remembered.set(migrationsDir, now);
   const file = keepIn && (hashed > hashedBefore || now.size !== before.size) ? cacheFile(keepIn, SAVED) : undefined;
-  if (file) saveCache(file, { dir: migrationsDir, files: [...now].map(([path, { stamp, entry }]) => [path, stamp, entry.checksum, entry.replaces]) });
+  if (file) {
+    const files = [...now].map(([fileName, { size, mtimeMs, ctimeMs, ino, entry }]) => [fileName, entry.name, entry.service, size, mtimeMs, ctimeMs, ino, entry.checksum, entry.replaces]);
+    saveCache(file, { version: SAVED_VERSION, dir: migrationsDir, files });
+  }
   return entries;
 }
