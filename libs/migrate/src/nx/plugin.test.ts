@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDependencies, createNodes, createNodesV2, readsOutsideState, toolSource } from './plugin.ts';
+import { compileCacheForTasks, createDependencies, createNodes, createNodesV2, readsOutsideState, toolSource } from './plugin.ts';
 
 let root: string;
 afterEach(() => {
@@ -123,5 +123,20 @@ describe('readsOutsideState', () => {
     expect(readsOutsideState(['nx', 'run', 'a:migrate-check', '--since', 'HEAD~1'])).toBe(true);
     expect(readsOutsideState(['nx', 'run-many', '-t', 'migrate-check'])).toBe(false);
     expect(readsOutsideState(['nx', 'run-many', '-t', 'migrate-check', '--db=false', '--dbx'])).toBe(false);
+  });
+});
+
+describe('compileCacheForTasks', () => {
+  const nxDir = join('/tmp/.nx/0/compile-cache', `v${process.versions.node}-x64-ef5a0af0-0`);
+
+  it("hands the processes Nx starts the folder of Nx's own compile cache (Node adds its version's subfolder)", () => {
+    expect(compileCacheForTasks({}, nxDir)).toEqual({ NODE_COMPILE_CACHE: '/tmp/.nx/0/compile-cache' });
+    expect(compileCacheForTasks({}, '/var/cache/node')).toEqual({ NODE_COMPILE_CACHE: '/var/cache/node' });
+  });
+
+  it('leaves the environment alone when it names a folder, turns the cache off, or Nx runs without one', () => {
+    expect(compileCacheForTasks({ NODE_COMPILE_CACHE: '/elsewhere' }, nxDir)).toEqual({});
+    expect(compileCacheForTasks({ NODE_DISABLE_COMPILE_CACHE: '1' }, nxDir)).toEqual({});
+    expect(compileCacheForTasks({}, undefined)).toEqual({});
   });
 });
