@@ -1,15 +1,37 @@
 /** Which files of a service's models folder are model files: sources, tests and declarations excluded. */
-import { globSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Service } from '../config/services.ts';
 
-const MODEL_FILES = '**/*.{ts,mts,js,mjs}';
+const SOURCE = /\.(ts|mts|js|mjs)$/;
 const NOT_MODELS = /(\.d\.ts|\.(test|spec)\.[mc]?[jt]s)$/;
 
 /** Absolute paths, sorted. Light on purpose: the Nx plugin lists them without loading the ORM. */
 export function modelFiles(service: Service): string[] {
-  return globSync(MODEL_FILES, { cwd: service.modelsDir })
+  return sourcesUnder(service.modelsDir, '')
     .filter((file) => !NOT_MODELS.test(file))
     .sort()
     .map((file) => join(service.modelsDir, file));
+}
+
+/**
+ * What `globSync('**\/*.{ts,mts,js,mjs}', { cwd: dir })` lists — names starting with a dot left
+ * out, symbolic links listed but not followed — from one directory listing per folder: the
+ * glob matcher costs ~0.5 ms a call, and the Nx plugin and the check list every service's models.
+ */
+function sourcesUnder(dir: string, prefix: string): string[] {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return []; // as the glob: a folder that went away, or cannot be read, lists nothing
+  }
+  const found: string[] = [];
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue;
+    const rel = prefix + entry.name;
+    if (SOURCE.test(entry.name)) found.push(rel);
+    if (entry.isDirectory()) found.push(...sourcesUnder(join(dir, entry.name), `${rel}/`));
+  }
+  return found;
 }
