@@ -80,7 +80,9 @@ export function discoverServices(config: TributaryConfig): Service[] {
     byName.set(name, service);
     services.push(service);
   }
-  return services.sort((a, b) => a.name.localeCompare(b.name));
+  // Names are [a-z0-9-] (checked above), where code-unit order is localeCompare's: without
+  // its ~13 ms of collator set-up in every process (Nx's, its batch worker, the CLI).
+  return services.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 export function selectServices(all: Service[], names: string[] | undefined): Service[] {
