@@ -55,4 +55,14 @@ describe('importedWorkspaceFiles', () => {
       'libs/base/src/index.ts',
     ]);
   });
+
+  it('resolves a package importing its own name to itself, even with another copy installed', () => {
+    root = mkdtempSync(join(tmpdir(), 'tributary-imports-'));
+    file('apps/solo/package.json', JSON.stringify({ name: '@acme/solo', exports: { './shared': './src/shared.ts' } }));
+    file('apps/solo/src/shared.ts', 'export const Shared = 1;\n');
+    const model = file('apps/solo/src/db/models/thing.ts', "import { Shared } from '@acme/solo/shared';\nexport const Thing = Shared;\n");
+    file('node_modules/@acme/solo/package.json', JSON.stringify({ name: '@acme/solo', exports: { './shared': './shared.js' } }));
+    file('node_modules/@acme/solo/shared.js', 'exports.Shared = 1;\n');
+    expect(importedWorkspaceFiles([model], join(root, 'apps/solo/src/db/models'), root)).toEqual(['apps/solo/src/shared.ts']);
+  });
 });

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 
 // `import x from '…'`, `export … from '…'`, `import '…'`, `import('…')`
 const SPECIFIERS = /\b(?:import|export)\s+(?:type\s+)?(?:[\w*{}\s,$]+?\s+from\s+)?['"]([^'"\n]+)['"]|\bimport\s*\(\s*['"]([^'"\n]+)['"]\s*\)/g;
@@ -40,10 +40,48 @@ export function resolveWorkspaceImport(specifier: string, from: string, workspac
 }
 
 function resolvePackage(specifier: string, from: string, workspaceRoot: string): string | undefined {
+  if (installedElsewhere(specifier, dirname(from), workspaceRoot)) return undefined;
   try {
     return insideWorkspace(createRequire(from).resolve(specifier), workspaceRoot);
   } catch {
     return undefined; // a package only `import` can resolve, or not installed: not ours to track
+  }
+}
+
+/**
+ * Whether a bare specifier names a package that Node takes from outside the workspace (or from
+ * inside a node_modules folder), where no file is the workspace's: the first
+ * `node_modules/<package>` above `dir` is such a folder, and the package around `dir` is not the
+ * one named (Node resolves a package's own name to itself first). Then the resolution itself —
+ * ~0.3 ms per models folder, a require's lookup, for every service in the Nx plugin and the
+ * check — is not needed. (A package without `exports` that lacks the subpath there and has it
+ * in a node_modules folder further up, linked into the workspace, is left out: nothing does that.)
+ */
+function installedElsewhere(specifier: string, dir: string, workspaceRoot: string): boolean {
+  const name = specifier.match(/^(?:@[^/]+\/)?[^/@#][^/]*/)?.[0];
+  if (!name || ownPackageName(dir) === name) return false;
+  for (let at = dir; ; at = dirname(at)) {
+    const candidate = join(at, 'node_modules', name);
+    if (basename(at) !== 'node_modules' && existsSync(candidate)) {
+      const inside = relative(workspaceRoot, realPath(candidate));
+      return inside.startsWith('..') || inside.split(sep).includes('node_modules');
+    }
+    if (dirname(at) === at) return false;
+  }
+}
+
+/** The name in the nearest package.json above `dir`, as Node reads it for a package's imports of itself. */
+function ownPackageName(dir: string): string | undefined {
+  for (let at = dir; ; at = dirname(at)) {
+    const file = join(at, 'package.json');
+    if (existsSync(file)) {
+      try {
+        return JSON.parse(readFileSync(file, 'utf8')).name;
+      } catch {
+        return undefined;
+      }
+    }
+    if (dirname(at) === at) return undefined;
   }
 }
 
