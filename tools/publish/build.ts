@@ -64,7 +64,9 @@ for (const [name, path] of Object.entries<string>(pkg.bin ?? {})) {
 }
 if (pkg.main) pkg.main = pkg.main.replace(/\.ts$/, '.js');
 if (pkg.types) pkg.types = pkg.types.replace(/\.ts$/, '.d.ts');
-pkg.exports = Object.fromEntries(Object.entries<string>(pkg.exports ?? {}).map(([key, path]) => [key, entry(path)]));
+// A source-only JavaScript entry (`{ types: './src/nx/plugin.ts', default: './src/nx/plugin.entry.js' }`)
+// gives way to the compiled module of its TypeScript source.
+pkg.exports = Object.fromEntries(Object.entries<string | { types: string }>(pkg.exports ?? {}).map(([key, path]) => [key, entry(typeof path === 'string' ? path : path.types)]));
 writeJson(join(outDir, 'package.json'), pkg);
 for (const extra of ['README.md', 'LICENSE']) if (existsSync(join(pkgDir, extra))) cpSync(join(pkgDir, extra), join(outDir, extra));
 

@@ -1,5 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compileCacheForTasks, createDependencies, createNodes, createNodesV2, readsOutsideState, toolSource } from './plugin.ts';
@@ -20,6 +21,12 @@ async function infer(files: string[]) {
 }
 
 describe('createNodes', () => {
+  it('reaches Nx through a JavaScript entry (Nx registers no TypeScript hooks for it) with what plugin.ts exports', async () => {
+    const entry = createRequire(import.meta.url).resolve('@tributary/migrate/plugin');
+    expect(entry).toMatch(/\.js$/);
+    expect(Object.keys(await import(entry))).toEqual(Object.keys(await import('./plugin.ts')));
+  });
+
   it('names one pair for both the Nx 24 and the older export', () => {
     expect(createNodes).toBe(createNodesV2);
     expect(createNodesV2[0]).toBe('{**/project.json,**/package.json,nx.json}');
