@@ -5,6 +5,7 @@
  * migrate-check (hits, misses, failures, `--db`), `nx affected`, and the service generator.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { scratchWorkspace, type RunResult, type Workspace } from './support/workspace.ts';
@@ -157,6 +158,8 @@ describe('Nx integration', () => {
     // Every Node process Nx starts logs its script: task workers run bin/run-executor.js, batches run-batch.js.
     const log = ws.path('.processes.log');
     ws.write('.probe.mjs', `import { appendFileSync } from 'node:fs';\nappendFileSync(${JSON.stringify(log)}, process.argv[1] + '\\n');\n`);
+    // The workspace's own node_modules/.cache instead of the link to the repository's (shared by every scratch workspace).
+    ws.remove('node_modules/.cache');
     const cold = await nx(['run-many', '-t', 'migrate-check', '--output-style=static'], { NODE_OPTIONS: `--import=${ws.path('.probe.mjs')}` });
     const workers = ws.read('.processes.log').split('\n').filter((script) => /run-executor|run-batch/.test(script));
     ws.remove('.probe.mjs');
@@ -166,6 +169,8 @@ describe('Nx integration', () => {
     expect(cold.output.match(/Check passed\./g)).toHaveLength(3);
     expect(cold.cached).toEqual([]);
     expect(workers).toEqual([expect.stringMatching(/run-batch\.js$/)]);
+    // Nx's cache answers unchanged checks: the batch remembers no clean check of its own.
+    expect(existsSync(ws.path('node_modules/.cache/tributary/clean-check.json'))).toBe(false);
 
     const warm = await checkAll();
     expect(warm.code).toBe(0);

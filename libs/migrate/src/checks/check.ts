@@ -29,6 +29,13 @@ import { streamChangesSince } from './git.ts';
 export interface CheckOptions {
   services?: string[];
   since?: string;
+  /**
+   * Remember a clean check in node_modules/.cache (the default) and answer an unchanged one from
+   * it. Nx runs say false: Nx's cache of each task answers those, and the memo of a batch (its
+   * key is the batch's services) would cost a fingerprint of the whole workspace, ~50 ms, on
+   * every run that does work, for a later identical batch with Nx's cache gone.
+   */
+  remember?: boolean;
   /** Told of slow work as it starts (loading the models takes over a second, a shard is rebuilt). */
   onNote?: (line: string) => void;
 }
@@ -78,7 +85,7 @@ export async function checkOffline(config: TributaryConfig, options: CheckOption
     const discovered = discoverServices(config);
     selectServices(discovered, wanted);
     services = discovered.map((s) => s.name).sort();
-    const { changed } = await makeMigrations(config, { services: wanted, check: true, onNote: options.onNote });
+    const { changed } = await makeMigrations(config, { services: wanted, check: true, remember: options.remember, onNote: options.onNote });
     for (const service of changed) {
       problems.push({ kind: 'model-changes', service, message: `Service ${service} has model changes without a migration: run \`migrate makemigrations --service ${service}\`.` });
     }

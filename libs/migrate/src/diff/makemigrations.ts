@@ -27,6 +27,8 @@ export interface MakeMigrationsOptions {
   empty?: boolean;
   /** Write nothing; report which services have model changes without a migration. */
   check?: boolean;
+  /** With check: remember a clean answer, and answer from what is remembered (default true). */
+  remember?: boolean;
   /** Write nothing; return the files that would be written. */
   dryRun?: boolean;
   /** An ORM the caller has initialised with exactly the workspace's models (an app at boot): its metadata is reused, not discovered again. */
@@ -85,7 +87,7 @@ export async function makeMigrations(config: TributaryConfig, options: MakeMigra
   }
 
   // A check over inputs unchanged since the last clean check is clean: no model needs loading.
-  const fingerprint = options.check ? checkFingerprint(config, all, stream, options.services) : undefined;
+  const fingerprint = options.check && options.remember !== false ? checkFingerprint(config, all, stream, options.services) : undefined;
   if (fingerprint && isKnownClean(config, fingerprint)) return { changed: [], files: [], written: false };
 
   const models = await sayIfSlow(loadModels(config, all, options.orm), options.onNote && (() => options.onNote!(`Loading the models of ${all.length} service${all.length === 1 ? '' : 's'}…`)));

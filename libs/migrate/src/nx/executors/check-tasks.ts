@@ -50,7 +50,7 @@ export async function checkTasks(tasks: CheckTask[], context: ExecutorContext): 
     try {
       const services = servicesOf(task.context, task.options.service, workspace);
       if (task.options.targets) {
-        const report = await api.checkTargets({ targets: task.options.targets, cwd: context.root, concurrency: task.options.concurrency, services, since: task.options.since });
+        const report = await api.checkTargets({ targets: task.options.targets, cwd: context.root, concurrency: task.options.concurrency, services, since: task.options.since, remember: false });
         outcomes.set(task.id, { success: report.ok, show: () => showTargetsCheck(report, task.options.json) });
         continue;
       }
@@ -68,7 +68,7 @@ export async function checkTasks(tasks: CheckTask[], context: ExecutorContext): 
     let database: string | undefined;
     let report: CheckReport;
     try {
-      report = await api.check({ cwd: context.root, onDatabase: (label) => (database = label) }, { services, offline: !db, since });
+      report = await api.check({ cwd: context.root, onDatabase: (label) => (database = label) }, { services, offline: !db, since, remember: false });
     } catch (error) {
       for (const task of group) outcomes.set(task.id, failed(error, task.context.isVerbose));
       continue;
