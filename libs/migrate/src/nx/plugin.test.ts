@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { compileCacheForTasks, createDependencies, createNodes, createNodesV2, readsOutsideState, toolSource } from './plugin.ts';
+import { compileCacheForTasks, createDependencies, createNodes, createNodesV2, preTasksExecution, readsOutsideState, toolSource } from './plugin.ts';
 
 let root: string;
 afterEach(() => {
@@ -145,5 +145,32 @@ describe('compileCacheForTasks', () => {
     expect(compileCacheForTasks({ NODE_COMPILE_CACHE: '/elsewhere' }, nxDir)).toEqual({});
     expect(compileCacheForTasks({ NODE_DISABLE_COMPILE_CACHE: '1' }, nxDir)).toEqual({});
     expect(compileCacheForTasks({}, undefined)).toEqual({});
+  });
+
+  it('sets it on every run of a long-lived process (the Nx daemon), where Nx records only what a run writes', async () => {
+    const saved = { env: process.env, cache: process.env.NODE_COMPILE_CACHE };
+    delete process.env.NODE_COMPILE_CACHE;
+    // As in Nx's own process, where Nx turned the compile cache on.
+    const { enableCompileCache, getCompileCacheDir } = await import('node:module');
+    enableCompileCache(join(tmpdir(), 'tributary-plugin-test-compile-cache'));
+    const folder = getCompileCacheDir()!;
+    expect(folder).toBeTruthy();
+    const recorded: Array<string | undefined> = [];
+    try {
+      for (let run = 0; run < 2; run++) {
+        // What Nx's loaded-nx-plugin.js does around preTasksExecution when a daemon or isolation is on.
+        const updates: Record<string, string> = {};
+        process.env = new Proxy(saved.env, { set: (target, key: string, value) => ((target[key] = value), (updates[key] = value), true) });
+        preTasksExecution(undefined, { workspaceRoot: '/w', nxJsonConfiguration: {}, argv: ['nx', 'run-many', '-t', 'migrate-check'] } as any);
+        process.env = saved.env;
+        recorded.push(updates.NODE_COMPILE_CACHE);
+      }
+    } finally {
+      process.env = saved.env;
+      if (saved.cache === undefined) delete process.env.NODE_COMPILE_CACHE;
+      else process.env.NODE_COMPILE_CACHE = saved.cache;
+    }
+    expect(recorded).toEqual([compileCacheForTasks({}, folder).NODE_COMPILE_CACHE, compileCacheForTasks({}, folder).NODE_COMPILE_CACHE]);
+    expect(recorded[1]).toEqual(expect.any(String));
   });
 });

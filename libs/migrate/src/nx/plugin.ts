@@ -144,6 +144,9 @@ export const createDependencies: CreateDependencies<TributaryPluginOptions> = (_
   return dependencies;
 };
 
+/** The compile-cache settings of the environment this process started with (before any run's writes). */
+const ENVIRONMENT_AT_LOAD = { NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE, NODE_DISABLE_COMPILE_CACHE: process.env.NODE_DISABLE_COMPILE_CACHE };
+
 /**
  * `--db` and `--since` make `migrate-check` read state outside its inputs: never answer those
  * from the cache. And the processes Nx starts for tasks get the compile cache of Nx's own.
@@ -151,7 +154,9 @@ export const createDependencies: CreateDependencies<TributaryPluginOptions> = (_
  */
 export function preTasksExecution(_options: TributaryPluginOptions | undefined, context: PreTasksExecutionContext): void {
   if (readsOutsideState(context.argv)) process.env.NX_SKIP_NX_CACHE = 'true';
-  Object.assign(process.env, compileCacheForTasks(process.env, getCompileCacheDir?.()));
+  // Judged on the environment as this process found it: a daemon keeps what an earlier run set,
+  // and Nx hands task processes only what this run writes.
+  Object.assign(process.env, compileCacheForTasks(ENVIRONMENT_AT_LOAD, getCompileCacheDir?.()));
 }
 
 export function readsOutsideState(argv: readonly string[]): boolean {
