@@ -101,7 +101,7 @@ export async function detectDrift(db: Database, config: TributaryConfig, options
   return { ok: services.every((s) => s.status !== 'drift'), database: db.label, services, unowned };
 }
 
-const CACHE = 'clean-drift.json';
+const CACHE = 'clean-drift';
 
 /** A shard with each of its tables as MikroORM serialises it (what the database's tables are compared with). */
 interface RecordedShard {

@@ -14,18 +14,16 @@ import type { Service } from '../config/services.ts';
 import { modelFiles } from '../models/files.ts';
 import { importedWorkspaceFiles, realPath } from '../models/imports.ts';
 import type { StreamEntry } from '../stream/stream.ts';
-import { cacheDir, saveCache } from '../stream/checksum-memo.ts';
+import { cacheFile, saveCache } from '../stream/checksum-memo.ts';
+
+/** The remembered clean `makemigrations --check` (node_modules/.cache/tributary/clean-check.json). */
+const CLEAN_CHECK = 'clean-check';
 
 const TOOL_ROOT = join(import.meta.dirname, '..', '..');
 
-export function cacheFile(config: TributaryConfig, name = 'clean-check.json'): string | undefined {
-  const dir = cacheDir(config.root);
-  return dir && join(dir, name);
-}
-
 /** The fingerprint of a check's inputs; undefined where there is nowhere to remember it. */
 export function checkFingerprint(config: TributaryConfig, services: Service[], stream: StreamEntry[], selected: string[] | undefined): string | undefined {
-  if (!cacheFile(config)) return undefined;
+  if (!cacheFile(config.root, CLEAN_CHECK)) return undefined;
   const hash = createHash('sha256');
   const add = (label: string, content: string | Buffer) => hash.update(`${label}\0`).update(content).update('\0');
   const models = services.flatMap((service) => modelFiles(service));
@@ -43,13 +41,13 @@ export function checkFingerprint(config: TributaryConfig, services: Service[], s
 
 /** Whether a clean check of this kind is remembered at all (else its fingerprint need not be waited for). */
 export function hasRemembered(config: TributaryConfig, name?: string): boolean {
-  const file = cacheFile(config, name);
+  const file = cacheFile(config.root, name ?? CLEAN_CHECK);
   return Boolean(file && existsSync(file));
 }
 
-/** `name`: the cache file (one per kind of check: `clean-check.json`, `clean-drift.json`). */
+/** `name`: the cache file (one per kind of check: `clean-check`, `clean-drift`). */
 export function isKnownClean(config: TributaryConfig, fingerprint: string, name?: string): boolean {
-  const file = cacheFile(config, name);
+  const file = cacheFile(config.root, name ?? CLEAN_CHECK);
   try {
     return Boolean(file && JSON.parse(readFileSync(file, 'utf8')).fingerprint === fingerprint);
   } catch {
@@ -58,7 +56,7 @@ export function isKnownClean(config: TributaryConfig, fingerprint: string, name?
 }
 
 export function rememberClean(config: TributaryConfig, fingerprint: string, name?: string): void {
-  const file = cacheFile(config, name);
+  const file = cacheFile(config.root, name ?? CLEAN_CHECK);
   if (file) saveCache(file, { fingerprint }); // a read-only node_modules only means the next check does the full work
 }
 

@@ -10,10 +10,11 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { TributaryConfig } from '../config/config.ts';
 import type { StreamEntry } from '../stream/stream.ts';
-import { cacheFile, toolVersions } from './check-cache.ts';
+import { cacheFile } from '../stream/checksum-memo.ts';
+import { toolVersions } from './check-cache.ts';
 import type { Shard } from './snapshot.ts';
 
-const FILE = 'rebuilt-shards.json';
+const FILE = 'rebuilt-shards';
 
 function replayKey(config: TributaryConfig, stream: StreamEntry[]): string {
   return createHash('sha256')
@@ -24,7 +25,7 @@ function replayKey(config: TributaryConfig, stream: StreamEntry[]): string {
 
 /** The shards of every service of `stream` as a replay of exactly this stream built them; undefined when none are remembered. */
 export function rememberedShards(config: TributaryConfig, stream: StreamEntry[]): Map<string, Shard> | undefined {
-  const file = cacheFile(config, FILE);
+  const file = cacheFile(config.root, FILE);
   if (!file) return undefined;
   try {
     const cached = JSON.parse(readFileSync(file, 'utf8')) as { key: string; shards: Record<string, Shard> };
@@ -35,7 +36,7 @@ export function rememberedShards(config: TributaryConfig, stream: StreamEntry[])
 }
 
 export function rememberShards(config: TributaryConfig, stream: StreamEntry[], shards: Map<string, Shard>): void {
-  const file = cacheFile(config, FILE);
+  const file = cacheFile(config.root, FILE);
   if (!file) return;
   try {
     mkdirSync(dirname(file), { recursive: true });
