@@ -156,4 +156,13 @@ registerHooks({ load(url, context, next) { appendFileSync(${JSON.stringify(`${ws
     expect(from(again, '@mikro-orm/core', 'kysely', '@electric-sql/pglite', 'libpg-query')).toEqual([]); // same files: verdict remembered
     expect((await applied()).slice(-2)).toEqual(['20300101_000013_auth-service_lean_a', '20300101_000014_auth-service_lean_b']);
   });
+
+  it('is not MikroORM either when one generated migration is pending alone', async () => {
+    const table = `alone_${process.pid}_${Date.now()}`;
+    rendered('20300101_000015_auth-service_alone', [`create table "${table}" ("id" int)`]);
+    const loaded = await modulesLoadedByMigrate(['migrate']);
+    expect(from(loaded, '@mikro-orm/core', 'kysely')).toEqual([]);
+    expect((await applied()).at(-1)).toBe('20300101_000015_auth-service_alone');
+    expect(await tableExists(table)).toBe(true);
+  });
 });

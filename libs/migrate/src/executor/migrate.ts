@@ -131,10 +131,11 @@ export async function migrate(db: Database, config: TributaryConfig, options: Mi
     for (let index = 0; index < plan.length; ) {
       const stopped = { applied, waitedForLock, dryRun: false, backup };
       if (options.stop?.aborted) return { ...stopped, stoppedBefore: plan.length - index };
-      // Consecutive migrations whose SQL is known up front share round trips (see runPipelined).
+      // Consecutive migrations whose SQL is known up front share round trips (see runPipelined); one
+      // alone goes the same way, so that applying generated migrations never loads MikroORM.
       let end = index;
       while (end < plan.length && pipelinable(db, plan[end]!, runOptions(plan[end]!))) end++;
-      if (end - index >= 2) {
+      if (end > index) {
         const group = plan.slice(index, end);
         const through = await runPipelined(db, history, group, runOptions, { applying: (d) => events.applying?.(d.entry.name, position.get(d)!, plan.length), applied: done, stop: options.stop });
         if (through < group.length) return { ...stopped, stoppedBefore: plan.length - index - through };
