@@ -1,11 +1,17 @@
 /**
  * The embedded default: without DATABASE_URL every command uses PGlite in .data/pglite/, the
  * same flow as on PostgreSQL gives MikroORM's schema, and a second process is refused clearly.
+ * Reading the history and applying generated migrations never load MikroORM, and a run that
+ * needs the ORM half-way (a migration that queries itself) carries on through it.
  */
 import { writeFileSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceSchema } from './support/reference.ts';
+import { renderMigration } from '../libs/migrate/src/diff/writer.ts';
+import { checksumOf } from '../libs/migrate/src/stream/stream.ts';
+import { modulesLoadedBy, packagesAmong } from './support/loaded-modules.ts';
+import { migrationSource } from './support/migrations.ts';
 import { describeSchema } from './support/schema.ts';
 import { scratchWorkspace, type Workspace } from './support/workspace.ts';
 
@@ -23,15 +29,17 @@ async function cli(...args: string[]) {
   return result;
 }
 
-/** Opens the embedded database after the CLI has exited (it is single-process). */
-async function embeddedSchema(): Promise<string[]> {
-  const pglite = await PGlite.create({ dataDir: ws.path('.data/pglite') });
+/** Reads the embedded database after the CLI has exited (it is single-process). */
+async function queryEmbedded<T>(workspace: Workspace, read: (query: (sql: string) => Promise<any[]>) => Promise<T>): Promise<T> {
+  const pglite = await PGlite.create({ dataDir: workspace.path('.data/pglite') });
   try {
-    return await describeSchema(async (sql) => (await pglite.query(sql)).rows as any[]);
+    return await read(async (sql) => (await pglite.query(sql)).rows as any[]);
   } finally {
     await pglite.close();
   }
 }
+
+const embeddedSchema = (workspace = ws) => queryEmbedded(workspace, describeSchema);
 
 describe('the embedded PGlite database', () => {
   it('check skips the database part until the embedded database exists', async () => {
@@ -70,5 +78,53 @@ describe('the embedded PGlite database', () => {
 
     writeFileSync(ws.path('.data/pglite.lock'), JSON.stringify({ pid: 2 ** 22 + 17, command: 'long gone' }));
     expect((await ws.migrate(['showmigrations'])).code).toBe(0);
+  });
+});
+
+describe('embedded runs that need no ORM', () => {
+  let fresh: Workspace;
+  beforeAll(() => {
+    fresh = scratchWorkspace();
+  });
+  afterAll(() => fresh?.dispose());
+
+  const applied = (workspace: Workspace) => queryEmbedded(workspace, async (query) => (await query(`select name from tributary_migrations where status = 'applied' order by id`)).map((r) => r.name as string));
+  const tableExists = (workspace: Workspace, name: string) => queryEmbedded(workspace, async (query) => (await query(`select to_regclass('${name}') is not null as e`))[0].e as boolean);
+  const generated = (name: string, up: string[]) => fresh.write(`migrations/${name}.ts`, renderMigration({ name, service: 'auth-service', dependsOn: [], up, down: [] }));
+
+  it("load neither MikroORM nor Kysely: a fresh clone's migrate, and the commands that read the history", async () => {
+    const migrated = await modulesLoadedBy(fresh, ['migrate']);
+    expect(packagesAmong(migrated, '@mikro-orm/core', 'kysely')).toEqual([]);
+    expect(await embeddedSchema(fresh)).toEqual(await referenceSchema(fresh, 'pglite'));
+    for (const command of [['showmigrations', '--json'], ['history'], ['current'], ['validate']]) {
+      expect(packagesAmong(await modulesLoadedBy(fresh, command), '@mikro-orm/core', 'kysely'), command.join(' ')).toEqual([]);
+    }
+    const { migrations } = JSON.parse((await fresh.migrateOk(['history', '--json'])).stdout);
+    expect(migrations.map((row: any) => [row.name, row.checksum])).toEqual(fresh.migrations().map((file) => [file.replace(/\.ts$/, ''), checksumOf(fresh.read(`migrations/${file}`))]));
+  });
+
+  it('a generated migration failing among others: those before it applied, none after, the file and statement named', async () => {
+    generated('20300101_000001_auth-service_p', ['create table "p" ("id" int)']);
+    generated('20300101_000002_auth-service_f', ['create table "f" ("id" int primary key)', 'insert into "f" values (1)', 'insert into "f" values (1)']);
+    generated('20300101_000003_auth-service_q', ['create table "q" ("id" int)']);
+    const result = await fresh.migrate(['migrate']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/error: Migration migrations\/20300101_000002_auth-service_f\.ts failed at statement 3 \(insert into "f" values \(1\)\): duplicate key value violates unique constraint "f_pkey"/);
+    expect((await applied(fresh)).at(-1)).toBe('20300101_000001_auth-service_p');
+    expect(await tableExists(fresh, 'f')).toBe(false);
+    expect(await tableExists(fresh, 'q')).toBe(false);
+    fresh.remove('migrations/20300101_000002_auth-service_f.ts');
+    fresh.remove('migrations/20300101_000003_auth-service_q.ts');
+  });
+
+  it('generated, then one that queries the database itself, then generated: all applied in order, the ORM taking over half-way', async () => {
+    generated('20300101_000004_auth-service_m1', ['create table "m1" ("id" int)']);
+    fresh.write('migrations/20300101_000005_auth-service_m2.ts', migrationSource(['create table "m2" ("id" int)']).replace('override async up(): Promise<void> {', "override async up(): Promise<void> {\n    await this.execute('insert into \"m1\" values (1)');"));
+    generated('20300101_000006_auth-service_m3', ['create table "m3" ("id" int)', 'insert into "m3" select "id" from "m1"']);
+    const result = await fresh.migrateOk(['migrate']);
+    expect(result.stdout).toContain('Applied 3 migrations');
+    expect((await applied(fresh)).slice(-3)).toEqual(['20300101_000004_auth-service_m1', '20300101_000005_auth-service_m2', '20300101_000006_auth-service_m3']);
+    expect(await queryEmbedded(fresh, (query) => query('select "id" from "m3"'))).toEqual([{ id: 1 }]);
+    expect(await tableExists(fresh, 'm2')).toBe(true);
   });
 });

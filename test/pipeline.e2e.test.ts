@@ -11,6 +11,7 @@ import { renderMigration } from '../libs/migrate/src/diff/writer.ts';
 import { checksumOf } from '../libs/migrate/src/stream/stream.ts';
 import { workspaceWithDatabase } from './support/fixture.ts';
 import { migrationSource } from './support/migrations.ts';
+import { modulesLoadedBy, packagesAmong } from './support/loaded-modules.ts';
 import { busyTable } from './support/table-lock.ts';
 
 const { ws, db, env } = workspaceWithDatabase({ withStream: false });
@@ -127,18 +128,8 @@ describe('a lock timeout inside a pipeline', () => {
 });
 
 describe('what applying generated migrations loads', () => {
-  /** `migrate` run with a hook that notes every module the process loads. */
-  async function modulesLoadedByMigrate(args: string[]): Promise<string[]> {
-    ws.write('loaded-modules.mjs', `import { registerHooks } from 'node:module';
-import { appendFileSync } from 'node:fs';
-registerHooks({ load(url, context, next) { appendFileSync(${JSON.stringify(`${ws.dir}/loaded-modules.txt`)}, url + '\\n'); return next(url, context); } });
-`);
-    ws.write('loaded-modules.txt', '');
-    const result = await ws.migrate(args, { ...env, NODE_OPTIONS: `--import ${ws.dir}/loaded-modules.mjs` });
-    expect(result.code, result.stderr).toBe(0);
-    return ws.read('loaded-modules.txt').split('\n').filter(Boolean);
-  }
-  const from = (loaded: string[], ...packages: string[]) => packages.filter((p) => loaded.some((url) => url.includes(`/node_modules/${p}/`)));
+  const modulesLoadedByMigrate = (args: string[]) => modulesLoadedBy(ws, args, env);
+  const from = packagesAmong;
 
   it('is neither MikroORM nor the embedded database; the SQL parser only for files lint has not judged yet', async () => {
     const withDown = (name: string, up: string, down: string) => ws.write(`migrations/${name}.ts`, renderMigration({ name, service: 'auth-service', dependsOn: [], up: [up], down: [down] }));

@@ -91,3 +91,25 @@ export function sqlParts(orm: PostgreSqlMikroORM | PgliteMikroORM): { driver: Ab
   return { driver: orm.em.getDriver() as unknown as AbstractSqlDriver, connection: orm.em.getConnection() as unknown as AbstractSqlConnection };
 }
 
+/** The ORM parts of a database: `created` when opened with one, else made by `create` when first asked for (most runs never are). */
+export type OrmOnFirstUse<O extends Database['orm']> = Pick<Database, 'driver' | 'connection'> & { readonly orm: O; ormCreated(): boolean };
+
+/** A database's parts other than those `ormOnFirstUse` gives. */
+export type WithoutOrm = Omit<Database, 'orm' | 'driver' | 'connection' | 'ormCreated'>;
+
+export function ormOnFirstUse<O extends Database['orm']>(create: () => O, created?: O): OrmOnFirstUse<O> {
+  let orm = created;
+  const ormOf = () => (orm ??= create());
+  return {
+    get orm() {
+      return ormOf();
+    },
+    get driver() {
+      return sqlParts(ormOf()).driver;
+    },
+    get connection() {
+      return sqlParts(ormOf()).connection;
+    },
+    ormCreated: () => orm !== undefined,
+  };
+}

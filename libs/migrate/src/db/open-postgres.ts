@@ -9,7 +9,7 @@ import type { MikroORM as PostgreSqlMikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import type { TributaryConfig } from '../config/config.ts';
 import { TributaryError, describeError } from '../errors.ts';
-import { NOTHING_TO_LOAD, QUIET, sqlParts, type Database, type OpenOptions, type OtherSession } from './database.ts';
+import { NOTHING_TO_LOAD, ormOnFirstUse, QUIET, sqlParts, type Database, type OpenOptions, type WithoutOrm, type OtherSession } from './database.ts';
 import { describeTarget } from './embedded.ts';
 import { postgresqlOrm } from './orm-modules.ts';
 
@@ -38,19 +38,10 @@ export async function openPostgres(config: TributaryConfig, options: OpenOptions
   // Discovered in the constructor (nothing to discover): `init()` elsewhere in the process sets
   // skipSyncDiscovery on the options' shared discovery object, which would leave this ORM without
   // its entity manager.
-  const ormOf = () => (orm ??= new (postgresqlOrm().MikroORM)({ ...ormOptions, discovery: { ...ormOptions.discovery, skipSyncDiscovery: false } }));
-  return {
+  const parts = ormOnFirstUse(() => new (postgresqlOrm().MikroORM)({ ...ormOptions, discovery: { ...ormOptions.discovery, skipSyncDiscovery: false } }), orm);
+  const rest: WithoutOrm = {
     kind: 'postgresql',
     label,
-    get orm() {
-      return ormOf();
-    },
-    get driver() {
-      return sqlParts(ormOf()).driver;
-    },
-    get connection() {
-      return sqlParts(ormOf()).connection;
-    },
     session: {
       query: async (sql, params) => (await client.query(sql, params as any[])).rows,
       close: () => client.end(),
@@ -63,15 +54,15 @@ export async function openPostgres(config: TributaryConfig, options: OpenOptions
       return { query: async (sql) => (await other.query(sql)).rows, release: () => void other.end().catch(() => {}) };
     },
     entities: NOTHING_TO_LOAD,
-    ormCreated: () => orm !== undefined,
     close: async () => {
       await client.end().catch(() => {});
-      if (!orm) return;
+      if (!parts.ormCreated()) return;
       // After the server killed a session mid-transaction (restart, failover, pg_terminate_backend),
       // the pool waits forever for that client: bound the wait so the real error gets reported.
       const bound = new AbortController();
-      await Promise.race([orm.close(true), sleep(2000, undefined, { signal: bound.signal }).catch(() => {})]);
+      await Promise.race([parts.orm.close(true), sleep(2000, undefined, { signal: bound.signal }).catch(() => {})]);
       bound.abort();
     },
   };
+  return Object.assign(parts, rest);
 }

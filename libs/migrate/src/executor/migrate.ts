@@ -137,10 +137,8 @@ export async function migrate(db: Database, config: TributaryConfig, options: Mi
       while (end < plan.length && pipelinable(db, plan[end]!, runOptions(plan[end]!))) end++;
       if (end > index) {
         const group = plan.slice(index, end);
-        const through = await runPipelined(db, history, group, runOptions, { applying: (d) => events.applying?.(d.entry.name, position.get(d)!, plan.length), applied: done, stop: options.stop });
-        if (through < group.length) return { ...stopped, stoppedBefore: plan.length - index - through };
-        index = end;
-        continue;
+        index += await runPipelined(db, history, group, runOptions, { applying: (d) => events.applying?.(d.entry.name, position.get(d)!, plan.length), applied: done, stop: options.stop });
+        continue; // stopped, or planned again
       }
       const definition = plan[index]!;
       events.applying?.(definition.entry.name, index, plan.length);

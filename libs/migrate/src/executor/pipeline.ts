@@ -8,7 +8,7 @@ import type { Database } from '../db/connection.ts';
 import { TributaryError, describeError } from '../errors.ts';
 import type { MigrationDefinition } from '../stream/migration-file.ts';
 import { backOff, deadClientCheck, isLockTimeout, lockTimeoutFailure, RESET_SESSION, timeoutStatements, type RunOptions } from './run-options.ts';
-import { fitsOneRoundTrip, runMigration } from './runner.ts';
+import { fitsOneQuery, runMigration } from './runner.ts';
 
 /** At most this many migrations, and about this much SQL, travel in one round trip. */
 const PIPELINE_MIGRATIONS = 100;
@@ -16,11 +16,14 @@ const PIPELINE_BYTES = 1 << 20;
 
 /**
  * Whether a migration can travel in a pipeline (several migrations, one round trip): its SQL is
- * known without running up() (a file of the writer's shape, see loadMigration), it fits the
- * one-round-trip path, and the lock can be proved inside its transaction.
+ * known without running up() (a file of the writer's shape, see loadMigration), it fits one query,
+ * and the session takes several statements at once — on PostgreSQL proving the lock inside each
+ * transaction; on PGlite (one session in this process, holding the lock until it closes) while
+ * its ORM is not created, after which every query goes through the ORM one statement at a time.
  */
 export function pipelinable(db: Database, definition: MigrationDefinition, options: RunOptions): boolean {
-  return Boolean(definition.sql) && options.proofSql !== undefined && fitsOneRoundTrip(db, definition, options, timeoutStatements(definition, options));
+  const oneQuery = db.kind === 'postgresql' ? options.proofSql !== undefined : db.ormCreated?.() === false;
+  return Boolean(definition.sql) && oneQuery && fitsOneQuery(definition, options, timeoutStatements(definition, options));
 }
 
 /**
@@ -29,9 +32,10 @@ export function pipelinable(db: Database, definition: MigrationDefinition, optio
  * COMMIT — sent one after the other in one multi-statement query. PostgreSQL stops at the first
  * failure, so the migrations before it stay committed and none after it ran; the failed one then
  * goes through `runMigration` (which names the failing statement, applies a transient failure,
- * retries a lock timeout only as `lockRetries` allows), and the rest continue. `applying` is told
- * of each migration as its round trip leaves, `applied` once it has committed; once `stop` is
- * aborted no round trip leaves. Returns how many of `definitions` it went through.
+ * retries a lock timeout only as `lockRetries` allows), and the pipeline ends there. `applying` is
+ * told of each migration as its round trip leaves, `applied` once it has committed; once `stop`
+ * is aborted no round trip leaves. Returns how many of `definitions` it went through: all, or
+ * fewer when stopped or after a migration that was applied on its own.
  */
 export async function runPipelined(
   db: Database,
@@ -52,7 +56,8 @@ export async function runPipelined(
       const options = optionsOf(definition);
       const statements = definition.sql!.up.filter((sql) => sql.trim() !== '');
       const local = [...timeoutStatements(definition, options), ...check].map((sql) => sql.replace(/^set /, 'set local '));
-      parts.push('begin', options.proofSql!, ...local, ...statements, ...RESET_SESSION, history.recordSql('up', definition.entry, undefined, batch.at(-1)?.entry.name), 'commit');
+      const proof = options.proofSql ? [options.proofSql] : [];
+      parts.push('begin', ...proof, ...local, ...statements, ...RESET_SESSION, history.recordSql('up', definition.entry, undefined, batch.at(-1)?.entry.name), 'commit');
       bytes += statements.reduce((sum, sql) => sum + sql.length, 0);
       batch.push(definition);
     }
@@ -68,7 +73,9 @@ export async function runPipelined(
     const failed = batch[failedAt]!;
     events.applying?.(failed); // now on its own
     applied(failed, await runAfterPipelineFailure(db, history, failed, optionsOf(failed), failure.error));
-    rest = rest.slice(failedAt + 1);
+    // Applied after all (a transient failure): the caller plans the rest again, since running it
+    // on its own may have created PGlite's ORM, which takes one statement at a time.
+    return definitions.length - rest.length + failedAt + 1;
   }
   return definitions.length;
 }

@@ -79,17 +79,14 @@ export async function applyInside(db: Database, history: History, definition: Mi
   else await history.remove(definition.entry.name, trx);
 }
 
-/**
- * Whether a migration can take the one-round-trip path: PostgreSQL, transactional, and no
- * statement_timeout (it would cover the whole batch).
- */
+/** Whether a migration can take the one-round-trip path: PostgreSQL, and it fits one query. */
 export function fitsOneRoundTrip(db: Database, definition: MigrationDefinition, options: RunOptions, timeouts: string[]): boolean {
-  return (
-    db.kind === 'postgresql' &&
-    definition.transactional &&
-    !options.fake &&
-    !timeouts.some((t) => t.includes('statement_timeout'))
-  );
+  return db.kind === 'postgresql' && fitsOneQuery(definition, options, timeouts);
+}
+
+/** Whether a migration can run as one multi-statement query: transactional, and no statement_timeout (it would cover the whole batch). */
+export function fitsOneQuery(definition: MigrationDefinition, options: RunOptions, timeouts: string[]): boolean {
+  return definition.transactional && !options.fake && !timeouts.some((t) => t.includes('statement_timeout'));
 }
 
 /**
