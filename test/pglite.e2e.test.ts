@@ -92,13 +92,17 @@ describe('embedded runs that need no ORM', () => {
   const tableExists = (workspace: Workspace, name: string) => queryEmbedded(workspace, async (query) => (await query(`select to_regclass('${name}') is not null as e`))[0].e as boolean);
   const generated = (name: string, up: string[]) => fresh.write(`migrations/${name}.ts`, renderMigration({ name, service: 'auth-service', dependsOn: [], up, down: [] }));
 
-  it("load neither MikroORM nor Kysely: a fresh clone's migrate, and the commands that read the history", async () => {
+  it("load neither MikroORM nor Kysely: a fresh clone's migrate, the commands that read the history, rollback", async () => {
     const migrated = await modulesLoadedBy(fresh, ['migrate']);
     expect(packagesAmong(migrated, '@mikro-orm/core', 'kysely')).toEqual([]);
     expect(await embeddedSchema(fresh)).toEqual(await referenceSchema(fresh, 'pglite'));
     for (const command of [['showmigrations', '--json'], ['history'], ['current'], ['validate']]) {
       expect(packagesAmong(await modulesLoadedBy(fresh, command), '@mikro-orm/core', 'kysely'), command.join(' ')).toEqual([]);
     }
+    const rolledBack = await modulesLoadedBy(fresh, ['rollback']);
+    expect(packagesAmong(rolledBack, '@mikro-orm/core', 'kysely')).toEqual([]);
+    expect(await tableExists(fresh, 'product')).toBe(false); // catalog-service's initial migration, reverted
+    await fresh.migrateOk(['migrate']);
     const { migrations } = JSON.parse((await fresh.migrateOk(['history', '--json'])).stdout);
     expect(migrations.map((row: any) => [row.name, row.checksum])).toEqual(fresh.migrations().map((file) => [file.replace(/\.ts$/, ''), checksumOf(fresh.read(`migrations/${file}`))]));
   });

@@ -117,15 +117,16 @@ async function whyNotReversible(definition: MigrationDefinition, root: string): 
   if (definition.irreversible) {
     return `Migration ${file} declares static irreversible = true (PostgreSQL cannot undo its change), so it cannot be rolled back; undo it with a new migration, or restore a backup.`;
   }
-  if (!hasDown(definition)) {
+  if (!definition.sql && !hasDown(definition)) { // a generated file always has one
     return `Migration ${file} has no down(), so it cannot be rolled back; write a down() that undoes up() (an empty one with static emptyDown = true if there is nothing to undo).`;
   }
-  if (definition.migrationClass.emptyDown === true || !(await downDoesNothing(definition))) return undefined;
+  if (definition.emptyDown || !(await downDoesNothing(definition))) return undefined;
   return `Migration ${file} has a down() that does nothing, so rolling it back would leave its change in place; write a down() that undoes up(), or declare static emptyDown = true if there is nothing to undo.`;
 }
 
 /** Runs down() in SQL-collection mode, without a database: no SQL collected and no query made means it does nothing. */
 async function downDoesNothing(definition: MigrationDefinition): Promise<boolean> {
+  if (definition.sql) return definition.sql.down.every((sql) => sql.trim() === ''); // a generated file: its SQL is known
   try {
     const sql = await collectSql(sqlReader(), definition, 'down');
     return sql.statements.length === 0 && sql.directQueries.length === 0;

@@ -79,9 +79,14 @@ export async function applyInside(db: Database, history: History, definition: Mi
   else await history.remove(definition.entry.name, trx);
 }
 
-/** Whether a migration can take the one-round-trip path: PostgreSQL, and it fits one query. */
+/**
+ * Whether a migration can take the one-round-trip path: it fits one query, on PostgreSQL, or on
+ * PGlite when its SQL is known up front and the ORM is not created (PGlite's one session then
+ * takes several statements at once; see open-pglite.ts).
+ */
 export function fitsOneRoundTrip(db: Database, definition: MigrationDefinition, options: RunOptions, timeouts: string[]): boolean {
-  return db.kind === 'postgresql' && fitsOneQuery(definition, options, timeouts);
+  const oneQuery = db.kind === 'postgresql' || (definition.sql !== undefined && db.ormCreated?.() === false);
+  return oneQuery && fitsOneQuery(definition, options, timeouts);
 }
 
 /** Whether a migration can run as one multi-statement query: transactional, and no statement_timeout (it would cover the whole batch). */
@@ -98,26 +103,9 @@ export function fitsOneQuery(definition: MigrationDefinition, options: RunOption
  * SQL is not plain text: the general path then runs it in a MikroORM transaction.
  */
 async function runInOneRoundTrip(db: Database, history: History, definition: MigrationDefinition, direction: Direction, options: RunOptions, timeouts: string[]): Promise<boolean> {
-  const migration = instantiate(db, definition);
-  // Its SQL is known up front only if up()/down() runs no query itself (a base class's helper
-  // included): the first such query is stopped here, before it reaches the database.
-  let stoppedAt: 'query' | 'entity manager' | undefined;
-  const stop = (at: typeof stoppedAt) => {
-    stoppedAt ??= at;
-    throw new Error('this migration runs queries itself; it needs the general path');
-  };
-  migration.execute = async () => stop('query');
-  migration.getEntityManager = () => stop('entity manager');
-  // Printed only if this is the run that counts; the general path starts up() again.
-  const probe = await holdingConsole(() => invoke(migration, direction, definition, options.root));
-  if (stoppedAt) {
-    if (stoppedAt === 'entity manager') await db.entities.load(); // the general path then has them
-    return false;
-  }
-  probe.replay();
-  if (!probe.ok) throw probe.error;
-  const queries = migration.getQueries().filter((q) => typeof q !== 'string' || q.trim() !== '');
-  if (!queries.every((q): q is string => typeof q === 'string')) return false;
+  // A generated file's SQL is known: nothing to run first (and MikroORM need not load).
+  const queries = definition.sql ? definition.sql[direction].filter((sql) => sql.trim() !== '') : await sqlKnownUpFront(db, definition, direction, options);
+  if (!queries) return false;
   const started = performance.now();
   const setup = ['begin', ...timeouts.map((sql) => sql.replace(/^set /, 'set local '))];
   const session = db.session;
@@ -149,6 +137,33 @@ async function runInOneRoundTrip(db: Database, history: History, definition: Mig
     await session.query('rollback').catch(() => {});
     throw error;
   }
+}
+
+/**
+ * The SQL up()/down() collects, when that is all it does: undefined, having touched nothing, when
+ * it queries the database itself or its SQL is not plain text (the general path then runs it).
+ */
+async function sqlKnownUpFront(db: Database, definition: MigrationDefinition, direction: Direction, options: RunOptions): Promise<string[] | undefined> {
+  const migration = instantiate(db, definition);
+  // Its SQL is known up front only if up()/down() runs no query itself (a base class's helper
+  // included): the first such query is stopped here, before it reaches the database.
+  let stoppedAt: 'query' | 'entity manager' | undefined;
+  const stop = (at: typeof stoppedAt) => {
+    stoppedAt ??= at;
+    throw new Error('this migration runs queries itself; it needs the general path');
+  };
+  migration.execute = async () => stop('query');
+  migration.getEntityManager = () => stop('entity manager');
+  // Printed only if this is the run that counts; the general path starts up() again.
+  const probe = await holdingConsole(() => invoke(migration, direction, definition, options.root));
+  if (stoppedAt) {
+    if (stoppedAt === 'entity manager') await db.entities.load(); // the general path then has them
+    return undefined;
+  }
+  probe.replay();
+  if (!probe.ok) throw probe.error;
+  const queries = migration.getQueries().filter((q) => typeof q !== 'string' || q.trim() !== '');
+  return queries.every((q): q is string => typeof q === 'string') ? queries : undefined;
 }
 
 /** The history write or COMMIT of a replayed migration: a failure names the file (and a second apply says so). */

@@ -40,6 +40,8 @@ export interface MigrationDefinition {
   dependsOn: string[];
   transactional: boolean;
   irreversible: boolean;
+  /** The author's word that down() rightly does nothing (`static emptyDown = true`). */
+  emptyDown?: boolean;
   lockTimeout: string | undefined;
   statementTimeout: string | undefined;
   /** A squash this database records without running: every migration it replaces is applied (or is about to be). */
@@ -85,6 +87,7 @@ export function renderedDefinition(entry: StreamEntry, source: string): Migratio
     dependsOn: rendered.dependsOn,
     transactional: true,
     irreversible: rendered.irreversible,
+    emptyDown: rendered.emptyDown,
     lockTimeout: undefined,
     statementTimeout: undefined,
     sql: { up: rendered.up, down: rendered.down },
@@ -152,6 +155,7 @@ export async function loadMigration(entry: StreamEntry, root: string): Promise<M
     dependsOn: dependsOn.map((d) => d.replace(/\.ts$/, '')),
     transactional: migrationClass.transactional ?? true,
     irreversible: migrationClass.irreversible ?? false,
+    emptyDown: migrationClass.emptyDown === true,
     lockTimeout: migrationClass.lockTimeout,
     statementTimeout: migrationClass.statementTimeout,
   };
