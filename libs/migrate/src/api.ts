@@ -17,6 +17,7 @@ import type { RepairResult } from './executor/maintenance.ts';
 import { compareStreamWithHistory, type MigrationStatus } from './executor/status.ts';
 import { integrityProblems } from './executor/integrity.ts';
 import { findEntry, readStream, type StreamEntry } from './stream/stream.ts';
+import { withOneStreamRead } from './stream/stream-cache.ts';
 import { collectSql, sqlReader } from './executor/sql-reader.ts';
 import { loadMigration } from './stream/migration-file.ts';
 import { lintMigrations, type LintReport } from './checks/lint.ts';
@@ -111,6 +112,10 @@ export async function showmigrations(target: Target, options: { services?: strin
 }
 
 export async function check(target: Target, options: CheckOptions & { offline?: boolean } = {}): Promise<CheckReport> {
+  return withOneStreamRead(() => checkOnce(target, options)); // every part judges the same files
+}
+
+async function checkOnce(target: Target, options: CheckOptions & { offline?: boolean }): Promise<CheckReport> {
   const config = configOf(target);
   let database: CheckReport['database'];
   const notes: CheckReport['notes'] = [];

@@ -8,6 +8,7 @@ import { enableCompileCache } from 'node:module';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { TributaryConfig } from '../config/config.ts';
 import { TributaryError } from '../errors.ts';
+import { adoptStreamStamps, readStreamCached, streamStamps, withOneStreamRead, type StreamStamps } from '../stream/stream-cache.ts';
 import type { CheckOptions, Problem } from './check.ts';
 
 export interface DatabasePart {
@@ -35,7 +36,15 @@ export function databasePartInWorker(config: TributaryConfig, options: CheckOpti
     // A small young generation: V8's default adds ~80 MB of peak memory to the process for the same time.
     // Callbacks (`onNote`) stay here: the database part has nothing to tell through them.
     const data = Object.fromEntries(Object.entries(options).filter(([, value]) => typeof value !== 'function'));
-    const worker = new Worker(new URL(import.meta.url), { workerData: { [JOB]: { config, options: data } }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    const worker = new Worker(workerEntry(), { workerData: { [JOB]: { config, options: data } }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    // The stream, read here while the worker starts, is read once for both threads: the worker
+    // only stats each file (see stream-cache.ts). Unreadable here, the worker reads it itself.
+    let stamps: StreamStamps = [];
+    try {
+      readStreamCached(config.migrationsDir);
+      stamps = streamStamps(config.migrationsDir);
+    } catch {}
+    worker.postMessage({ stamps });
     let answered = false;
     worker.once('message', (message: { result?: DatabasePart; error?: SentError }) => {
       answered = true;
@@ -51,6 +60,11 @@ export function databasePartInWorker(config: TributaryConfig, options: CheckOpti
       if (!answered) reject(new Error(`check: the worker thread of the database part stopped (exit code ${code}) without an answer.`));
     });
   });
+}
+
+/** Where the worker starts: the source's JavaScript entry (compile cache first), or this module when built. */
+function workerEntry(): URL {
+  return import.meta.url.endsWith('.ts') ? new URL('./database-worker.entry.js', import.meta.url) : new URL(import.meta.url);
 }
 
 /** The database part in this thread (the embedded database, opened by one process and thread at a time). */
@@ -75,7 +89,9 @@ function revived(error: SentError): Error {
 async function answer({ config, options }: { config: TributaryConfig; options: CheckOptions }): Promise<void> {
   enableCompileCache?.();
   try {
-    parentPort!.postMessage({ result: await databasePart(config, options) });
+    const { stamps } = await new Promise<{ stamps: StreamStamps }>((resolve) => parentPort!.once('message', resolve));
+    adoptStreamStamps(config.migrationsDir, stamps);
+    parentPort!.postMessage({ result: await withOneStreamRead(() => databasePart(config, options)) });
   } catch (error) {
     parentPort!.postMessage({ error: sent(error) });
   }

@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readStreamCached, streamStamps, withOneStreamRead } from './stream-cache.ts';
 import { checksumOf } from './stream.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'tributary-stream-cache-'));
@@ -30,5 +32,49 @@ describe('the stream as the boot check reads it', () => {
     expect(afterEdit.hashed).toBe(1);
     expect(afterEdit.checksums[1]).toBe(checksumOf(`// ${names[1]}\n// edited\n`));
     expect(bootRead().hashed).toBe(0);
+  });
+});
+
+/** Another thread that adopts `stamps` and reads the stream: how many files it hashed, and the checksums. */
+async function readInWorker(stamps: unknown): Promise<{ hashed: number; checksums: string[] }> {
+  const script = join(root, 'read-in-worker.mjs');
+  writeFileSync(script, `import { parentPort, workerData } from 'node:worker_threads';
+const m = await import(${JSON.stringify(new URL('./stream-cache.ts', import.meta.url).href)});
+m.adoptStreamStamps(workerData.dir, workerData.stamps);
+const entries = m.readStreamCached(workerData.dir);
+parentPort.postMessage({ hashed: m.migrationFilesHashed(), checksums: entries.map((e) => e.checksum) });
+`);
+  const worker = new Worker(script, { workerData: { dir: migrations, stamps } });
+  try {
+    return await new Promise((resolve, reject) => worker.once('message', resolve).once('error', reject));
+  } finally {
+    await worker.terminate();
+  }
+}
+
+describe("the stream handed to another thread (check's database part)", () => {
+  it('is hashed there only where a file changed since this thread read it', async () => {
+    const checksums = readStreamCached(migrations).map((e) => e.checksum);
+    expect(await readInWorker(streamStamps(migrations))).toEqual({ hashed: 0, checksums });
+    const stamps = streamStamps(migrations);
+    appendFileSync(join(migrations, `${names[2]}.ts`), '// edited in between\n');
+    const after = await readInWorker(stamps);
+    expect(after.hashed).toBe(1);
+    expect(after.checksums[2]).toBe(checksumOf(`// ${names[2]}\n// edited in between\n`));
+  });
+});
+
+describe('one read of the stream per command', () => {
+  it('gives every part of it the same files, and the next command the files as they are', async () => {
+    const file = join(migrations, `${names[0]}.ts`);
+    const [first, second, outside] = await withOneStreamRead(async () => {
+      const first = readStreamCached(migrations);
+      appendFileSync(file, '// edited during the command\n');
+      await new Promise((resolve) => setTimeout(resolve, 5)); // across awaits too
+      return [first, readStreamCached(migrations), await Promise.resolve().then(() => withOneStreamRead(() => readStreamCached(migrations)))];
+    });
+    expect(second).toEqual(first);
+    expect(outside[0]!.checksum).not.toBe(first[0]!.checksum); // a scope of its own reads again
+    expect(readStreamCached(migrations)[0]!.checksum).toBe(outside[0]!.checksum);
   });
 });

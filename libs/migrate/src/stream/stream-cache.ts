@@ -6,11 +6,12 @@
  * hashing every file. Same entries as `readStream`. The boot check also keeps what it remembered
  * in node_modules/.cache, so an app's next start reads only the files changed since.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { sep } from 'node:path';
 import { cacheFile, saveCache } from './checksum-memo.ts';
 import { parseFileName } from './naming.ts';
-import { readWithStat, streamEntry, type StreamEntry } from './stream.ts';
+import { keepBytesRead, readWithStat, streamEntry, type StreamEntry } from './stream.ts';
 
 interface Remembered {
   /** Size, mtime, ctime and inode: any write or replacement changes one — the kernel sets ctime, no tool can put it back. */
@@ -34,6 +35,22 @@ export function migrationFilesHashed(): number {
 const unchanged = (known: Remembered, stat: Stats) =>
   known.size === stat.size && known.mtimeMs === stat.mtimeMs && known.ctimeMs === stat.ctimeMs && known.ino === stat.ino;
 
+/** What one thread knows of a migrations folder's files, to hand to another (`streamStamps`, `adoptStreamStamps`). */
+export type StreamStamps = Array<[string, Remembered]>;
+
+/** This thread's stamps and checksums of `migrationsDir` (empty before it read the folder). */
+export function streamStamps(migrationsDir: string): StreamStamps {
+  return [...(remembered.get(migrationsDir) ?? [])];
+}
+
+/**
+ * Takes another thread's stamps of `migrationsDir` as this thread's own (unless it read the folder
+ * itself): its files are then read again only where their stat changed since.
+ */
+export function adoptStreamStamps(migrationsDir: string, stamps: StreamStamps): void {
+  if (!remembered.has(migrationsDir)) remembered.set(migrationsDir, new Map(stamps));
+}
+
 const SAVED = 'stream-stamps';
 /** Bump when the saved layout changes: an older file is then ignored (the files are read). */
 const SAVED_VERSION = 2;
@@ -56,11 +73,32 @@ function savedStamps(root: string, migrationsDir: string): Map<string, Remembere
   return known;
 }
 
+/** The entries read so far in each `withOneStreamRead` scope, per migrations folder. */
+const snapshots = new AsyncLocalStorage<Map<string, StreamEntry[]>>();
+
+/**
+ * Runs `fn` with the stream read once per folder: every `readStreamCached` inside it (across
+ * awaits) gets the entries of the first. One command's parts (`check`: models, integrity, drift)
+ * then judge the same files, and a long stream is listed and stat'ed once, not once per part.
+ */
+export function withOneStreamRead<T>(fn: () => T): T {
+  return snapshots.run(new Map(), fn);
+}
+
 /**
  * The stream's entries; `keepIn` (a workspace root) also keeps the stamps and checksums in its
  * node_modules/.cache for the next process (the boot check).
  */
 export function readStreamCached(migrationsDir: string, keepIn?: string): StreamEntry[] {
+  const snapshot = snapshots.getStore();
+  const read = snapshot?.get(migrationsDir);
+  if (read) return [...read];
+  const entries = readAndStamp(migrationsDir, keepIn);
+  snapshot?.set(migrationsDir, entries);
+  return [...entries];
+}
+
+function readAndStamp(migrationsDir: string, keepIn?: string): StreamEntry[] {
   if (!existsSync(migrationsDir)) return [];
   const before = remembered.get(migrationsDir) ?? (keepIn ? savedStamps(keepIn, migrationsDir) : new Map<string, Remembered>());
   const now = new Map<string, Remembered>(); // files that are gone are forgotten
@@ -76,6 +114,8 @@ export function readStreamCached(migrationsDir: string, keepIn?: string): Stream
       hashed++;
       const { bytes, stat } = readWithStat(path);
       known = { size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino, entry: streamEntry(parsed, path, bytes) };
+      // Within one command, what it validates next (each file's shape) takes these bytes, not a second read.
+      if (snapshots.getStore()) keepBytesRead(known.entry, bytes);
     }
     now.set(file, known);
     entries.push(known.entry);
