@@ -138,6 +138,10 @@ export const Item = defineEntity({
     const shown = await run(shop, process.execPath, [join(shop, 'node_modules/.bin/migrate'), 'showmigrations', '--json'], { DATABASE_URL: db.url });
     expect(shown.code, shown.output).toBe(0);
     expect(JSON.parse(shown.stdout)).toMatchObject({ applied: 1, pending: 0 });
+    // Its database part runs in a worker thread started from the compiled module
+    const checked = await run(shop, process.execPath, [join(shop, 'node_modules/.bin/migrate'), 'check'], { DATABASE_URL: db.url });
+    expect(checked.code, checked.output).toBe(0);
+    expect(checked.stdout).toContain('Check passed');
 
     // The check is cached against the installed version of the tool
     await shopNx('run', 'shop-service:migrate-check', '--output-style=static');
