@@ -141,6 +141,7 @@ describe('what applying and reverting generated migrations loads', () => {
     expect(from(first, 'libpg-query')).toEqual(['libpg-query']); // linted before anything ran
     expect((await applied()).slice(-2)).toEqual(['20300101_000013_auth-service_lean_a', '20300101_000014_auth-service_lean_b']);
 
+    expect(from(await modulesLoadedByMigrate(['rollback', '-s', '2', '--dry-run']), '@mikro-orm/core', 'kysely')).toEqual([]); // dry runs too
     const rolledBack = await modulesLoadedByMigrate(['rollback', '-s', '2']); // their down() too
     expect(from(rolledBack, '@mikro-orm/core', 'kysely')).toEqual([]);
     expect(await tableExists(table)).toBe(false);
@@ -152,6 +153,9 @@ describe('what applying and reverting generated migrations loads', () => {
   it('is not MikroORM either when one generated migration is pending alone', async () => {
     const table = `alone_${process.pid}_${Date.now()}`;
     rendered('20300101_000015_auth-service_alone', [`create table "${table}" ("id" int)`]);
+    const dry = await modulesLoadedByMigrate(['migrate', '--dry-run']);
+    expect(from(dry, '@mikro-orm/core', 'kysely')).toEqual([]);
+    expect(await tableExists(table)).toBe(false);
     const loaded = await modulesLoadedByMigrate(['migrate']);
     expect(from(loaded, '@mikro-orm/core', 'kysely')).toEqual([]);
     expect((await applied()).at(-1)).toBe('20300101_000015_auth-service_alone');

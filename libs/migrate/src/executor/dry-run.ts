@@ -17,6 +17,8 @@ import { instantiate, type CollectedSql } from './sql-reader.ts';
 const SAVEPOINT = 'tributary_dry_run';
 
 export function dryRun(db: Database, definition: MigrationDefinition, direction: Direction): Promise<CollectedSql> {
+  // A generated file's up()/down() only collects SQL, known without running it (nor loading MikroORM).
+  if (definition.sql) return Promise.resolve({ statements: [...definition.sql[direction]], directQueries: [], wouldWrite: [] });
   return startingAgainForEntities(db, () => dryRunOnce(db, definition, direction));
 }
 
