@@ -105,6 +105,20 @@ describe('non-transactional migrations', () => {
   });
 });
 
+describe('the history row of a failure', () => {
+  it("keeps PostgreSQL's message as it was, quotes and backslashes included", async () => {
+    const name = '20300101_000010_auth-service_odd_message';
+    ws.write(`migrations/${name}.ts`, migration([String.raw`do $$ begin raise exception 'it''s C:\temp\x'; end $$`], { transactional: false }));
+    const failed = await ws.migrate(['migrate'], env);
+    expect(failed.code).toBe(1);
+    const [row] = await db.query(`select status, error from tributary_migrations where name = $1`, [name]);
+    expect(row.status).toBe('failed');
+    expect(row.error).toContain(String.raw`: it's C:\temp\x`);
+    ws.remove(`migrations/${name}.ts`);
+    await db.query(`delete from tributary_migrations where name = $1`, [name]);
+  });
+});
+
 describe('timeouts', () => {
   const busy = busyTable(db);
   it('a migration blocked by another session fails fast with lock_timeout (--lock-timeout) and a clear message', async () => {

@@ -150,16 +150,23 @@ export class History {
   /** Records `entry` as applied; a failed row of the same name is replaced, an applied one is an error. */
   async recordApplied(entry: { name: string; service: string; checksum: string }, executionMs: number, ctx?: Transaction): Promise<void> {
     // One statement, so that outside a transaction (a non-transactional migration) it is atomic too.
-    const rows = await this.#db.connection.execute<any[]>(
-      `insert into ${this.#table} ("name", "service", "checksum", "execution_ms", "status") values (?, ?, ?, ?, 'applied')
+    const rows = await this.#write(
+      `insert into ${this.#table} ("name", "service", "checksum", "execution_ms", "status") values (${sqlLiteral(entry.name)}, ${sqlLiteral(entry.service)}, ${sqlLiteral(entry.checksum)}, ${Math.round(executionMs)}, 'applied')
        on conflict ("name") do update set "checksum" = excluded."checksum", "execution_ms" = excluded."execution_ms", "status" = 'applied', "error" = null, "applied_at" = now(), "applied_by" = current_user
        where ${this.#table}."status" = 'failed'
        returning "name"`,
-      [entry.name, entry.service, entry.checksum, Math.round(executionMs)],
-      'all',
       ctx,
     );
     if (rows.length === 0) throw alreadyAppliedError(entry.name);
+  }
+
+  /**
+   * One write of the table, as SQL text with inline literals: inside the caller's ORM transaction,
+   * or else on the pinned session (no ORM needed: `stamp`, `repair`, a non-transactional migration).
+   */
+  async #write(sql: string, ctx?: Transaction): Promise<any[]> {
+    if (ctx) return this.#db.connection.execute<any[]>(sql, [], 'all', ctx);
+    return this.#db.session.query(sql);
   }
 
   /**
@@ -188,22 +195,20 @@ insert into ${this.#table} ("name", "service", "checksum", "execution_ms", "stat
 
   /** Records `entry` as failed (or interrupted); never over an applied row — that is an error. */
   async recordFailed(entry: { name: string; service: string; checksum: string }, error: string): Promise<void> {
-    const rows = await this.#db.connection.execute<any[]>(
-      `insert into ${this.#table} ("name", "service", "checksum", "status", "error") values (?, ?, ?, 'failed', ?)
+    const rows = await this.#write(
+      `insert into ${this.#table} ("name", "service", "checksum", "status", "error") values (${sqlLiteral(entry.name)}, ${sqlLiteral(entry.service)}, ${sqlLiteral(entry.checksum)}, 'failed', ${sqlLiteral(error)})
        on conflict ("name") do update set "status" = 'failed', "error" = excluded."error", "applied_at" = now() where ${this.#table}."status" = 'failed'
        returning "name"`,
-      [entry.name, entry.service, entry.checksum, error],
-      'all',
     );
     if (rows.length === 0) throw alreadyAppliedError(entry.name);
   }
 
   async remove(name: string, ctx?: Transaction): Promise<void> {
-    await this.#db.connection.execute(`delete from ${this.#table} where "name" = ?`, [name], 'run', ctx);
+    await this.#write(`delete from ${this.#table} where "name" = ${sqlLiteral(name)}`, ctx);
   }
 
   async updateChecksum(name: string, checksum: string): Promise<void> {
-    await this.#db.connection.execute(`update ${this.#table} set "checksum" = ? where "name" = ?`, [checksum, name], 'run');
+    await this.#write(`update ${this.#table} set "checksum" = ${sqlLiteral(checksum)} where "name" = ${sqlLiteral(name)}`);
   }
 }
 
@@ -213,6 +218,8 @@ function isUndefinedTable(error: unknown): boolean {
   return false;
 }
 
+/** A string literal that reads the same whatever `standard_conforming_strings` says (a backslash goes in an E'' string). */
 function sqlLiteral(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`;
+  const quoted = value.replaceAll("'", "''");
+  return value.includes('\\') ? `E'${quoted.replaceAll('\\', '\\\\')}'` : `'${quoted}'`;
 }

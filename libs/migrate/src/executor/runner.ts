@@ -49,6 +49,11 @@ export async function runMigration(db: Database, history: History, definition: M
     withLockRetries(retries, options.onRetry, async () => {
       await options.prove?.(definition.entry.name);
       const started = performance.now();
+      if (options.fake) {
+        // Nothing runs: its history row alone, one statement (atomic without a transaction, no ORM needed).
+        await (direction === 'up' ? history.recordApplied(definition.entry, 0) : history.remove(definition.entry.name));
+        return performance.now() - started;
+      }
       if (fitsOneRoundTrip(db, definition, options, timeouts) && (await runInOneRoundTrip(db, history, definition, direction, options, timeouts))) {
         return performance.now() - started;
       }
