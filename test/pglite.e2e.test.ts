@@ -4,7 +4,7 @@
  * Reading the history and applying generated migrations never load MikroORM, and a run that
  * needs the ORM half-way (a migration that queries itself) carries on through it.
  */
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceSchema } from './support/reference.ts';
@@ -136,5 +136,15 @@ describe('embedded runs that need no ORM', () => {
     expect((await applied(fresh)).slice(-3)).toEqual(['20300101_000004_auth-service_m1', '20300101_000005_auth-service_m2', '20300101_000006_auth-service_m3']);
     expect(await queryEmbedded(fresh, (query) => query('select "id" from "m3"'))).toEqual([{ id: 1 }]);
     expect(await tableExists(fresh, 'm2')).toBe(true);
+  });
+
+  it('migrate --backup writes the backup from the same instance, still without MikroORM', async () => {
+    generated('20300101_000007_auth-service_b1', ['create table "b1" ("id" int)']);
+    const loaded = await modulesLoadedBy(fresh, ['migrate', '--backup']);
+    expect(packagesAmong(loaded, '@mikro-orm/core', 'kysely')).toEqual([]);
+    expect(await tableExists(fresh, 'b1')).toBe(true);
+    const backups = readdirSync(fresh.path('.data/backups'));
+    expect(backups).toHaveLength(1);
+    expect(readFileSync(fresh.path('.data/backups', backups[0]!), 'utf8')).toMatch(/^-- PostgreSQL database dump/m);
   });
 });

@@ -113,7 +113,7 @@ async function dumpPostgres(url: string, file: string): Promise<void> {
 
 async function dumpPglite(db: Database): Promise<string> {
   const { pgDump } = await import('@electric-sql/pglite-tools/pg_dump');
-  const pglite = await (db.connection as unknown as { getNativeClient(): Promise<any> }).getNativeClient();
+  const pglite = await pgliteOf(db);
   const session = (await pglite.query(`select name, current_setting(name) as value from pg_settings where source = 'session' and name not like 'transaction\\_%'`)).rows as Array<{ name: string; value: string }>;
   try {
     // INSERTs rather than COPY … FROM stdin: PGlite replays the file with exec(), which has no stdin.
@@ -168,8 +168,13 @@ async function restorePostgres(url: string, wipe: string, file: string): Promise
   }
 }
 
+/** The PGlite instance: the one this run opened, or the one under an app's ORM. */
+async function pgliteOf(db: Database): Promise<any> {
+  return db.pglite ?? (db.connection as unknown as { getNativeClient(): Promise<any> }).getNativeClient();
+}
+
 async function restorePglite(db: Database, wipe: string, sql: string): Promise<void> {
-  const pglite = await (db.connection as unknown as { getNativeClient(): Promise<any> }).getNativeClient();
+  const pglite = await pgliteOf(db);
   // psql meta-commands (\restrict, \connect …) mean nothing to PGlite's exec().
   const script = sql.split('\n').filter((line) => !line.startsWith('\\')).join('\n');
   await pglite.transaction(async (tx: { exec(sql: string): Promise<unknown> }) => {

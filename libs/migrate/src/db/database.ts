@@ -57,6 +57,8 @@ export interface Database {
   entities: EntityRegistry;
   /** False while the ORM is still to be created on first use (it then knows no entities yet). */
   ormCreated?: () => boolean;
+  /** The PGlite instance itself, when this run opened it (backups use it without creating the ORM). */
+  pglite?: import('@electric-sql/pglite').PGlite;
   close(): Promise<void>;
 }
 

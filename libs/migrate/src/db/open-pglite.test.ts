@@ -45,6 +45,12 @@ describe('the embedded database opened without MikroORM', () => {
     }
   });
 
+  it('closes once, however often it is asked to', async () => {
+    const db = await openPglite('memory://', 'in-memory PGlite', undefined, {});
+    await db.close();
+    await expect(db.close()).resolves.toBeUndefined();
+  });
+
   it('closes the instance, with or without the ORM', async () => {
     for (const useOrm of [false, true]) {
       const db = await openPglite('memory://', 'in-memory PGlite', undefined, {});

@@ -53,11 +53,12 @@ function nativeSession(pglite: PGlite): PinnedSession {
 
 export async function openPglite(dataDir: string, label: string, lock: FileLock | undefined, options: OpenOptions): Promise<Database> {
   const cannotOpen = (error: unknown) => new TributaryError(`Cannot open ${label}: ${describeError(error)}`, { cause: error });
-  let pglite: PGlite;
+  let pglite: PGlite | undefined;
   try {
     pglite = await PGlite.create(dataDir, { ...embeddedPgliteOptions, parsers: ORM_TYPE_PARSERS });
     if (options.readOnly) await pglite.exec(READ_ONLY);
   } catch (error) {
+    await pglite?.close().catch(() => {});
     throw cannotOpen(error);
   }
   const ormOptions = { ...QUIET, dbName: dataDir, entities: options.entities ?? [], driverOptions: { pglite } };
@@ -74,20 +75,28 @@ export async function openPglite(dataDir: string, label: string, lock: FileLock 
   const parts = ormOnFirstUse(() => new (pgliteOrm().MikroORM)({ ...ormOptions, discovery: { ...ormOptions.discovery, skipSyncDiscovery: false } }), orm);
   const native = nativeSession(pglite);
   const session: PinnedSession = { query: (sql, params) => (parts.ormCreated() ? pgliteSession(parts.connection) : native).query(sql, params), close: async () => {} };
+  const instance = pglite;
+  let closed: Promise<void> | undefined;
   const rest: WithoutOrm = {
     kind: 'pglite',
     label,
     session,
     read: (sql) => session.query(sql),
     entities: NOTHING_TO_LOAD,
-    close: async () => {
-      try {
-        if (parts.ormCreated()) await parts.orm.close(true); // leaves the instance it was handed open
-        await pglite.close();
-      } finally {
-        lock?.release();
-      }
-    },
+    pglite: instance,
+    // Once, however often it is called: the ORM (which leaves the instance it was handed open), the instance, the lock.
+    close: () =>
+      (closed ??= (async () => {
+        try {
+          if (parts.ormCreated()) await parts.orm.close(true);
+        } finally {
+          try {
+            await instance.close();
+          } finally {
+            lock?.release();
+          }
+        }
+      })()),
   };
   return Object.assign(parts, rest);
 }

@@ -212,7 +212,7 @@ async function runOutsideTransaction(db: Database, history: History, definition:
       if (direction === 'up') await history.recordFailed(definition.entry, failure).catch(() => {});
       throw new TributaryError(nonTransactionalFailure(error, leftovers, direction, relative(options.root, definition.entry.file)), { cause: error });
     } finally {
-      await db.session.query(RESET_SESSION.join('; ')).catch(() => {});
+      for (const sql of RESET_SESSION) await db.session.query(sql).catch(() => {}); // one at a time: PGlite's ORM takes one statement per query
     }
     // Its work is done outside any transaction: record it only while still holding the lock.
     await options.prove?.(`recording ${definition.entry.name} as applied`);
