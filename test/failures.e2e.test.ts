@@ -117,6 +117,17 @@ describe('the history row of a failure', () => {
     ws.remove(`migrations/${name}.ts`);
     await db.query(`delete from tributary_migrations where name = $1`, [name]);
   });
+
+  it('is written after the session is put back, when the migration left it unable to write', async () => {
+    const name = '20300101_000011_auth-service_read_only';
+    ws.write(`migrations/${name}.ts`, migration(['set default_transaction_read_only = on', 'create table "ro_t" ("id" int)'], { transactional: false }));
+    const failed = await ws.migrate(['migrate'], env);
+    expect(failed.code).toBe(1);
+    const [row] = await db.query(`select status, error from tributary_migrations where name = $1`, [name]);
+    expect(row).toMatchObject({ status: 'failed', error: expect.stringContaining('read-only transaction') });
+    ws.remove(`migrations/${name}.ts`);
+    await db.query(`delete from tributary_migrations where name = $1`, [name]);
+  });
 });
 
 describe('timeouts', () => {

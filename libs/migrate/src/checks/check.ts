@@ -19,9 +19,9 @@ import { TributaryError } from '../errors.ts';
 import { integrityFindings, outOfOrderMessage } from '../executor/integrity.ts';
 import { compareStreamWithHistory } from '../executor/status.ts';
 import { InvalidMigrationFile, invalidMigrationFiles, loadMigration, type MigrationDefinition } from '../stream/migration-file.ts';
-import { strayFileMessage, strayFiles, takeBytesRead, type StreamEntry } from '../stream/stream.ts';
+import { strayFileMessage, strayFiles, type StreamEntry } from '../stream/stream.ts';
 // Read once per process: check, makemigrations --check and the database part share the hashes.
-import { readStreamCached } from '../stream/stream-cache.ts';
+import { readStreamCached, takeBytesReadInScope } from '../stream/stream-cache.ts';
 import { detectDrift } from './drift.ts';
 import { lintMigrations } from './lint.ts';
 import { streamChangesSince } from './git.ts';
@@ -99,7 +99,7 @@ export async function checkOffline(config: TributaryConfig, options: CheckOption
   // Every file, not only pending ones: a broken file must fail CI before it reaches a database.
   const mine = stream.filter((e) => !wanted || wanted.includes(e.service));
   // The bytes the stream was read from when this command read them (the file as hashed), else the file.
-  const knownValid = (entry: StreamEntry) => isRenderedMigration((takeBytesRead(entry) ?? readFileSync(entry.file)).toString('utf8'), entry.service);
+  const knownValid = (entry: StreamEntry) => isRenderedMigration((takeBytesReadInScope(entry) ?? readFileSync(entry.file)).toString('utf8'), entry.service);
   for (const { entry, message } of await invalidMigrationFiles(mine, { root: config.root, services, stream, knownValid })) {
     problems.push({ kind: 'invalid-migration', service: entry.service, migration: entry.name, message });
   }

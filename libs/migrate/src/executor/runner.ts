@@ -205,20 +205,30 @@ async function runOutsideTransaction(db: Database, history: History, definition:
         }
         error = new TributaryError(`Migration ${relative(options.root, definition.entry.file)} is non-transactional and asked for the entity manager after running a query itself; the entities are registered on the first getEntityManager() call, which must come before any this.execute() in such a migration.`, { cause: error });
       }
-      // Nothing rolls back outside a transaction: say exactly what was left behind.
+      // The session as it was before the migration (it may have made it read-only, or changed role), then:
+      // nothing rolls back outside a transaction, so say exactly what was left behind.
+      await resetPinnedSession(db);
       const leftovers = (await invalidIndexes(db.session).catch(() => [])).filter((name) => !invalidBefore.has(name));
       // The history keeps what failed, not the advice: the next run gives its own.
       const failure = error instanceof StatementFailure ? error.failure : `: ${describeError(error)}`;
       if (direction === 'up') await history.recordFailed(definition.entry, failure).catch(() => {});
       throw new TributaryError(nonTransactionalFailure(error, leftovers, direction, relative(options.root, definition.entry.file)), { cause: error });
     } finally {
-      for (const sql of RESET_SESSION) await db.session.query(sql).catch(() => {}); // one at a time: PGlite's ORM takes one statement per query
+      await resetPinnedSession(db);
     }
     // Its work is done outside any transaction: record it only while still holding the lock.
     await options.prove?.(`recording ${definition.entry.name} as applied`);
   }
   if (direction === 'up') await history.recordApplied(definition.entry, performance.now() - started);
   else await history.remove(definition.entry.name);
+}
+
+/**
+ * Puts the pinned session back as a non-transactional migration found it: out of any transaction
+ * block, its settings and role reset; one statement per query (PGlite's ORM takes one at a time).
+ */
+async function resetPinnedSession(db: Database): Promise<void> {
+  for (const sql of ['rollback', ...RESET_SESSION]) await db.session.query(sql).catch(() => {});
 }
 
 /** A failed non-transactional migration, once: what failed, what stayed applied, and what to do (as the next run advises). */

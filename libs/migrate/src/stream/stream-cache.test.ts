@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readStreamCached, streamStamps, withOneStreamRead } from './stream-cache.ts';
+import { readStreamCached, streamStamps, takeBytesReadInScope, withOneStreamRead } from './stream-cache.ts';
 import { checksumOf } from './stream.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'tributary-stream-cache-'));
@@ -76,5 +76,22 @@ describe('one read of the stream per command', () => {
     expect(second).toEqual(first);
     expect(outside[0]!.checksum).not.toBe(first[0]!.checksum); // a scope of its own reads again
     expect(readStreamCached(migrations)[0]!.checksum).toBe(outside[0]!.checksum);
+  });
+});
+
+describe('the bytes a command read', () => {
+  it('are handed out once within its scope, and not kept past it', async () => {
+    const fresh = join(root, 'migrations-bytes');
+    mkdirSync(fresh);
+    writeFileSync(join(fresh, `${names[0]}.ts`), '// bytes\n');
+    const [first, again] = await withOneStreamRead(async () => {
+      const [entry] = readStreamCached(fresh);
+      return [takeBytesReadInScope(entry!)?.toString(), takeBytesReadInScope(entry!)];
+    });
+    expect(first).toBe('// bytes\n');
+    expect(again).toBeUndefined();
+    // The next command finds the file unchanged (a stat), and no bytes from the last one.
+    const later = withOneStreamRead(() => takeBytesReadInScope(readStreamCached(fresh)[0]!));
+    expect(later).toBeUndefined();
   });
 });

@@ -11,7 +11,7 @@ import { existsSync, readdirSync, readFileSync, statSync, type Stats } from 'nod
 import { sep } from 'node:path';
 import { cacheFile, saveCache } from './checksum-memo.ts';
 import { parseFileName } from './naming.ts';
-import { keepBytesRead, readWithStat, streamEntry, type StreamEntry } from './stream.ts';
+import { readWithStat, streamEntry, type StreamEntry } from './stream.ts';
 
 interface Remembered {
   /** Size, mtime, ctime and inode: any write or replacement changes one — the kernel sets ctime, no tool can put it back. */
@@ -73,8 +73,12 @@ function savedStamps(root: string, migrationsDir: string): Map<string, Remembere
   return known;
 }
 
-/** The entries read so far in each `withOneStreamRead` scope, per migrations folder. */
-const snapshots = new AsyncLocalStorage<Map<string, StreamEntry[]>>();
+/** Per `withOneStreamRead` scope: the entries read, per migrations folder, and the bytes read for them (gone with the scope). */
+interface Snapshot {
+  read: Map<string, StreamEntry[]>;
+  bytes: Map<StreamEntry, Buffer>;
+}
+const snapshots = new AsyncLocalStorage<Snapshot>();
 
 /**
  * Runs `fn` with the stream read once per folder: every `readStreamCached` inside it (across
@@ -82,7 +86,15 @@ const snapshots = new AsyncLocalStorage<Map<string, StreamEntry[]>>();
  * then judge the same files, and a long stream is listed and stat'ed once, not once per part.
  */
 export function withOneStreamRead<T>(fn: () => T): T {
-  return snapshots.run(new Map(), fn);
+  return snapshots.run({ read: new Map(), bytes: new Map() }, fn);
+}
+
+/** Within a `withOneStreamRead` scope, the bytes hashed into `entry.checksum` if this scope read the file, once. */
+export function takeBytesReadInScope(entry: StreamEntry): Buffer | undefined {
+  const bytes = snapshots.getStore()?.bytes;
+  const taken = bytes?.get(entry);
+  bytes?.delete(entry);
+  return taken;
 }
 
 /**
@@ -91,10 +103,10 @@ export function withOneStreamRead<T>(fn: () => T): T {
  */
 export function readStreamCached(migrationsDir: string, keepIn?: string): StreamEntry[] {
   const snapshot = snapshots.getStore();
-  const read = snapshot?.get(migrationsDir);
+  const read = snapshot?.read.get(migrationsDir);
   if (read) return [...read];
   const entries = readAndStamp(migrationsDir, keepIn);
-  snapshot?.set(migrationsDir, entries);
+  snapshot?.read.set(migrationsDir, entries);
   return [...entries];
 }
 
@@ -115,7 +127,7 @@ function readAndStamp(migrationsDir: string, keepIn?: string): StreamEntry[] {
       const { bytes, stat } = readWithStat(path);
       known = { size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino, entry: streamEntry(parsed, path, bytes) };
       // Within one command, what it validates next (each file's shape) takes these bytes, not a second read.
-      if (snapshots.getStore()) keepBytesRead(known.entry, bytes);
+      snapshots.getStore()?.bytes.set(known.entry, bytes);
     }
     now.set(file, known);
     entries.push(known.entry);

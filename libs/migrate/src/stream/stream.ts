@@ -61,12 +61,7 @@ export function readStream(migrationsDir: string): StreamEntry[] {
   return entries;
 }
 
-/** Keeps the bytes hashed into `entry.checksum` for one `takeBytesRead` (a reader of the stream other than `readStream`). */
-export function keepBytesRead(entry: StreamEntry, bytes: Buffer): void {
-  bytesRead.set(entry, bytes);
-}
-
-/** The bytes `readStream` (or a `keepBytesRead`) hashed into `entry.checksum`, once (then forgotten); undefined otherwise. */
+/** The bytes `readStream` hashed into `entry.checksum`, once (then forgotten); undefined for an entry read otherwise. */
 export function takeBytesRead(entry: StreamEntry): Buffer | undefined {
   const bytes = bytesRead.get(entry);
   bytesRead.delete(entry);
