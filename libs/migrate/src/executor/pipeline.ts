@@ -8,7 +8,7 @@ import type { Database } from '../db/connection.ts';
 import { TributaryError, describeError } from '../errors.ts';
 import type { MigrationDefinition } from '../stream/migration-file.ts';
 import { backOff, deadClientCheck, isLockTimeout, lockTimeoutFailure, RESET_SESSION, timeoutStatements, type RunOptions } from './run-options.ts';
-import { fitsOneQuery, runMigration } from './runner.ts';
+import { fitsOneQuery, runMigration, sessionTakesScripts } from './runner.ts';
 
 /** At most this many migrations, and about this much SQL, travel in one round trip. */
 const PIPELINE_MIGRATIONS = 100;
@@ -17,13 +17,13 @@ const PIPELINE_BYTES = 1 << 20;
 /**
  * Whether a migration can travel in a pipeline (several migrations, one round trip): its SQL is
  * known without running up() (a file of the writer's shape, see loadMigration), it fits one query,
- * and the session takes several statements at once — on PostgreSQL proving the lock inside each
- * transaction; on PGlite (one session in this process, holding the lock until it closes) while
- * its ORM is not created, after which every query goes through the ORM one statement at a time.
+ * the session takes several statements at once (`sessionTakesScripts`), and the lock is proved
+ * inside each transaction — on PGlite there is nothing to prove: its one session in this process
+ * holds the lock until it closes.
  */
 export function pipelinable(db: Database, definition: MigrationDefinition, options: RunOptions): boolean {
-  const oneQuery = db.kind === 'postgresql' ? options.proofSql !== undefined : db.ormCreated?.() === false;
-  return Boolean(definition.sql) && oneQuery && fitsOneQuery(definition, options, timeoutStatements(definition, options));
+  const lockProvable = db.kind === 'pglite' || options.proofSql !== undefined;
+  return Boolean(definition.sql) && sessionTakesScripts(db) && lockProvable && fitsOneQuery(definition, options, timeoutStatements(definition, options));
 }
 
 /**

@@ -85,13 +85,21 @@ export async function applyInside(db: Database, history: History, definition: Mi
 }
 
 /**
- * Whether a migration can take the one-round-trip path: it fits one query, on PostgreSQL, or on
- * PGlite when its SQL is known up front and the ORM is not created (PGlite's one session then
- * takes several statements at once; see open-pglite.ts).
+ * Whether the pinned session takes several statements in one query right now: PostgreSQL's does;
+ * PGlite's while its ORM is not created — from then on every query goes through the ORM, one
+ * statement at a time (see open-pglite.ts); an app's adopted PGlite ORM never does.
+ */
+export function sessionTakesScripts(db: Database): boolean {
+  return db.kind === 'postgresql' || db.ormCreated?.() === false;
+}
+
+/**
+ * Whether a migration can take the one-round-trip path: it fits one query and the session takes
+ * scripts — on PGlite only when its SQL is known up front (instantiating its class would create
+ * the ORM).
  */
 export function fitsOneRoundTrip(db: Database, definition: MigrationDefinition, options: RunOptions, timeouts: string[]): boolean {
-  const oneQuery = db.kind === 'postgresql' || (definition.sql !== undefined && db.ormCreated?.() === false);
-  return oneQuery && fitsOneQuery(definition, options, timeouts);
+  return sessionTakesScripts(db) && (db.kind === 'postgresql' || definition.sql !== undefined) && fitsOneQuery(definition, options, timeouts);
 }
 
 /** Whether a migration can run as one multi-statement query: transactional, and no statement_timeout (it would cover the whole batch). */
