@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/database.ts';
 import { loadConfig } from '../config/config.ts';
 import { openDatabase, type Database } from '../db/connection.ts';
-import { introspect } from './drift.ts';
+import { introspect } from './introspect.ts';
 
 const EVERY_KIND = [
   `create schema "ledger"`,
@@ -34,6 +34,18 @@ const EVERY_KIND = [
   `create policy "account_own" on "account" for select using ("flag")`,
   `create view "rich_accounts" as select "id", "balance" from "account" where "balance" > 1000`,
   `create materialized view "account_totals" as select "plan", sum("balance") as "total" from "account" group by "plan"`,
+  // Every kind of column type and modifier the columns query reads (lengths, precisions, domains, arrays, identity, comments).
+  `create domain "short_code" as varchar(10) not null check (value <> '')`,
+  `create domain "ledger"."amounts" as numeric(14,4)[]`,
+  `create table "ledger"."sample" ("small" smallint not null default 1, "big" bigserial primary key, "whole" integer generated always as identity,
+     "exact" numeric, "money_like" numeric(20,0), "approx" real, "wide" varchar, "fixed" char(3), "chars" varchar(20)[], "bits" bit(4), "varbits" bit varying(8),
+     "t" time(3), "tz" timetz, "ts" timestamp(0), "tsz" timestamptz, "span" interval, "span_s" interval day to second(2), "span_y" interval year,
+     "code" "short_code", "amounts" "ledger"."amounts", "kinds" "ledger"."entry_kind"[] null, "kind" "ledger"."entry_kind" not null default 'debit',
+     "addr" inet, "pt" point, "doc" tsvector, "raw" bytea, "j" json, "id" uuid not null default gen_random_uuid(), "c_collated" varchar(40) collate "C",
+     "total" numeric(20,4) generated always as ("small" * 2) stored)`,
+  `comment on column "ledger"."sample"."total" is 'twice small'`,
+  `comment on column "ledger"."sample"."code" is 'it''s a "code"'`,
+  `alter table "ledger"."sample" drop column "raw"`,
 ];
 
 async function bothWays(db: Database) {
@@ -62,11 +74,45 @@ describe('drift introspection', () => {
   it('reads a PostgreSQL schema exactly as DatabaseSchema.create does', async () => {
     const db = await openDatabase(loadConfig({ cwd: import.meta.dirname, databaseUrl: pgdb.url }));
     try {
-      const { mikroOrm, ours } = await bothWays(db);
-      expect(mikroOrm.getTables().length).toBe(3) // account, ledger.entry, event (its partition is part of it);
+      const sent: string[] = [];
+      const execute = db.connection.execute.bind(db.connection);
+      db.connection.execute = ((sql: string, ...rest: any[]) => (sent.push(sql), execute(sql, ...rest))) as typeof execute;
+      const ours = await introspect(db);
+      // The columns come from pg_catalog: information_schema.columns is the slow part of MikroORM's queries.
+      expect(sent.some((sql) => /from pg_attribute a/.test(sql))).toBe(true);
+      expect(sent.filter((sql) => /information_schema\.columns/.test(sql))).toEqual([]);
+      db.connection.execute = execute;
+      const mikroOrm = await DatabaseSchema.create(db.connection, db.orm.em.getPlatform() as AbstractSqlPlatform, db.orm.config as any);
+      expect(mikroOrm.getTables().length).toBe(4); // account, ledger.entry, ledger.sample, event (its partition is part of it)
       expectSame(mikroOrm, ours);
     } finally {
       await db.close();
+    }
+  });
+
+  it('reads tables of the same name in two schemas each with its own columns (MikroORM 7.2 mixes their comments and collations)', async () => {
+    for (const sql of [
+      `create schema "audit"`,
+      `create table "public"."items" ("id" int primary key, "name" varchar(40))`,
+      `comment on column "public"."items"."name" is 'shown to customers'`,
+      `create table "audit"."items" ("id" int primary key, "name" varchar(5) collate "C")`,
+    ]) await pgdb.query(sql);
+    const db = await openDatabase(loadConfig({ cwd: import.meta.dirname, databaseUrl: pgdb.url }));
+    try {
+      const columnsOf = (schema: DatabaseSchema, key: string) =>
+        schema.getTable(key)!.getColumns().map((c) => ({ name: c.name, type: c.type, comment: c.comment ?? null, collation: c.collation ?? null }));
+      const ours = await introspect(db);
+      expect(columnsOf(ours, 'public.items')).toEqual([
+        { name: 'id', type: 'int4', comment: null, collation: null },
+        { name: 'name', type: 'varchar(40)', comment: 'shown to customers', collation: null },
+      ]);
+      expect(columnsOf(ours, 'audit.items')).toEqual([
+        { name: 'id', type: 'int4', comment: null, collation: null },
+        { name: 'name', type: 'varchar(5)', comment: null, collation: 'C' },
+      ]);
+    } finally {
+      await db.close();
+      for (const sql of [`drop table "public"."items"`, `drop schema "audit" cascade`]) await pgdb.query(sql);
     }
   });
 

@@ -18,6 +18,7 @@ import { hasRemembered, isKnownClean, rememberClean, toolVersions } from '../dif
 import { freshShards, listTables } from '../diff/rebuild.ts';
 import { schemaFromShard, tableKey, withTables, type Shard } from '../diff/snapshot.ts';
 import { compareStreamWithHistory, type StreamStatus } from '../executor/status.ts';
+import { introspect } from './introspect.ts';
 import { readStreamCached } from '../stream/stream-cache.ts';
 
 export type DriftObject = 'schema' | 'type' | 'table' | 'column' | 'index' | 'constraint' | 'trigger';
@@ -136,61 +137,6 @@ function serialisedLive(live: DatabaseSchema, owned: (key: string) => boolean): 
   const tables = new Map<string, string>();
   for (const table of json.tables) if (owned(tableKey(table))) tables.set(tableKey(table), JSON.stringify(table));
   return { tables, nativeEnums: JSON.parse(JSON.stringify(json.nativeEnums)), namespaces: [...live.getNamespaces(), 'public'], allTables: live.getTables().map(tableKey) };
-}
-
-/**
- * The live schema exactly as MikroORM 7.2's `DatabaseSchema.create` introspects it — the same
- * queries, the same assembly (its `loadInformationSchema`) — but with the queries sent at once
- * over the pool instead of one after another: their server time overlaps.
- */
-export async function introspect(db: Database): Promise<DatabaseSchema> {
-  const { connection } = db;
-  const platform = db.orm.em.getPlatform() as AbstractSqlPlatform;
-  const helper = platform.getSchemaHelper() as any;
-  const config = db.orm.config as any;
-  const schema = new DatabaseSchema(platform, config.get('schema') ?? platform.getDefaultSchemaName());
-  const [migrationsSchema, migrationsTable] = historyTableOfMikroOrm(config, platform);
-  const tables: any[] = (await helper.getAllTables(connection)).filter((t: any) => t.table_name !== migrationsTable || (t.schema_name && t.schema_name !== migrationsSchema));
-  const nativeEnums = await helper.getNativeEnumDefinitions(connection, tables.length === 0 ? [schema.name] : tables.map((t) => t.schema_name));
-  schema.setNativeEnums(nativeEnums);
-  if (tables.length > 0) {
-    const bySchema = helper.getTablesGroupedBySchemas(tables);
-    const [columns, indexes, checks, fks, partitionings, triggers, policies, collation] = await Promise.all([
-      helper.getAllColumns(connection, bySchema, nativeEnums),
-      helper.getAllIndexes(connection, tables),
-      helper.getAllChecks(connection, bySchema),
-      helper.getAllForeignKeys(connection, bySchema),
-      helper.getPartitions(connection, bySchema),
-      helper.getAllTriggers(connection, bySchema),
-      helper.getAllPolicies(connection, bySchema),
-      helper.getDatabaseCollation(connection),
-    ]);
-    for (const t of tables) {
-      const key = helper.getTableKey(t);
-      const table = schema.addTable(t.table_name, t.schema_name, t.table_comment);
-      table.collation = collation;
-      const pks = await helper.getPrimaryKeys(connection, indexes[key], table.name, table.schema);
-      if (columns[key]) table.init(columns[key], indexes[key], checks[key], pks, fks[key], helper.getEnumDefinitions(checks[key] ?? []));
-      if (triggers[key]) table.setTriggers(triggers[key]);
-      const rls = policies[key];
-      if (rls) {
-        table.setPolicies(rls.policies);
-        table.rlsEnabled = rls.enabled;
-        table.rlsForced = rls.forced;
-      }
-      table.setPartitioning(partitionings[key]);
-    }
-  }
-  // After the tables, as MikroORM adds them: the schemas of the database are listed in that order.
-  await helper.loadViews(schema, connection);
-  if (platform.supportsMaterializedViews()) await helper.loadMaterializedViews(schema, connection);
-  return schema;
-}
-
-/** MikroORM leaves its own migrations table out of an introspection (`DatabaseSchema.create`). */
-function historyTableOfMikroOrm(config: any, platform: AbstractSqlPlatform): [string, string] {
-  const parts = (config.get('migrations') as { tableName: string }).tableName.split('.');
-  return parts.length > 1 ? [parts[0]!, parts[1]!] : [config.get('schema', platform.getDefaultSchemaName()) as string, parts[0]!];
 }
 
 /** The service's tables as the database has them (`from`, out of `live`) against its shard (`to`). */
