@@ -59,14 +59,14 @@ export const Label = defineEntity({
 });
 `;
 
-// A second "entry" table, in public, owned by another service.
+// A second "entry" table, in public, owned by another service; its key has a comment, ledger.entry's has none.
 const CATALOG_ENTRY = `import { defineEntity, p } from '@mikro-orm/core';
 
 export const CatalogEntry = defineEntity({
   name: 'CatalogEntry',
   tableName: 'entry',
   properties: {
-    id: p.integer().primary().autoincrement(),
+    id: p.integer().primary().autoincrement().comment('catalog entry number'),
     title: p.string().length(100),
   },
 });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/database.ts';
 import { loadConfig } from '../config/config.ts';
 import { openDatabase, type Database } from '../db/connection.ts';
-import { introspect } from './introspect.ts';
+import { introspect } from '../db/introspect.ts';
 
 const EVERY_KIND = [
   `create schema "ledger"`,

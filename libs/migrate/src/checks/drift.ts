@@ -18,7 +18,7 @@ import { hasRemembered, isKnownClean, rememberClean, toolVersions } from '../dif
 import { freshShards, listTables } from '../diff/rebuild.ts';
 import { schemaFromShard, tableKey, withTables, type Shard } from '../diff/snapshot.ts';
 import { compareStreamWithHistory, type StreamStatus } from '../executor/status.ts';
-import { introspect } from './introspect.ts';
+import { introspect } from '../db/introspect.ts';
 import { readStreamCached } from '../stream/stream-cache.ts';
 
 export type DriftObject = 'schema' | 'type' | 'table' | 'column' | 'index' | 'constraint' | 'trigger';

@@ -7,10 +7,11 @@
  * The stream alone says who owns what: a table belongs to the service whose migration created
  * it, until a later migration of another service takes it over (`static takesOwnership`).
  */
-import { DatabaseSchema, type AbstractSqlPlatform } from '@mikro-orm/sql';
+import type { DatabaseSchema } from '@mikro-orm/sql';
 import type { TributaryConfig } from '../config/config.ts';
 import { openDatabase } from '../db/connection.ts';
 import { History } from '../db/history.ts';
+import { introspect } from '../db/introspect.ts';
 import { replayCollectedSql } from '../executor/runner.ts';
 import { MigrationGraph } from '../stream/graph.ts';
 import { loadMigration, type MigrationDefinition } from '../stream/migration-file.ts';
@@ -136,7 +137,7 @@ export async function replayStream<T>(
       for (const table of takenOver(definition)) ownerOf.set(table, definition.entry.service);
       tables = after;
     }
-    const schema = await DatabaseSchema.create(db.connection, db.orm.em.getPlatform() as AbstractSqlPlatform, db.orm.config as any);
+    const schema = await introspect(db);
     return read(schema, ownerOf, historyTable, createdBy);
   } finally {
     await db.close();

@@ -1,12 +1,14 @@
 /**
  * The live schema exactly as MikroORM 7.2's `DatabaseSchema.create` introspects it — the same
- * assembly (its `loadInformationSchema`), the same rows — but faster: the catalog queries are sent
- * at once over the pool instead of one after another (their server time overlaps), and on
- * PostgreSQL the columns are read from pg_catalog instead of `information_schema.columns`.
- * drift.test.ts holds both to MikroORM's own result on a schema with every kind of column.
+ * assembly (its `loadInformationSchema`), the same rows — but faster, and right where MikroORM's
+ * columns query is not: the catalog queries are sent at once over the pool instead of one after
+ * another (their server time overlaps), and on PostgreSQL the columns are read from pg_catalog
+ * instead of `information_schema.columns`. Drift reads a database with it, shard rebuilds the
+ * replayed stream; checks/drift.test.ts holds it to MikroORM's own result on a schema with every
+ * kind of column.
  */
 import { DatabaseSchema, type AbstractSqlPlatform } from '@mikro-orm/sql';
-import type { Database } from '../db/connection.ts';
+import type { Database } from './connection.ts';
 
 export async function introspect(db: Database): Promise<DatabaseSchema> {
   const { connection } = db;
