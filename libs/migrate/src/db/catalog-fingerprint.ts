@@ -10,14 +10,16 @@ const USER_SCHEMA = `n.nspname not in ('pg_catalog', 'information_schema') and n
 
 const CATALOG = `
   select format('column %s.%s %s %s %s %s %s %s %s %s', n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-                pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated, a.attcollation, col_description(a.attrelid, a.attnum))
+                pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated, a.attcollation, ds.description)
   from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
   left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+  left join pg_description ds on ds.objoid = a.attrelid and ds.classoid = 'pg_catalog.pg_class'::regclass and ds.objsubid = a.attnum
   where c.relkind in ('r', 'p') and a.attnum > 0 and not a.attisdropped and ${USER_SCHEMA}
   union all
-  select format('table %s.%s %s %s %s %s', n.nspname, c.relname, obj_description(c.oid, 'pg_class'), c.relrowsecurity, c.relforcerowsecurity,
+  select format('table %s.%s %s %s %s %s', n.nspname, c.relname, ds.description, c.relrowsecurity, c.relforcerowsecurity,
                 case when c.relkind = 'p' then pg_get_partkeydef(c.oid) end)
-  from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r', 'p') and ${USER_SCHEMA}
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+  left join pg_description ds on ds.objoid = c.oid and ds.classoid = 'pg_catalog.pg_class'::regclass and ds.objsubid = 0 where c.relkind in ('r', 'p') and ${USER_SCHEMA}
   union all
   select format('index %s', pg_get_indexdef(i.indexrelid))
   from pg_index i join pg_class c on c.oid = i.indrelid join pg_namespace n on n.oid = c.relnamespace where ${USER_SCHEMA}
