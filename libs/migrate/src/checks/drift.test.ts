@@ -132,9 +132,13 @@ describe('drift introspection', () => {
       expect(ours.getTable('public.items')!.getColumn('name')!.comment).toBe('shown to customers');
       expect(ours.getTable('audit.items')!.getIndexes().find((i) => i.primary)!.deferMode).toBe('deferred');
       expect(ours.getTable('public.items')!.getIndexes().find((i) => i.primary)!.deferMode).toBeUndefined();
+      // A materialized view's index named like the tables' primary keys is its own, once.
+      for (const sql of [`create schema "reports"`, `create materialized view "reports"."totals" as select 1 as "id"`, `create unique index "items_pkey" on "reports"."totals" ("id")`]) await pgdb.query(sql);
+      const view = (await introspect(db)).getViews().find((v) => v.name === 'totals')!;
+      expect(view.indexes?.map((i) => ({ name: i.keyName, deferred: i.deferMode ?? null }))).toEqual([{ name: 'items_pkey', deferred: null }]);
     } finally {
       await db.close();
-      for (const sql of [`drop table "public"."items", "public"."orders"`, `drop schema "audit" cascade`]) await pgdb.query(sql);
+      for (const sql of [`drop table "public"."items", "public"."orders"`, `drop schema "audit" cascade`, `drop schema if exists "reports" cascade`]) await pgdb.query(sql);
     }
   });
 

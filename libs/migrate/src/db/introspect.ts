@@ -14,6 +14,7 @@ export async function introspect(db: Database): Promise<DatabaseSchema> {
   const { connection } = db;
   const platform = db.orm.em.getPlatform() as AbstractSqlPlatform;
   const helper = platform.getSchemaHelper() as any;
+  const indexHelper = withIndexConstraintsOfTheirTable(helper); // also for materialized views' indexes
   const config = db.orm.config as any;
   const schema = new DatabaseSchema(platform, config.get('schema') ?? platform.getDefaultSchemaName());
   const [migrationsSchema, migrationsTable] = mikroOrmMigrationsTable(config, platform);
@@ -24,7 +25,7 @@ export async function introspect(db: Database): Promise<DatabaseSchema> {
     const bySchema = helper.getTablesGroupedBySchemas(tables);
     const [columns, indexes, checks, fks, partitionings, triggers, policies, collation] = await Promise.all([
       helper.getAllColumns(withColumnsFromCatalog(connection, platform, bySchema), bySchema, nativeEnums),
-      withIndexConstraintsOfTheirTable(helper).getAllIndexes(connection, tables),
+      indexHelper.getAllIndexes(connection, tables),
       helper.getAllChecks(connection, bySchema),
       helper.getAllForeignKeys(connection, bySchema),
       helper.getPartitions(connection, bySchema),
@@ -50,7 +51,7 @@ export async function introspect(db: Database): Promise<DatabaseSchema> {
   }
   // After the tables, as MikroORM adds them: the schemas of the database are listed in that order.
   await helper.loadViews(schema, connection);
-  if (platform.supportsMaterializedViews()) await helper.loadMaterializedViews(schema, connection);
+  if (platform.supportsMaterializedViews()) await indexHelper.loadMaterializedViews(schema, connection);
   return schema;
 }
 
