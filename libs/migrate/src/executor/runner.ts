@@ -191,42 +191,40 @@ async function recordOrName(file: string, write: () => Promise<unknown>, history
 
 async function runOutsideTransaction(db: Database, history: History, definition: MigrationDefinition, direction: Direction, options: RunOptions, timeouts: string[]): Promise<void> {
   const started = performance.now();
-  if (!options.fake) {
-    const invalidBefore = new Set(await invalidIndexes(db.session));
-    // Recorded as failed until it finishes: if the runner dies half-way, the next run knows.
-    if (direction === 'up') await history.recordFailed(definition.entry, 'interrupted: the runner stopped before this non-transactional migration finished');
-    const migration = instantiate(db, definition);
-    let queried = false;
-    const execute = migration.execute.bind(migration);
-    migration.execute = ((...args: Parameters<typeof execute>) => ((queried = true), execute(...args))) as typeof execute;
-    try {
-      for (const sql of timeouts) await db.session.query(sql);
-      await invoke(migration, direction, definition, options.root);
-      assertNotStoppedForEntities(migration);
-      await executeAll(migration.getQueries(), (sql) => db.session.query(sqlText(sql)), definition, options.root, options.onStatement);
-    } catch (error) {
-      if (stoppedForEntities(migration)) {
-        // Nothing ran yet (a failed row blocks every run, so that row is this attempt's): start again with the entities.
-        if (!queried) {
-          if (direction === 'up') await history.remove(definition.entry.name);
-          throw error;
-        }
-        error = new TributaryError(`Migration ${relative(options.root, definition.entry.file)} is non-transactional and asked for the entity manager after running a query itself; the entities are registered on the first getEntityManager() call, which must come before any this.execute() in such a migration.`, { cause: error });
+  const invalidBefore = new Set(await invalidIndexes(db.session));
+  // Recorded as failed until it finishes: if the runner dies half-way, the next run knows.
+  if (direction === 'up') await history.recordFailed(definition.entry, 'interrupted: the runner stopped before this non-transactional migration finished');
+  const migration = instantiate(db, definition);
+  let queried = false;
+  const execute = migration.execute.bind(migration);
+  migration.execute = ((...args: Parameters<typeof execute>) => ((queried = true), execute(...args))) as typeof execute;
+  try {
+    for (const sql of timeouts) await db.session.query(sql);
+    await invoke(migration, direction, definition, options.root);
+    assertNotStoppedForEntities(migration);
+    await executeAll(migration.getQueries(), (sql) => db.session.query(sqlText(sql)), definition, options.root, options.onStatement);
+  } catch (error) {
+    // The session as it was before the migration (it may have made it read-only, or changed role)
+    // before anything else is written on it.
+    await resetPinnedSession(db);
+    if (stoppedForEntities(migration)) {
+      // Nothing ran yet (a failed row blocks every run, so that row is this attempt's): start again with the entities.
+      if (!queried) {
+        if (direction === 'up') await history.remove(definition.entry.name);
+        throw error;
       }
-      // The session as it was before the migration (it may have made it read-only, or changed role), then:
-      // nothing rolls back outside a transaction, so say exactly what was left behind.
-      await resetPinnedSession(db);
-      const leftovers = (await invalidIndexes(db.session).catch(() => [])).filter((name) => !invalidBefore.has(name));
-      // The history keeps what failed, not the advice: the next run gives its own.
-      const failure = error instanceof StatementFailure ? error.failure : `: ${describeError(error)}`;
-      if (direction === 'up') await history.recordFailed(definition.entry, failure).catch(() => {});
-      throw new TributaryError(nonTransactionalFailure(error, leftovers, direction, relative(options.root, definition.entry.file)), { cause: error });
-    } finally {
-      await resetPinnedSession(db);
+      error = new TributaryError(`Migration ${relative(options.root, definition.entry.file)} is non-transactional and asked for the entity manager after running a query itself; the entities are registered on the first getEntityManager() call, which must come before any this.execute() in such a migration.`, { cause: error });
     }
-    // Its work is done outside any transaction: record it only while still holding the lock.
-    await options.prove?.(`recording ${definition.entry.name} as applied`);
+    // Nothing rolls back outside a transaction: say exactly what was left behind.
+    const leftovers = (await invalidIndexes(db.session).catch(() => [])).filter((name) => !invalidBefore.has(name));
+    // The history keeps what failed, not the advice: the next run gives its own.
+    const failure = error instanceof StatementFailure ? error.failure : `: ${describeError(error)}`;
+    if (direction === 'up') await history.recordFailed(definition.entry, failure).catch(() => {});
+    throw new TributaryError(nonTransactionalFailure(error, leftovers, direction, relative(options.root, definition.entry.file)), { cause: error });
   }
+  await resetPinnedSession(db);
+  // Its work is done outside any transaction: record it only while still holding the lock.
+  await options.prove?.(`recording ${definition.entry.name} as applied`);
   if (direction === 'up') await history.recordApplied(definition.entry, performance.now() - started);
   else await history.remove(definition.entry.name);
 }
