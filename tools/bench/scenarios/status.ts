@@ -5,18 +5,24 @@
  * cold: no remembered clean check, valid files or clean drift comparison (removed before every run).
  * `check` runs twice: on that workspace (50 × 20 entities: loading and discovering 1,000 models is
  * most of its time), and on the same number of migrations with few models (3 services × 5 entities),
- * which is what the budget's "over 5,000 migrations" measures alone.
+ * which is what the budget's "over 5,000 migrations" measures alone. On the big workspace it is
+ * paired with MikroORM's own `migration:check` on the same models and database: what learning
+ * "models and schema agree" costs with the ORM's CLI (loading and discovering the same models).
  */
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { readStream } from '../../../libs/migrate/src/stream/stream.ts';
-import { measure, runOnce, type Run, type Sample } from '../measure.ts';
+import { compare, measure, runOnce, type Command, type Run, type Sample } from '../measure.ts';
 import type { Row } from '../report.ts';
 import { freshDatabase, recordWholeStream, urlOf } from '../database.ts';
 import { growStream } from '../streams.ts';
 import { generateWorkspace, type BenchWorkspace } from '../workspace.ts';
 import { cliStartMs, timeBudget } from './budgets.ts';
 import { MIGRATE_BIN, tributary, type Plan, type Size } from './context.ts';
+
+const MIKRO_CHECK = resolve(import.meta.dirname, '../baselines/mikroorm-check.ts');
 
 /** Under a second for 5,000 migrations; showmigrations --json at 4× too (20,000). */
 const BUDGET_MS = 1000;
@@ -40,6 +46,20 @@ async function appliedStream(ws: BenchWorkspace, total: number, label: string): 
 const coldCheck = (ws: BenchWorkspace, env: Record<string, string>) =>
   tributary('check', ws.dir, ['check'], { env, prepare: () => rmSync(ws.path('node_modules', '.cache', 'tributary'), { recursive: true, force: true }) });
 
+/** MikroORM's `migration:check` on `ws`'s models against the database the stream built; it must find nothing to do. */
+function mikroOrmCheck(ws: BenchWorkspace, url: string): Command {
+  const scratch = mkdtempSync(join(tmpdir(), 'tributary-bench-mikro-check-'));
+  return {
+    label: 'MikroORM migration:check',
+    cmd: process.execPath,
+    args: [MIKRO_CHECK, ws.dir, scratch, url],
+    cwd: ws.dir,
+    verify: (run: Run) => {
+      if (JSON.parse(run.stdout.trim().split('\n').at(-1)!).needed !== false) throw new Error(`bench: MikroORM's check found the models and the database apart:\n${run.stdout}`);
+    },
+  };
+}
+
 export async function benchStatus(plan: Plan, size: Size, ws: BenchWorkspace): Promise<Row[]> {
   const total = plan.stream * size.factor;
   const { env, recorded } = await appliedStream(ws, total, `status_${size.factor}x`);
@@ -56,7 +76,7 @@ export async function benchStatus(plan: Plan, size: Size, ws: BenchWorkspace): P
     size.repeats,
     size.warmUp,
   );
-  const check = await measure(coldCheck(ws, env), size.repeats, size.warmUp);
+  const check = await compare(coldCheck(ws, env), mikroOrmCheck(ws, env.DATABASE_URL), size.pairs, size.warmUp);
   const few = generateWorkspace(`status-few-${size.factor}x`, FEW_MODELS);
   let fewCheck: Sample;
   try {
@@ -67,18 +87,19 @@ export async function benchStatus(plan: Plan, size: Size, ws: BenchWorkspace): P
     few.dispose();
   }
   const startMs = plan.mode === 'quick' ? await cliStartMs(ws.dir) : 0;
-  const row = (key: string, title: string, sample: Sample, judged: boolean, at = scale): Row => ({
+  const row = (key: string, title: string, sample: Sample, judged: boolean, at = scale, vs?: Partial<Row>): Row => ({
     key,
     title,
     size: size.label,
     scale: at,
     ours: sample,
+    ...vs,
     ...(judged ? timeBudget(plan, sample.wallMs, BUDGET_MS, FULL_STREAM * size.factor, total, startMs) : {}),
   });
   const fewScale = `${total} migrations, ${FEW_MODELS.services} services × ${FEW_MODELS.entitiesPerService} entities`;
   return [
     row('showmigrations', 'showmigrations --json', show, size.factor === 1 || size.factor === SHOW_BUDGET_SIZE),
-    row('check', 'check (models, stream, database), cold', check, size.factor === 1),
+    row('check', 'check (models, stream, database), cold', check.ours, size.factor === 1, scale, { baseline: { ...check.baseline, label: 'MikroORM migration:check' }, ratio: check.ratio }),
     row('check_few_models', 'check (models, stream, database), cold, few models', fewCheck, size.factor === 1, fewScale),
   ];
 }

@@ -1,0 +1,45 @@
+/**
+ * The check baseline: MikroORM's own `migration:check` (`orm.migrator.checkSchema()`) on the same
+ * entity files as a Tributary workspace, in one process, with one ORM config for every service,
+ * against the database the stream built (no snapshot: MikroORM compares the models with the
+ * database itself). What a MikroORM user pays to learn whether models and schema agree. Prints
+ * `{"maxRSS": KB, "needed": boolean}` on stdout.
+ *
+ * Usage: node mikroorm-check.ts <workspace> <scratch folder> <database url>
+ */
+import { globSync } from 'node:fs';
+import { enableCompileCache } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+// The same on-disk compile cache as Tributary's CLI, so that neither side wins by caching alone.
+enableCompileCache?.();
+const { EntitySchema } = await import('@mikro-orm/core');
+const { Migrator } = await import('@mikro-orm/migrations');
+const { MikroORM } = await import('@mikro-orm/postgresql');
+
+const [workspace, scratch, clientUrl] = process.argv.slice(2);
+if (!workspace || !scratch || !clientUrl) throw new Error('usage: mikroorm-check.ts <workspace> <scratch folder> <database url>');
+
+// The same discovery rule as Tributary's loader: every exported EntitySchema of every model file.
+const entities = new Set<InstanceType<typeof EntitySchema>>();
+for (const file of globSync('apps/*/src/db/models/**/*.ts', { cwd: workspace }).sort()) {
+  const exports = await import(pathToFileURL(join(workspace, file)).href);
+  for (const value of Object.values(exports)) if (value instanceof EntitySchema) entities.add(value);
+}
+
+const orm = await MikroORM.init({
+  clientUrl,
+  entities: [...entities],
+  extensions: [Migrator],
+  // Its own history table, so that Tributary's is left alone.
+  migrations: { path: scratch, snapshot: false, tableName: 'mikro_orm_check_baseline' },
+  // Tributary's history table is not a model: not drift to MikroORM either.
+  schemaGenerator: { skipTables: ['tributary_migrations'] },
+  discovery: { warnWhenNoEntities: false },
+  allowGlobalContext: true,
+  debug: false,
+});
+const needed = await orm.migrator.checkSchema();
+await orm.close(true);
+process.stdout.write(`${JSON.stringify({ maxRSS: process.resourceUsage().maxRSS, needed })}\n`);
