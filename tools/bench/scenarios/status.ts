@@ -76,7 +76,7 @@ export async function benchStatus(plan: Plan, size: Size, ws: BenchWorkspace): P
     size.repeats,
     size.warmUp,
   );
-  const check = await compare(coldCheck(ws, env), mikroOrmCheck(ws, env.DATABASE_URL), size.pairs, size.warmUp);
+  const check = await compare(coldCheck(ws, env), mikroOrmCheck(ws, env.DATABASE_URL!), size.pairs, size.warmUp);
   const few = generateWorkspace(`status-few-${size.factor}x`, FEW_MODELS);
   let fewCheck: Sample;
   try {
