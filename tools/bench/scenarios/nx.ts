@@ -3,13 +3,15 @@
  * remembered clean check) against one `migrate check --offline` of the whole workspace, and warm
  * (every task a cache hit) against Nx's own floor, a warm run-many of a no-op cached target over
  * the same projects; then one new migration of one service, which `nx affected` must limit to
- * that service and the services whose models import its models. Needs Tributary's Nx plugin;
- * without it only the floor runs.
+ * that service and the services whose models import its models. The cold run-many is also split
+ * (../nx-phases.ts) into Nx's own share and our executor's, which the budget's ratio mixes. Needs
+ * Tributary's Nx plugin; without it only the floor runs.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compare, measure, runOnce, type Command, type Run } from '../measure.ts';
+import { compare, measure, median, runOnce, type Command, type Run, type Sample } from '../measure.ts';
+import { coldRunManyPhases, nxShareMs } from '../nx-phases.ts';
 import type { Row } from '../report.ts';
 import { generateWorkspace, REPO, serviceName } from '../workspace.ts';
 import { tributary, type Plan, type Size } from './context.ts';
@@ -33,6 +35,8 @@ function expectTasks(count: number, target: string) {
     }
   };
 }
+
+const ms = (values: number[]) => `${Math.round(median(values))} ms`;
 
 /** The cold run-many at 1×, which the 4× run must stay within 4.4× of (linear). */
 let coldAtOneX: number | undefined;
@@ -97,6 +101,10 @@ export async function benchNx(plan: Plan, size: Size): Promise<Row[]> {
       const check = tributary('migrate check --offline', ws.dir, ['check', '--offline'], { prepare: cold });
       const coldRun = await compare(nx('migrate-check', cold), check, size.pairs, size.warmUp);
       if (size.factor === 1) coldAtOneX = coldRun.ours.wallMs;
+      const phases = coldRunManyPhases(ws.dir, size.pairs, cold);
+      const part = (wallMs: number, runs: number[]): Sample => ({ wallMs, rssMb: 0, runs: runs.map(Math.round) });
+      const executorRuns = phases['executor until first result'];
+      const nxRuns = phases['run-many'].map((total, run) => total - executorRuns[run]!);
       const growth = size.factor === 1 || coldAtOneX === undefined ? undefined : coldRun.ours.wallMs / coldAtOneX;
       // The warm runs start from a full cache.
       await runOnce(nx('migrate-check'));
@@ -115,6 +123,15 @@ export async function benchNx(plan: Plan, size: Size): Promise<Row[]> {
           ok: size.factor === 1 ? coldRun.ratio <= 2 : growth === undefined ? undefined : growth <= LINEAR,
           judgedWhenQuick: true, // ratios, whatever the size
         },
+        {
+          key: 'nx_migrate_check_cold_nx_share',
+          title: "nx run-many -t migrate-check, cold: Nx's own share",
+          size: size.label,
+          scale,
+          ours: part(nxShareMs(phases), nxRuns),
+          note: `until the batch worker forks ${ms(phases['nx until fork'])}, worker start ${ms(phases['worker until executor'])}, after the results ${ms(phases['first result until exit'])}`,
+        },
+        { key: 'nx_migrate_check_cold_executor', title: 'nx run-many -t migrate-check, cold: our batch executor', size: size.label, scale, ours: part(median(executorRuns), executorRuns) },
         {
           key: 'nx_migrate_check_warm_vs_noop',
           title: 'nx run-many -t migrate-check, warm',
