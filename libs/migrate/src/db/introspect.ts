@@ -116,6 +116,9 @@ function mikroOrmColumnsQuery(platform: AbstractSqlPlatform, bySchema: TablesByS
  * MikroORM joins `pg_class` by name only, so a column also took the comment, collation and typmod
  * of any relation of the same name in another schema (a table, a view, an index, a sequence, a
  * composite type — even information_schema's own views); here each column is joined to its table.
+ * The comment is looked up per column (one probe of pg_description's unique index): joined, the
+ * planner, which expects a few hundred columns, sorted every column to a merge join instead
+ * (~30 ms of 170 at a thousand tables, spilling to disk).
  */
 function columnsFromCatalog(platform: AbstractSqlPlatform, bySchema: TablesBySchema): string {
   const quote = (value: string) => platform.quoteValue(value);
@@ -147,7 +150,7 @@ function columnsFromCatalog(platform: AbstractSqlPlatform, bySchema: TablesBySch
       case when a.attidentity in ('a', 'd') then 'YES' else 'NO' end as is_identity,
       case a.attidentity when 'a' then 'ALWAYS' when 'd' then 'BY DEFAULT' end as identity_generation,
       case when a.attgenerated <> '' then pg_get_expr(ad.adbin, ad.adrelid) end as generation_expression,
-      d.description as column_comment,
+      (select d.description from pg_description d where d.objoid = a.attrelid and d.classoid = 'pg_catalog.pg_class'::regclass and d.objsubid = a.attnum) as column_comment,
       coll.collname::text as collation_name
     from pg_attribute a
       join pg_class c on c.oid = a.attrelid
@@ -156,7 +159,6 @@ function columnsFromCatalog(platform: AbstractSqlPlatform, bySchema: TablesBySch
       join pg_namespace nt on nt.oid = t.typnamespace
       left join (pg_type bt join pg_namespace nbt on nbt.oid = bt.typnamespace) on t.typtype = 'd' and t.typbasetype = bt.oid
       left join pg_attrdef ad on ad.adrelid = a.attrelid and ad.adnum = a.attnum
-      left join pg_description d on d.objoid = a.attrelid and d.classoid = 'pg_catalog.pg_class'::regclass and d.objsubid = a.attnum
       left join pg_collation coll on coll.oid = a.attcollation and coll.collname <> 'default'
       cross join lateral (select case when t.typtype = 'd' then t.typbasetype else a.atttypid end as truetypid,
                                  case when t.typtype = 'd' then t.typtypmod else a.atttypmod end as truetypmod) tt
