@@ -300,7 +300,10 @@ export async function checkTargets(options: CheckOptions & { targets: string | s
   const surveyed = await (await fanOut()).surveyTargets(config, urls, options.concurrency ?? (await fanOut()).DEFAULT_CONCURRENCY, (url) => {
     const target = onTarget(options.cwd, url);
     const targetConfig = configOf(target);
-    return open(targetConfig, target, async (db) => ({ problems: await (await checks()).checkDatabase(db, targetConfig, options), past: await (await checks()).deletableReplacedFiles(db, targetConfig, options) }));
+    return open(targetConfig, target, async (db) => {
+      const { problems, notes } = await (await checks()).checkDatabasePart(db, targetConfig, options);
+      return { problems, past: notes };
+    });
   });
   const targets = surveyed.map(({ target, detail, error }) => ({ target, ok: !error && !detail?.problems.length, problems: detail?.problems ?? [], error }));
   const failed = targets.filter((t) => t.error).length;

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import type { TributaryConfig } from '../config/config.ts';
 import { discoverServices, selectServices } from '../config/services.ts';
 import type { Database } from '../db/connection.ts';
-import { History } from '../db/history.ts';
+import { History, type HistoryRow } from '../db/history.ts';
 import { divergenceMessage, divergences } from '../diff/divergence.ts';
 import { makeMigrations } from '../diff/makemigrations.ts';
 import { isRenderedMigration } from '../diff/writer.ts';
@@ -123,9 +123,19 @@ export function checkWarnings(config: TributaryConfig, options: CheckOptions = {
     .map((d) => ({ kind: 'diverged', service: d.service, migration: d.branches.map((names) => names[0]).join(', '), message: divergenceMessage(d) }));
 }
 
-export async function checkDatabase(db: Database, config: TributaryConfig, options: CheckOptions = {}): Promise<Problem[]> {
+/**
+ * The database's problems (`checkDatabase`) and the notes of squashes it is past
+ * (`deletableReplacedFiles`), from one read of the history.
+ */
+export async function checkDatabasePart(db: Database, config: TributaryConfig, options: CheckOptions = {}): Promise<{ problems: Problem[]; notes: Problem[] }> {
+  const rows = await new History(db, config).rows();
+  return { problems: await checkDatabase(db, config, options, rows), notes: deletableReplacedFiles(config, rows, db.label, options) };
+}
+
+/** `rows`: the history, when the caller has read it. */
+export async function checkDatabase(db: Database, config: TributaryConfig, options: CheckOptions = {}, rows?: HistoryRow[]): Promise<Problem[]> {
   const stream = readStreamCached(config.migrationsDir);
-  const status = compareStreamWithHistory(stream, await new History(db, config).rows());
+  const status = compareStreamWithHistory(stream, rows ?? (await new History(db, config).rows()));
   const problems: Problem[] = [];
   const mine = (service: string) => !options.services?.length || options.services.includes(service);
   for (const entry of status.pending.filter((e) => mine(e.service))) {
@@ -139,14 +149,17 @@ export async function checkDatabase(db: Database, config: TributaryConfig, optio
         : `Migration ${entry.name} (${entry.service}) is not applied to ${db.label}.`,
     });
   }
-  problems.push(...(await lintProblems(status.pending.filter((e) => mine(e.service)), config)));
-  problems.push(...integrityFindings(status, config).filter((finding) => mine(finding.service)));
-  // Drift compares with the schema the stream produces: a migration file that does not load is
+  // Drift first: its reading of the database's schema is the longest wait, and goes on meanwhile.
+  // It compares with the schema the stream produces: a migration file that does not load is
   // already a problem of its own (checkOffline names it), and leaves no such schema to compare with.
-  const drifted = await detectDrift(db, config, { services: options.services, status }).catch((error) => {
+  const drifting = detectDrift(db, config, { services: options.services, status }).catch((error) => {
     if (error instanceof InvalidMigrationFile) return { services: [] };
     throw error;
   });
+  drifting.catch(() => {}); // awaited below, after the lint
+  problems.push(...(await lintProblems(status.pending.filter((e) => mine(e.service)), config)));
+  problems.push(...integrityFindings(status, config).filter((finding) => mine(finding.service)));
+  const drifted = await drifting;
   for (const drift of drifted.services.filter((s) => s.status === 'drift')) {
     const what = drift.findings.map((f) => f.detail).join('; ');
     problems.push({ kind: 'drift', service: drift.service, message: `Drift in ${drift.service} on ${db.label}: ${what}. Run \`migrate drift --service ${drift.service}\` for the SQL that brings it back to the stream.` });
@@ -158,9 +171,9 @@ export async function checkDatabase(db: Database, config: TributaryConfig, optio
  * Squashes this database is past: the squash is applied, so the files it replaces are not needed
  * here any more. They can be deleted once every other database is past it too.
  */
-export async function deletableReplacedFiles(db: Database, config: TributaryConfig, options: CheckOptions = {}): Promise<Problem[]> {
-  const applied = new Set((await new History(db, config).rows()).filter((r) => r.status === 'applied').map((r) => r.name));
-  return replacedFileNotes(readStreamCached(config.migrationsDir), (squash) => applied.has(squash), `${db.label} is`, ' once every other database is past it too', options);
+export function deletableReplacedFiles(config: TributaryConfig, rows: HistoryRow[], label: string, options: CheckOptions = {}): Problem[] {
+  const applied = new Set(rows.filter((r) => r.status === 'applied').map((r) => r.name));
+  return replacedFileNotes(readStreamCached(config.migrationsDir), (squash) => applied.has(squash), `${label} is`, ' once every other database is past it too', options);
 }
 
 /** A note for each squash of `stream` that `past` says the database(s) are past and whose replaced files are still there. */

@@ -69,8 +69,8 @@ function workerEntry(): URL {
 
 /** The database part in this thread (the embedded database, opened by one process and thread at a time). */
 export async function databasePart(config: TributaryConfig, options: CheckOptions): Promise<DatabasePart> {
-  const [{ withDatabase }, { checkDatabase, deletableReplacedFiles }] = await Promise.all([import('../db/connection.ts'), import('./check.ts')]);
-  return withDatabase(config, async (db) => ({ notes: await deletableReplacedFiles(db, config, options), problems: await checkDatabase(db, config, options) }));
+  const [{ withDatabase }, { checkDatabasePart }] = await Promise.all([import('../db/connection.ts'), import('./check.ts')]);
+  return withDatabase(config, (db) => checkDatabasePart(db, config, options));
 }
 
 function sent(error: unknown): SentError {

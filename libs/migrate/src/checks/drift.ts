@@ -64,6 +64,11 @@ export interface DriftOptions {
 
 export async function detectDrift(db: Database, config: TributaryConfig, options: DriftOptions = {}): Promise<DriftReport> {
   const stream = readStreamCached(config.migrationsDir);
+  // With no clean comparison remembered, the database is read anyway: its reading starts now,
+  // and the server answers while the history is compared and the shards are parsed here.
+  const early = hasRemembered(config, CACHE) ? undefined : { introspected: introspect(db), catalog: catalogFingerprint(db.session) };
+  early?.introspected.catch(() => {}); // awaited below where the answer needs them
+  early?.catalog.catch(() => {});
   const status = options.status ?? compareStreamWithHistory(stream, await new History(db, config).rows());
   const shards = await freshShards(config, stream, options.services ?? [], false);
   const historyTable = `${config.historySchema}.${config.historyTable}`;
@@ -77,14 +82,14 @@ export async function detectDrift(db: Database, config: TributaryConfig, options
   let tables: string[];
   // The digest of the catalog is waited for first only when a clean comparison is remembered;
   // otherwise it is taken alongside the introspection, to remember a clean result.
-  const catalog = compared.length > 0 ? catalogFingerprint(db.session) : undefined;
+  const catalog = compared.length > 0 ? (early?.catalog ?? catalogFingerprint(db.session)) : undefined;
   catalog?.catch(() => {}); // awaited below only where the answer needs it
   const cleanKey = async (recorded: RecordedShard[]) => digest(await catalog!, recorded, config);
-  if (catalog && hasRemembered(config, CACHE) && isKnownClean(config, await cleanKey(compared.map(recordedShard)), CACHE)) {
+  if (catalog && !early && isKnownClean(config, await cleanKey(compared.map(recordedShard)), CACHE)) {
     tables = [...(await listTables(db.session.query, historyTable))];
     for (const shard of compared) results.set(shard.service, { service: shard.service, status: 'clean', findings: [], sql: [] });
   } else {
-    const introspected = introspect(db);
+    const introspected = early?.introspected ?? introspect(db);
     const recorded = compared.map(recordedShard); // while the server answers
     const live = serialisedLive(await introspected, (table) => ownedBy.has(table));
     tables = [...live.allTables];
