@@ -4,8 +4,11 @@
  * that SQL leaves no drift), unowned tables are listed apart, pending migrations are not drift,
  * and the embedded PGlite database is compared the same way.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { detectDrift } from '../libs/migrate/src/checks/drift.ts';
+import { loadConfig } from '../libs/migrate/src/config/config.ts';
+import { openDatabase } from '../libs/migrate/src/db/connection.ts';
 import { workspaceWithDatabase } from './support/fixture.ts';
 import { migrationSource as migration } from './support/migrations.ts';
 
@@ -27,6 +30,37 @@ describe('migrate drift on PostgreSQL', () => {
     expect(report.unowned).toEqual([]);
     // Remembered: the next comparison of this schema and these shards skips the introspection (the next tests change both).
     expect(existsSync(ws.path('node_modules/.cache/tributary/clean-drift.json'))).toBe(true);
+  });
+
+  it('does not remember a clean comparison when the schema changed while it was read', async () => {
+    const memo = ws.path('node_modules/.cache/tributary/clean-drift.json');
+    rmSync(memo, { force: true });
+    const config = loadConfig({ cwd: ws.dir, databaseUrl: db.url });
+    const database = await openDatabase(config);
+    const query = database.session.query.bind(database.session);
+    let changed = false;
+    // Right after the catalog's digest is read, someone creates a table (no service owns it: not drift).
+    database.session.query = async (sql, params) => {
+      const rows = await query(sql, params);
+      if (!changed && sql.includes('string_agg(entry')) {
+        changed = true;
+        await db.query(`create table "made_during_drift" ("id" int)`);
+      }
+      return rows;
+    };
+    try {
+      const report = await detectDrift(database, config);
+      expect(changed).toBe(true);
+      expect(report.ok).toBe(true);
+      // The digest taken before the reading and the one after it differ: nothing to remember by.
+      expect(existsSync(memo)).toBe(false);
+    } finally {
+      await database.close();
+      await db.query(`drop table "made_during_drift"`);
+    }
+    // Unchanged while read, the same comparison is remembered.
+    await ws.migrateOk(['drift'], env);
+    expect(existsSync(memo)).toBe(true);
   });
 
   it('reports a column added, an index dropped and a default changed by hand, each with the SQL that undoes it', async () => {

@@ -5,10 +5,10 @@
  * until Nx exits. Nx's own share is everything but the executor's.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { childEnv, median } from './measure.ts';
+import { childEnv } from './measure.ts';
 
 export const PHASES = ['nx until fork', 'worker until executor', 'executor until first result', 'first result until exit', 'run-many'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -29,21 +29,29 @@ if (role === 'worker') {
 `;
 
 /**
- * Median of each phase over `runs` cold run-manys in `dir` (`cold` resets the caches before
+ * Each phase's time in each of `runs` cold run-manys in `dir` (`cold` resets the caches before
  * each; `between` runs untimed after each, e.g. the command they alternate with).
  */
 export function coldRunManyPhases(dir: string, runs: number, cold: () => void, between?: () => void): Record<Phase, number[]> {
   const scratch = mkdtempSync(join(tmpdir(), 'tributary-nx-phases-'));
   const log = join(scratch, 'stamps.log');
   const preload = join(scratch, 'stamp.cjs');
+  const output = join(scratch, 'nx.out');
   writeFileSync(preload, preloadSource(log));
   const phases = Object.fromEntries(PHASES.map((phase) => [phase, [] as number[]])) as Record<Phase, number[]>;
   try {
     for (let run = 0; run < runs; run++) {
       cold();
       rmSync(log, { force: true });
-      const nx = spawnSync(process.execPath, [join(dir, 'node_modules/nx/dist/bin/nx.js'), 'run-many', '-t', 'migrate-check', '--outputStyle=static'], { cwd: dir, env: childEnv({ NODE_OPTIONS: `--require ${preload}` }), encoding: 'utf8' });
-      if (!/Successfully ran target migrate-check/.test(nx.stdout)) throw new Error(`nx run-many failed:\n${nx.stdout}${nx.stderr}`);
+      // Output to a file, not a pipe: Nx ends with process.exit(), which can cut a pipe's last writes.
+      const fd = openSync(output, 'w');
+      try {
+        spawnSync(process.execPath, [join(dir, 'node_modules/nx/dist/bin/nx.js'), 'run-many', '-t', 'migrate-check', '--outputStyle=static'], { cwd: dir, env: childEnv({ NODE_OPTIONS: `--require ${preload}` }), stdio: ['ignore', fd, fd] });
+      } finally {
+        closeSync(fd);
+      }
+      const printed = readFileSync(output, 'utf8');
+      if (!/Successfully ran target migrate-check/.test(printed)) throw new Error(`nx run-many failed:\n${printed}`);
       // Times in ms since the epoch (performance.timeOrigin): comparable across the processes.
       const at = Object.fromEntries(readFileSync(log, 'utf8').trim().split('\n').map((line) => [line.split(' ')[1]!, Number(line.split(' ')[0])]));
       phases['nx until fork'].push(at['worker-start']! - at['main-start']!);
@@ -59,7 +67,7 @@ export function coldRunManyPhases(dir: string, runs: number, cold: () => void, b
   return phases;
 }
 
-/** Nx's own share of a cold run-many (everything but our executor's work), median over the runs. */
-export function nxShareMs(phases: Record<Phase, number[]>): number {
-  return median(phases['run-many'].map((total, run) => total - phases['executor until first result'][run]!));
+/** Nx's own share of each cold run-many: everything but our executor's work. */
+export function nxShareRuns(phases: Record<Phase, number[]>): number[] {
+  return phases['run-many'].map((total, run) => total - phases['executor until first result'][run]!);
 }

@@ -300,16 +300,13 @@ export async function checkTargets(options: CheckOptions & { targets: string | s
   const surveyed = await (await fanOut()).surveyTargets(config, urls, options.concurrency ?? (await fanOut()).DEFAULT_CONCURRENCY, (url) => {
     const target = onTarget(options.cwd, url);
     const targetConfig = configOf(target);
-    return open(targetConfig, target, async (db) => {
-      const { problems, notes } = await (await checks()).checkDatabasePart(db, targetConfig, options);
-      return { problems, past: notes };
-    });
+    return open(targetConfig, target, async (db) => (await checks()).checkDatabasePart(db, targetConfig, options));
   });
   const targets = surveyed.map(({ target, detail, error }) => ({ target, ok: !error && !detail?.problems.length, problems: detail?.problems ?? [], error }));
   const failed = targets.filter((t) => t.error).length;
   const behind = targets.filter((t) => !t.error && !t.ok).length;
   // A target at the head (not inspected) has every migration of the stream applied, squashes included.
-  const past = (squash: string) => failed === 0 && surveyed.every((t) => !t.detail || t.detail.past.some((n) => n.migration === squash));
+  const past = (squash: string) => failed === 0 && surveyed.every((t) => !t.detail || t.detail.notes.some((n) => n.migration === squash));
   const notes = (await checks()).replacedFileNotes(readStream(config.migrationsDir), past, 'Every target is', '', options);
   return { ok: problems.length === 0 && failed + behind === 0, problems, targets, notes, atHead: targets.length - behind - failed, behind, failed };
 }

@@ -32,7 +32,8 @@ const orm = await MikroORM.init({
   clientUrl,
   entities: [...entities],
   extensions: [Migrator],
-  // Its own history table, so that Tributary's is left alone.
+  // It creates its history table on its first run, as `migration:check` does: under a name of its
+  // own (a table no service owns, which Tributary's check lists apart, not as drift).
   migrations: { path: scratch, snapshot: false, tableName: 'mikro_orm_check_baseline' },
   // Tributary's history table is not a model: not drift to MikroORM either.
   schemaGenerator: { skipTables: ['tributary_migrations'] },

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compare, measure, median, runOnce, type Command, type Run, type Sample } from '../measure.ts';
-import { coldRunManyPhases, nxShareMs } from '../nx-phases.ts';
+import { coldRunManyPhases, nxShareRuns } from '../nx-phases.ts';
 import type { Row } from '../report.ts';
 import { generateWorkspace, REPO, serviceName } from '../workspace.ts';
 import { tributary, type Plan, type Size } from './context.ts';
@@ -36,7 +36,7 @@ function expectTasks(count: number, target: string) {
   };
 }
 
-const ms = (values: number[]) => `${Math.round(median(values))} ms`;
+const medianMs = (values: number[]) => `${Math.round(median(values))} ms`;
 
 /** The cold run-many at 1×, which the 4× run must stay within 4.4× of (linear). */
 let coldAtOneX: number | undefined;
@@ -102,9 +102,8 @@ export async function benchNx(plan: Plan, size: Size): Promise<Row[]> {
       const coldRun = await compare(nx('migrate-check', cold), check, size.pairs, size.warmUp);
       if (size.factor === 1) coldAtOneX = coldRun.ours.wallMs;
       const phases = coldRunManyPhases(ws.dir, size.pairs, cold);
-      const part = (wallMs: number, runs: number[]): Sample => ({ wallMs, rssMb: 0, runs: runs.map(Math.round) });
-      const executorRuns = phases['executor until first result'];
-      const nxRuns = phases['run-many'].map((total, run) => total - executorRuns[run]!);
+      // Times inside processes: no peak memory of their own.
+      const part = (runs: number[]): Sample => ({ wallMs: median(runs), rssMb: Number.NaN, runs: runs.map(Math.round) });
       const growth = size.factor === 1 || coldAtOneX === undefined ? undefined : coldRun.ours.wallMs / coldAtOneX;
       // The warm runs start from a full cache.
       await runOnce(nx('migrate-check'));
@@ -128,10 +127,10 @@ export async function benchNx(plan: Plan, size: Size): Promise<Row[]> {
           title: "nx run-many -t migrate-check, cold: Nx's own share",
           size: size.label,
           scale,
-          ours: part(nxShareMs(phases), nxRuns),
-          note: `until the batch worker forks ${ms(phases['nx until fork'])}, worker start ${ms(phases['worker until executor'])}, after the results ${ms(phases['first result until exit'])}`,
+          ours: part(nxShareRuns(phases)),
+          note: `until the batch worker forks ${medianMs(phases['nx until fork'])}, worker start ${medianMs(phases['worker until executor'])}, after the results ${medianMs(phases['first result until exit'])}`,
         },
-        { key: 'nx_migrate_check_cold_executor', title: 'nx run-many -t migrate-check, cold: our batch executor', size: size.label, scale, ours: part(median(executorRuns), executorRuns) },
+        { key: 'nx_migrate_check_cold_executor', title: 'nx run-many -t migrate-check, cold: our batch executor', size: size.label, scale, ours: part(phases['executor until first result']) },
         {
           key: 'nx_migrate_check_warm_vs_noop',
           title: 'nx run-many -t migrate-check, warm',

@@ -10,9 +10,8 @@
  * "models and schema agree" costs with the ORM's CLI (loading and discovering the same models).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { mkdirSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { readStream } from '../../../libs/migrate/src/stream/stream.ts';
 import { compare, measure, runOnce, type Command, type Run, type Sample } from '../measure.ts';
 import type { Row } from '../report.ts';
@@ -23,6 +22,7 @@ import { cliStartMs, timeBudget } from './budgets.ts';
 import { MIGRATE_BIN, tributary, type Plan, type Size } from './context.ts';
 
 const MIKRO_CHECK = resolve(import.meta.dirname, '../baselines/mikroorm-check.ts');
+const MIKRO_CHECK_LABEL = 'MikroORM migration:check';
 
 /** Under a second for 5,000 migrations; showmigrations --json at 4× too (20,000). */
 const BUDGET_MS = 1000;
@@ -48,9 +48,11 @@ const coldCheck = (ws: BenchWorkspace, env: Record<string, string>) =>
 
 /** MikroORM's `migration:check` on `ws`'s models against the database the stream built; it must find nothing to do. */
 function mikroOrmCheck(ws: BenchWorkspace, url: string): Command {
-  const scratch = mkdtempSync(join(tmpdir(), 'tributary-bench-mikro-check-'));
+  // Its migrations folder (it lists none): inside the workspace, which goes with it.
+  const scratch = ws.path('.bench-mikro-check');
+  mkdirSync(scratch, { recursive: true });
   return {
-    label: 'MikroORM migration:check',
+    label: MIKRO_CHECK_LABEL,
     cmd: process.execPath,
     args: [MIKRO_CHECK, ws.dir, scratch, url],
     cwd: ws.dir,
@@ -99,7 +101,7 @@ export async function benchStatus(plan: Plan, size: Size, ws: BenchWorkspace): P
   const fewScale = `${total} migrations, ${FEW_MODELS.services} services × ${FEW_MODELS.entitiesPerService} entities`;
   return [
     row('showmigrations', 'showmigrations --json', show, size.factor === 1 || size.factor === SHOW_BUDGET_SIZE),
-    row('check', 'check (models, stream, database), cold', check.ours, size.factor === 1, scale, { baseline: { ...check.baseline, label: 'MikroORM migration:check' }, ratio: check.ratio }),
+    row('check', 'check (models, stream, database), cold', check.ours, size.factor === 1, scale, { baseline: { ...check.baseline, label: MIKRO_CHECK_LABEL }, ratio: check.ratio }),
     row('check_few_models', 'check (models, stream, database), cold, few models', fewCheck, size.factor === 1, fewScale),
   ];
 }

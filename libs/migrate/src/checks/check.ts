@@ -123,19 +123,22 @@ export function checkWarnings(config: TributaryConfig, options: CheckOptions = {
     .map((d) => ({ kind: 'diverged', service: d.service, migration: d.branches.map((names) => names[0]).join(', '), message: divergenceMessage(d) }));
 }
 
-/**
- * The database's problems (`checkDatabase`) and the notes of squashes it is past
- * (`deletableReplacedFiles`), from one read of the history.
- */
-export async function checkDatabasePart(db: Database, config: TributaryConfig, options: CheckOptions = {}): Promise<{ problems: Problem[]; notes: Problem[] }> {
+/** What `check` finds in one database. */
+export interface DatabasePart {
+  problems: Problem[];
+  /** Squashes the database is past, whose replaced files can go. */
+  notes: Problem[];
+}
+
+/** The database's problems and the notes of squashes it is past, from one read of the history. */
+export async function checkDatabasePart(db: Database, config: TributaryConfig, options: CheckOptions = {}): Promise<DatabasePart> {
   const rows = await new History(db, config).rows();
   return { problems: await checkDatabase(db, config, options, rows), notes: deletableReplacedFiles(config, rows, db.label, options) };
 }
 
-/** `rows`: the history, when the caller has read it. */
-export async function checkDatabase(db: Database, config: TributaryConfig, options: CheckOptions = {}, rows?: HistoryRow[]): Promise<Problem[]> {
+async function checkDatabase(db: Database, config: TributaryConfig, options: CheckOptions, rows: HistoryRow[]): Promise<Problem[]> {
   const stream = readStreamCached(config.migrationsDir);
-  const status = compareStreamWithHistory(stream, rows ?? (await new History(db, config).rows()));
+  const status = compareStreamWithHistory(stream, rows);
   const problems: Problem[] = [];
   const mine = (service: string) => !options.services?.length || options.services.includes(service);
   for (const entry of status.pending.filter((e) => mine(e.service))) {
@@ -157,8 +160,13 @@ export async function checkDatabase(db: Database, config: TributaryConfig, optio
     throw error;
   });
   drifting.catch(() => {}); // awaited below, after the lint
-  problems.push(...(await lintProblems(status.pending.filter((e) => mine(e.service)), config)));
-  problems.push(...integrityFindings(status, config).filter((finding) => mine(finding.service)));
+  try {
+    problems.push(...(await lintProblems(status.pending.filter((e) => mine(e.service)), config)));
+    problems.push(...integrityFindings(status, config).filter((finding) => mine(finding.service)));
+  } catch (error) {
+    await drifting.catch(() => {}); // nothing left reading a database the caller closes next
+    throw error;
+  }
   const drifted = await drifting;
   for (const drift of drifted.services.filter((s) => s.status === 'drift')) {
     const what = drift.findings.map((f) => f.detail).join('; ');
@@ -171,7 +179,7 @@ export async function checkDatabase(db: Database, config: TributaryConfig, optio
  * Squashes this database is past: the squash is applied, so the files it replaces are not needed
  * here any more. They can be deleted once every other database is past it too.
  */
-export function deletableReplacedFiles(config: TributaryConfig, rows: HistoryRow[], label: string, options: CheckOptions = {}): Problem[] {
+function deletableReplacedFiles(config: TributaryConfig, rows: HistoryRow[], label: string, options: CheckOptions): Problem[] {
   const applied = new Set(rows.filter((r) => r.status === 'applied').map((r) => r.name));
   return replacedFileNotes(readStreamCached(config.migrationsDir), (squash) => applied.has(squash), `${label} is`, ' once every other database is past it too', options);
 }

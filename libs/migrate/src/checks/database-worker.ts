@@ -9,12 +9,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import type { TributaryConfig } from '../config/config.ts';
 import { TributaryError } from '../errors.ts';
 import { adoptStreamStamps, readStreamCached, streamStamps, withOneStreamRead, type StreamStamps } from '../stream/stream-cache.ts';
-import type { CheckOptions, Problem } from './check.ts';
-
-export interface DatabasePart {
-  problems: Problem[];
-  notes: Problem[];
-}
+import type { CheckOptions, DatabasePart } from './check.ts';
 
 /** The key of this module's job in `workerData` (a test runner's own worker threads carry other data). */
 const JOB = 'tributaryCheckDatabase';

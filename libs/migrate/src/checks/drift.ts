@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { DatabaseSchema, SchemaComparator, type AbstractSqlPlatform, type SchemaDifference, type TableDifference } from '@mikro-orm/sql';
 import type { TributaryConfig } from '../config/config.ts';
-import { catalogFingerprint } from '../db/catalog-fingerprint.ts';
+import { catalogFingerprint, catalogVersion } from '../db/catalog-fingerprint.ts';
 import type { Database } from '../db/connection.ts';
 import { History } from '../db/history.ts';
 import { splitStatements } from '../diff/differ.ts';
@@ -64,50 +64,78 @@ export interface DriftOptions {
 
 export async function detectDrift(db: Database, config: TributaryConfig, options: DriftOptions = {}): Promise<DriftReport> {
   const stream = readStreamCached(config.migrationsDir);
-  // With no clean comparison remembered, the database is read anyway: its reading starts now,
-  // and the server answers while the history is compared and the shards are parsed here.
-  const early = hasRemembered(config, CACHE) ? undefined : { introspected: introspect(db), catalog: catalogFingerprint(db.session) };
-  early?.introspected.catch(() => {}); // awaited below where the answer needs them
-  early?.catalog.catch(() => {});
+  // The history first: it never describes a later moment than the schema it is compared with.
   const status = options.status ?? compareStreamWithHistory(stream, await new History(db, config).rows());
-  const shards = await freshShards(config, stream, options.services ?? [], false);
-  const historyTable = `${config.historySchema}.${config.historyTable}`;
-  const ownedBy = new Map<string, string>();
-  for (const shard of shards.values()) for (const table of shard.schema.tables) ownedBy.set(tableKey(table), shard.service);
+  // With no clean comparison remembered, the schema is read anyway: its reading starts now, and
+  // the server answers while the shards are parsed here.
+  let reading = hasRemembered(config, CACHE) ? undefined : readSchema(db);
+  try {
+    const shards = await freshShards(config, stream, options.services ?? [], false);
+    const historyTable = `${config.historySchema}.${config.historyTable}`;
+    const ownedBy = new Map<string, string>();
+    for (const shard of shards.values()) for (const table of shard.schema.tables) ownedBy.set(tableKey(table), shard.service);
 
-  const selected = [...shards.keys()].sort().filter((service) => !options.services?.length || options.services.includes(service));
-  const pendingOf = (service: string) => status.pending.filter((e) => e.service === service).length;
-  const compared = selected.filter((service) => pendingOf(service) === 0).map((service) => shards.get(service)!);
-  const results = new Map<string, ServiceDrift>();
-  let tables: string[];
-  // The digest of the catalog is waited for first only when a clean comparison is remembered;
-  // otherwise it is taken alongside the introspection, to remember a clean result.
-  const catalog = compared.length > 0 ? (early?.catalog ?? catalogFingerprint(db.session)) : undefined;
-  catalog?.catch(() => {}); // awaited below only where the answer needs it
-  const cleanKey = async (recorded: RecordedShard[]) => digest(await catalog!, recorded, config);
-  if (catalog && !early && isKnownClean(config, await cleanKey(compared.map(recordedShard)), CACHE)) {
-    tables = [...(await listTables(db.session.query, historyTable))];
-    for (const shard of compared) results.set(shard.service, { service: shard.service, status: 'clean', findings: [], sql: [] });
-  } else {
-    const introspected = early?.introspected ?? introspect(db);
-    const recorded = compared.map(recordedShard); // while the server answers
-    const live = serialisedLive(await introspected, (table) => ownedBy.has(table));
-    tables = [...live.allTables];
-    for (const shard of recorded) results.set(shard.shard.service, compareService(db, live, shard, options.withSql ?? false));
-    if (catalog && [...results.values()].every((result) => result.status === 'clean')) rememberClean(config, await cleanKey(recorded), CACHE);
+    const selected = [...shards.keys()].sort().filter((service) => !options.services?.length || options.services.includes(service));
+    const pendingOf = (service: string) => status.pending.filter((e) => e.service === service).length;
+    const compared = selected.filter((service) => pendingOf(service) === 0).map((service) => shards.get(service)!);
+    const results = new Map<string, ServiceDrift>();
+    let tables: string[];
+    // A clean comparison remembered: the catalog's digest alone may answer (else it keys the reading's result).
+    const versioned = !reading && compared.length > 0 ? catalogVersion(db.session) : undefined;
+    versioned?.catch(() => {});
+    const known = versioned && catalogFingerprint(db.session);
+    if (known && isKnownClean(config, digest(await known, compared.map(recordedShard), config), CACHE)) {
+      tables = [...(await listTables(db.session.query, historyTable))];
+      for (const shard of compared) results.set(shard.service, { service: shard.service, status: 'clean', findings: [], sql: [] });
+    } else {
+      reading ??= known ? readSchema(db, versioned, known) : readSchema(db);
+      const recorded = compared.map(recordedShard); // while the server answers
+      const live = serialisedLive(await reading.introspected, (table) => ownedBy.has(table));
+      tables = [...live.allTables];
+      for (const shard of recorded) results.set(shard.shard.service, compareService(db, live, shard, options.withSql ?? false));
+      if (compared.length > 0 && [...results.values()].every((result) => result.status === 'clean')) {
+        // Remembered only if no catalog row changed while the schema was read: then the digest
+        // describes what was compared.
+        const [before, after] = await Promise.all([reading.version, catalogVersion(db.session)]);
+        if (before === after) rememberClean(config, digest(await reading.catalog, recorded, config), CACHE);
+      }
+    }
+
+    const services = selected.map((service): ServiceDrift => {
+      const pending = pendingOf(service);
+      if (pending === 0) return results.get(service)!;
+      const note = `${pending} pending migration${pending === 1 ? '' : 's'}: not compared until applied (pending migrations are not drift).`;
+      return { service, status: 'pending', note, findings: [], sql: [] };
+    });
+    const unowned = tables.filter((table) => table !== historyTable && !ownedBy.has(table)).sort();
+    return { ok: services.every((s) => s.status !== 'drift'), database: db.label, services, unowned };
+  } finally {
+    // No query left running on a connection the caller closes next (drift found, a shard that
+    // would not load, nothing to compare).
+    if (reading) await Promise.allSettled([reading.version, reading.catalog, reading.introspected]);
   }
-
-  const services = selected.map((service): ServiceDrift => {
-    const pending = pendingOf(service);
-    if (pending === 0) return results.get(service)!;
-    const note = `${pending} pending migration${pending === 1 ? '' : 's'}: not compared until applied (pending migrations are not drift).`;
-    return { service, status: 'pending', note, findings: [], sql: [] };
-  });
-  const unowned = tables.filter((table) => table !== historyTable && !ownedBy.has(table)).sort();
-  return { ok: services.every((s) => s.status !== 'drift'), database: db.label, services, unowned };
 }
 
 const CACHE = 'clean-drift';
+
+interface SchemaReading {
+  /** The catalog's version before any of the reading (`catalogVersion`). */
+  version: Promise<string>;
+  /** The catalog's digest, taken after the version. */
+  catalog: Promise<string>;
+  /** The schema, read once the version is in. */
+  introspected: Promise<DatabaseSchema>;
+}
+
+/**
+ * The reading of the schema, in this order: the catalog's version and its digest (on the session,
+ * one after the other, unless given), then the introspection (on the pool) once the version is in.
+ */
+function readSchema(db: Database, version = catalogVersion(db.session), catalog = catalogFingerprint(db.session)): SchemaReading {
+  const introspected = version.then(() => introspect(db));
+  for (const promise of [version, catalog, introspected]) promise.catch(() => {}); // awaited where the answer needs them, settled in any case
+  return { version, catalog, introspected };
+}
 
 /** A shard with each of its tables as MikroORM serialises it (what the database's tables are compared with). */
 interface RecordedShard {

@@ -118,7 +118,7 @@ function mikroOrmColumnsQuery(platform: AbstractSqlPlatform, bySchema: TablesByS
  * composite type — even information_schema's own views); here each column is joined to its table.
  * The comment is looked up per column (one probe of pg_description's unique index): joined, the
  * planner, which expects a few hundred columns, sorted every column to a merge join instead
- * (~30 ms of 170 at a thousand tables, spilling to disk).
+ * (~30–40 ms of ~170 at a thousand tables, spilling to disk).
  */
 function columnsFromCatalog(platform: AbstractSqlPlatform, bySchema: TablesBySchema): string {
   const quote = (value: string) => platform.quoteValue(value);
