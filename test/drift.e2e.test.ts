@@ -4,7 +4,7 @@
  * that SQL leaves no drift), unowned tables are listed apart, pending migrations are not drift,
  * and the embedded PGlite database is compared the same way.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { detectDrift } from '../libs/migrate/src/checks/drift.ts';
 import { loadConfig } from '../libs/migrate/src/config/config.ts';
@@ -32,36 +32,48 @@ describe('migrate drift on PostgreSQL', () => {
     expect(existsSync(ws.path('node_modules/.cache/tributary/clean-drift.json'))).toBe(true);
   });
 
-  it('does not remember a clean comparison when the schema changed while it was read', async () => {
-    const memo = ws.path('node_modules/.cache/tributary/clean-drift.json');
-    rmSync(memo, { force: true });
-    const config = loadConfig({ cwd: ws.dir, databaseUrl: db.url });
-    const database = await openDatabase(config);
-    const query = database.session.query.bind(database.session);
-    let changed = false;
-    // Right after the catalog's digest is read, someone creates a table (no service owns it: not drift).
-    database.session.query = async (sql, params) => {
-      const rows = await query(sql, params);
-      if (!changed && sql.includes('string_agg(entry')) {
-        changed = true;
-        await db.query(`create table "made_during_drift" ("id" int)`);
+  // Drift made by hand is undone while drift reads the schema (right after the catalog's version
+  // is first taken): the reading sees a clean schema, but the digest may be of the drifted one.
+  // Remembered, that digest would answer "clean" once the same drift is made again.
+  for (const memoBefore of ['none', 'stale'] as const) {
+    it(`does not remember a clean comparison when the schema changed while it was read (memo before: ${memoBefore})`, async () => {
+      const memo = ws.path('node_modules/.cache/tributary/clean-drift.json');
+      rmSync(memo, { force: true });
+      if (memoBefore === 'stale') writeFileSync(memo, JSON.stringify({ fingerprint: 'of another schema' }));
+      await db.query(`alter table "user" add column "nickname" text`);
+      const config = loadConfig({ cwd: ws.dir, databaseUrl: db.url });
+      const database = await openDatabase(config);
+      const query = database.session.query.bind(database.session);
+      let undone = false;
+      database.session.query = async (sql, params) => {
+        const rows = await query(sql, params);
+        if (!undone && sql.includes(`'pg_class ' || count(*)`)) {
+          undone = true;
+          await db.query(`alter table "user" drop column "nickname"`);
+        }
+        return rows;
+      };
+      try {
+        const report = await detectDrift(database, config);
+        expect(undone).toBe(true);
+        expect(report.ok).toBe(true); // what it read
+        expect(JSON.parse(existsSync(memo) ? readFileSync(memo, 'utf8') : '{}').fingerprint ?? 'none').toBe(memoBefore === 'none' ? 'none' : 'of another schema');
+      } finally {
+        await database.close();
       }
-      return rows;
-    };
-    try {
-      const report = await detectDrift(database, config);
-      expect(changed).toBe(true);
-      expect(report.ok).toBe(true);
-      // The digest taken before the reading and the one after it differ: nothing to remember by.
-      expect(existsSync(memo)).toBe(false);
-    } finally {
-      await database.close();
-      await db.query(`drop table "made_during_drift"`);
-    }
-    // Unchanged while read, the same comparison is remembered.
-    await ws.migrateOk(['drift'], env);
-    expect(existsSync(memo)).toBe(true);
-  });
+      await db.query(`alter table "user" add column "nickname" text`);
+      try {
+        const { code, report } = await driftJson();
+        expect(code).toBe(1);
+        expect(report.services.find((s: any) => s.service === 'auth-service').findings.map((f: any) => [f.kind, f.object, f.name])).toEqual([['extra', 'column', 'nickname']]);
+      } finally {
+        await db.query(`alter table "user" drop column "nickname"`);
+      }
+      // Unchanged while read, the same comparison is remembered.
+      await ws.migrateOk(['drift'], env);
+      expect(JSON.parse(readFileSync(memo, 'utf8')).fingerprint).not.toBe('of another schema');
+    });
+  }
 
   it('reports a column added, an index dropped and a default changed by hand, each with the SQL that undoes it', async () => {
     await db.query(`alter table "user" add column "nickname" text`);
@@ -130,6 +142,26 @@ describe('migrate drift on PostgreSQL', () => {
     ws.remove('migrations/20300101_000001_catalog-service_add_weight.ts');
   });
 
+  it("remembers a clean comparison only of what it compares: a trigger function's new body is drift", async () => {
+    const file = 'migrations/20300101_000002_catalog-service_touch.ts';
+    const body = (fn: string) => `create or replace function "product_touch_fn"() returns trigger language plpgsql as $$ begin new.name := ${fn}(new.name); return new; end; $$`;
+    ws.write(file, migration([body('upper'), `create trigger "touch" before update on "product" for each row execute function "product_touch_fn"()`], { service: 'catalog-service' }));
+    try {
+      await ws.migrateOk(['migrate'], env);
+      await ws.migrateOk(['drift'], env); // clean, and remembered
+      expect(existsSync(ws.path('node_modules/.cache/tributary/clean-drift.json'))).toBe(true);
+      await db.query(body('lower'));
+      const { code, report } = await driftJson(); // the same question as the remembered one
+      expect(code).toBe(1);
+      expect(report.services.find((s: any) => s.service === 'catalog-service').findings.map((f: any) => [f.kind, f.object, f.name])).toEqual([['changed', 'trigger', 'touch']]);
+    } finally {
+      await db.query(`drop trigger if exists "touch" on "product"`);
+      await db.query(`drop function if exists "product_touch_fn"()`);
+      await db.query(`delete from "tributary_migrations" where "name" = '20300101_000002_catalog-service_touch'`);
+      ws.remove(file);
+    }
+  });
+
   it('--json names an unknown service in one JSON document', async () => {
     const result = await ws.migrate(['drift', '--json', '--service', 'nope'], env);
     expect(result.code).toBe(1);
@@ -140,9 +172,12 @@ describe('migrate drift on PostgreSQL', () => {
 describe('migrate drift on the embedded PGlite database', () => {
   it('compares it the same way: no drift after migrate', async () => {
     expect((await ws.migrate(['migrate'])).code).toBe(0);
+    const memo = ws.path('node_modules/.cache/tributary/clean-drift.json');
+    rmSync(memo, { force: true });
     const result = await ws.migrate(['drift']);
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stderr).toContain('Using embedded PGlite');
     expect(result.stdout).toContain('No drift.');
+    expect(existsSync(memo)).toBe(true); // the catalog's digest and version work on PGlite too
   });
 });

@@ -80,24 +80,20 @@ export async function detectDrift(db: Database, config: TributaryConfig, options
     const compared = selected.filter((service) => pendingOf(service) === 0).map((service) => shards.get(service)!);
     const results = new Map<string, ServiceDrift>();
     let tables: string[];
-    // A clean comparison remembered: the catalog's digest alone may answer (else it keys the reading's result).
-    const versioned = !reading && compared.length > 0 ? catalogVersion(db.session) : undefined;
-    versioned?.catch(() => {});
-    const known = versioned && catalogFingerprint(db.session);
-    if (known && isKnownClean(config, digest(await known, compared.map(recordedShard), config), CACHE)) {
+    // A clean comparison remembered: the catalog's digest alone may answer.
+    const known = !reading && compared.length > 0 ? await catalogFingerprint(db.session) : undefined;
+    if (known !== undefined && isKnownClean(config, digest(known, compared.map(recordedShard), config), CACHE)) {
       tables = [...(await listTables(db.session.query, historyTable))];
       for (const shard of compared) results.set(shard.service, { service: shard.service, status: 'clean', findings: [], sql: [] });
     } else {
-      reading ??= known ? readSchema(db, versioned, known) : readSchema(db);
+      // A result that may be remembered needs its key taken with the reading (the digest above came before it).
+      reading ??= compared.length > 0 ? readSchema(db) : { introspected: introspect(db) };
       const recorded = compared.map(recordedShard); // while the server answers
       const live = serialisedLive(await reading.introspected, (table) => ownedBy.has(table));
       tables = [...live.allTables];
       for (const shard of recorded) results.set(shard.shard.service, compareService(db, live, shard, options.withSql ?? false));
-      if (compared.length > 0 && [...results.values()].every((result) => result.status === 'clean')) {
-        // Remembered only if no catalog row changed while the schema was read: then the digest
-        // describes what was compared.
-        const [before, after] = await Promise.all([reading.version, catalogVersion(db.session)]);
-        if (before === after) rememberClean(config, digest(await reading.catalog, recorded, config), CACHE);
+      if (reading.keyed && compared.length > 0 && [...results.values()].every((result) => result.status === 'clean')) {
+        await rememberIfUnchanged(db, config, reading.keyed, recorded);
       }
     }
 
@@ -112,29 +108,44 @@ export async function detectDrift(db: Database, config: TributaryConfig, options
   } finally {
     // No query left running on a connection the caller closes next (drift found, a shard that
     // would not load, nothing to compare).
-    if (reading) await Promise.allSettled([reading.version, reading.catalog, reading.introspected]);
+    if (reading) await Promise.allSettled([reading.introspected, reading.keyed?.version, reading.keyed?.catalog]);
   }
 }
 
 const CACHE = 'clean-drift';
 
 interface SchemaReading {
-  /** The catalog's version before any of the reading (`catalogVersion`). */
-  version: Promise<string>;
-  /** The catalog's digest, taken after the version. */
-  catalog: Promise<string>;
-  /** The schema, read once the version is in. */
+  /** The schema, read once the catalog's version is in (when keyed). */
   introspected: Promise<DatabaseSchema>;
+  /** What a clean result is remembered by: the catalog's version before any of the reading, then its digest. */
+  keyed?: { version: Promise<string>; catalog: Promise<string> };
 }
 
 /**
  * The reading of the schema, in this order: the catalog's version and its digest (on the session,
- * one after the other, unless given), then the introspection (on the pool) once the version is in.
+ * one after the other), then the introspection (on the pool) once the version is in.
  */
-function readSchema(db: Database, version = catalogVersion(db.session), catalog = catalogFingerprint(db.session)): SchemaReading {
+function readSchema(db: Database): SchemaReading {
+  const version = catalogVersion(db.session);
+  const catalog = catalogFingerprint(db.session);
   const introspected = version.then(() => introspect(db));
   for (const promise of [version, catalog, introspected]) promise.catch(() => {}); // awaited where the answer needs them, settled in any case
-  return { version, catalog, introspected };
+  return { introspected, keyed: { version, catalog } };
+}
+
+/**
+ * Remembers a clean comparison if no catalog row changed while the schema was read (the version
+ * after it is the one before it): then the digest describes what was compared. Only a shortcut
+ * for the next run: a failure here leaves the answer as it is.
+ */
+async function rememberIfUnchanged(db: Database, config: TributaryConfig, keyed: NonNullable<SchemaReading['keyed']>, recorded: RecordedShard[]): Promise<void> {
+  try {
+    const catalog = await keyed.catalog;
+    const [before, after] = await Promise.all([keyed.version, catalogVersion(db.session)]);
+    if (before === after) rememberClean(config, digest(catalog, recorded, config), CACHE);
+  } catch {
+    // not remembered
+  }
 }
 
 /** A shard with each of its tables as MikroORM serialises it (what the database's tables are compared with). */
