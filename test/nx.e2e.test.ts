@@ -158,8 +158,6 @@ describe('Nx integration', () => {
     // Every Node process Nx starts logs its script: task workers run bin/run-executor.js, batches run-batch.js.
     const log = ws.path('.processes.log');
     ws.write('.probe.mjs', `import { appendFileSync } from 'node:fs';\nappendFileSync(${JSON.stringify(log)}, process.argv[1] + '\\n');\n`);
-    // The workspace's own node_modules/.cache instead of the link to the repository's (shared by every scratch workspace).
-    ws.remove('node_modules/.cache');
     const cold = await nx(['run-many', '-t', 'migrate-check', '--output-style=static'], { NODE_OPTIONS: `--import=${ws.path('.probe.mjs')}` });
     const workers = ws.read('.processes.log').split('\n').filter((script) => /run-executor|run-batch/.test(script));
     ws.remove('.probe.mjs');
