@@ -7,30 +7,22 @@
  *
  * Usage: node mikroorm-check.ts <workspace> <scratch folder> <database url>
  */
-import { globSync } from 'node:fs';
 import { enableCompileCache } from 'node:module';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { workspaceEntities } from './workspace-entities.ts';
 
 // The same on-disk compile cache as Tributary's CLI, so that neither side wins by caching alone.
 enableCompileCache?.();
-const { EntitySchema } = await import('@mikro-orm/core');
 const { Migrator } = await import('@mikro-orm/migrations');
 const { MikroORM } = await import('@mikro-orm/postgresql');
 
 const [workspace, scratch, clientUrl] = process.argv.slice(2);
 if (!workspace || !scratch || !clientUrl) throw new Error('usage: mikroorm-check.ts <workspace> <scratch folder> <database url>');
 
-// The same discovery rule as Tributary's loader: every exported EntitySchema of every model file.
-const entities = new Set<InstanceType<typeof EntitySchema>>();
-for (const file of globSync('apps/*/src/db/models/**/*.ts', { cwd: workspace }).sort()) {
-  const exports = await import(pathToFileURL(join(workspace, file)).href);
-  for (const value of Object.values(exports)) if (value instanceof EntitySchema) entities.add(value);
-}
+const entities = await workspaceEntities(workspace);
 
 const orm = await MikroORM.init({
   clientUrl,
-  entities: [...entities],
+  entities,
   extensions: [Migrator],
   // It creates its history table on its first run, as `migration:check` does: under a name of its
   // own (a table no service owns, which Tributary's check lists apart, not as drift).
