@@ -6,13 +6,13 @@
  * the versions of Tributary and MikroORM. Kept in node_modules/.cache (never committed).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, globSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import type { TributaryConfig } from '../config/config.ts';
 import type { Service } from '../config/services.ts';
-import { modelFiles } from '../models/files.ts';
-import { importedWorkspaceFiles, realPath } from '../models/imports.ts';
+import { filesUnder, modelFiles } from '../models/files.ts';
+import { reachableWorkspaceFiles } from '../models/imports.ts';
 import type { StreamEntry } from '../stream/stream.ts';
 import { cacheFile, saveCache } from '../stream/checksum-memo.ts';
 
@@ -27,9 +27,8 @@ export function checkFingerprint(config: TributaryConfig, services: Service[], s
   const hash = createHash('sha256');
   const add = (label: string, content: string | Buffer) => hash.update(`${label}\0`).update(content).update('\0');
   const models = services.flatMap((service) => modelFiles(service));
-  const imported = importedWorkspaceFiles(models, join(config.root, 'node_modules'), config.root).map((file) => join(config.root, file));
-  for (const file of [...new Set([...models.map(realPath), ...imported])].sort()) add(relative(config.root, file), readFileSync(file));
-  for (const file of globSync('**/*.json', { cwd: config.snapshotsDir }).sort()) add(`shard ${file}`, readFileSync(join(config.snapshotsDir, file)));
+  for (const file of reachableWorkspaceFiles(models, config.root).sort()) add(relative(config.root, file), readFileSync(file));
+  for (const file of filesUnder(config.snapshotsDir, /\.json$/).sort()) add(`shard ${file}`, readFileSync(join(config.snapshotsDir, file)));
   add('stream', stream.map((e) => `${e.name} ${e.checksum}`).join('\n')); // an edited migration changes its shard
   add('services', `${services.map((s) => `${s.name}=${relative(config.root, s.modelsDir)}`).join(',')} selected=${(selected ?? []).join(',')}`);
   add('versions', toolVersions(config.root));
@@ -67,7 +66,7 @@ export function toolVersions(root: string): string {
 
 function toolVersion(): string {
   const hash = createHash('sha256');
-  for (const file of globSync('src/**/*.{ts,js}', { cwd: TOOL_ROOT }).sort()) {
+  for (const file of filesUnder(join(TOOL_ROOT, 'src'), /\.[jt]s$/, 'src/').sort()) {
     if (!/\.test\.[jt]s$/.test(file)) hash.update(file).update(readFileSync(join(TOOL_ROOT, file)));
   }
   return hash.digest('hex');

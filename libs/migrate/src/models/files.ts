@@ -8,18 +8,19 @@ const NOT_MODELS = /(\.d\.ts|\.(test|spec)\.[mc]?[jt]s)$/;
 
 /** Absolute paths, sorted. Light on purpose: the Nx plugin lists them without loading the ORM. */
 export function modelFiles(service: Service): string[] {
-  return sourcesUnder(service.modelsDir, '')
+  return filesUnder(service.modelsDir, SOURCE)
     .filter((file) => !NOT_MODELS.test(file))
     .sort()
     .map((file) => join(service.modelsDir, file));
 }
 
 /**
- * What `globSync('**\/*.{ts,mts,js,mjs}', { cwd: dir })` lists — names starting with a dot left
- * out, symbolic links listed but not followed — from one directory listing per folder: the
- * glob matcher costs ~0.5 ms a call, and the Nx plugin and the check list every service's models.
+ * What `globSync('**\/*.ext', { cwd: dir })` lists for the names `name` matches — names starting
+ * with a dot left out, symbolic links listed but not followed — from one directory listing per
+ * folder: the glob matcher costs ~0.5 ms a call, and the Nx plugin and the check list every
+ * service's models. Paths relative to `dir`, with `/`.
  */
-function sourcesUnder(dir: string, prefix: string): string[] {
+export function filesUnder(dir: string, name: RegExp, prefix = ''): string[] {
   let entries;
   try {
     entries = readdirSync(dir, { withFileTypes: true });
@@ -30,8 +31,8 @@ function sourcesUnder(dir: string, prefix: string): string[] {
   for (const entry of entries) {
     if (entry.name.startsWith('.')) continue;
     const rel = prefix + entry.name;
-    if (SOURCE.test(entry.name)) found.push(rel);
-    if (entry.isDirectory()) found.push(...sourcesUnder(join(dir, entry.name), `${rel}/`));
+    if (name.test(entry.name)) found.push(rel);
+    if (entry.isDirectory()) found.push(...filesUnder(join(dir, entry.name), name, `${rel}/`));
   }
   return found;
 }

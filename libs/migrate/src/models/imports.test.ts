@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { importedWorkspaceFiles, importSpecifiers } from './imports.ts';
+import { importedWorkspaceFiles, importSpecifiers, importWalk } from './imports.ts';
 
 describe('importSpecifiers', () => {
   it('finds static, re-exported, side-effect and dynamic imports', () => {
@@ -64,5 +64,26 @@ describe('importedWorkspaceFiles', () => {
     file('node_modules/@acme/solo/package.json', JSON.stringify({ name: '@acme/solo', exports: { './shared': './shared.js' } }));
     file('node_modules/@acme/solo/shared.js', 'exports.Shared = 1;\n');
     expect(importedWorkspaceFiles([model], join(root, 'apps/solo/src/db/models'), root)).toEqual(['apps/solo/src/shared.ts']);
+  });
+});
+
+describe("an import walk's real paths", () => {
+  let root: string;
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('are realpath(3) of each path: through a linked folder, of a linked file, of a folder', () => {
+    root = mkdtempSync(join(tmpdir(), 'tributary-realpaths-'));
+    mkdirSync(join(root, 'real/models'), { recursive: true });
+    writeFileSync(join(root, 'real/models/user.ts'), '');
+    writeFileSync(join(root, 'real/models/order.ts'), '');
+    writeFileSync(join(root, 'elsewhere.ts'), '');
+    symlinkSync(join(root, 'real'), join(root, 'linked'));
+    symlinkSync(join(root, 'elsewhere.ts'), join(root, 'real/models/shortcut.ts'));
+    const walk = importWalk();
+    for (const path of ['linked/models/user.ts', 'linked/models/order.ts', 'linked/models/shortcut.ts', 'real/models/user.ts', 'linked/models', 'linked', '.']) {
+      expect(walk.realPath(join(root, path)), path).toBe(realpathSync.native(join(root, path)));
+    }
+    expect(walk.realPath(join(root, 'linked/models/shortcut.ts'))).toBe(realpathSync.native(join(root, 'elsewhere.ts')));
+    expect(() => walk.realPath(join(root, 'linked/models/missing.ts'))).toThrow(/ENOENT/);
   });
 });

@@ -4,7 +4,7 @@
  * notices a change in any of them. Static string imports only; packages in node_modules are
  * left to the lockfile.
  */
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 
@@ -15,34 +15,55 @@ const SOURCE_EXTENSIONS = ['', '.ts', '.mts', '.js', '.mjs', '/index.ts', '/inde
 /** The operating system's realpath(3): one call per path, where Node's JavaScript one looks at every folder of it. */
 export const realPath = (path: string): string => realpathSync.native(path);
 
+/**
+ * What one walk over many files remembers: how bare specifiers resolved from a folder (every
+ * entity file of a folder imports the same packages, and resolving one walks node_modules), and
+ * each folder's real path (realpath(3) looks at every folder of a path; a file that is not a link
+ * is its real folder's entry, told by one lstat). Made per walk: nothing is remembered across them.
+ */
+export interface ImportWalk {
+  packages: Map<string, string | undefined>;
+  realPath: (path: string) => string;
+}
+
+export function importWalk(): ImportWalk {
+  const folders = new Map<string, string>();
+  return {
+    packages: new Map(),
+    realPath: (path) => {
+      const folder = dirname(path);
+      if (folder === path || lstatSync(path).isSymbolicLink()) return realPath(path);
+      let real = folders.get(folder);
+      if (real === undefined) folders.set(folder, (real = realPath(folder)));
+      return join(real, basename(path));
+    },
+  };
+}
+
 export function importSpecifiers(source: string): string[] {
   return [...source.matchAll(SPECIFIERS)].map((match) => (match[1] ?? match[2])!);
 }
 
-/**
- * The file an import of `specifier` from `from` loads, when it is a file of the workspace.
- * `packages` remembers how bare specifiers resolved from a folder (every entity file of a folder
- * imports the same packages, and resolving one walks node_modules).
- */
-export function resolveWorkspaceImport(specifier: string, from: string, workspaceRoot: string, packages?: Map<string, string | undefined>): string | undefined {
+/** The file an import of `specifier` from `from` loads, when it is a file of the workspace (its real path). */
+export function resolveWorkspaceImport(specifier: string, from: string, workspaceRoot: string, walk: ImportWalk = importWalk()): string | undefined {
   let resolved: string | undefined;
   if (specifier.startsWith('.') || specifier.startsWith('/')) {
     const base = resolve(dirname(from), specifier);
     resolved = SOURCE_EXTENSIONS.map((ext) => base + ext).find((candidate) => statSync(candidate, { throwIfNoEntry: false })?.isFile());
   } else if (!specifier.startsWith('node:')) {
     const key = `${dirname(from)}\0${specifier}`;
-    if (packages?.has(key)) return packages.get(key);
-    resolved = resolvePackage(specifier, from, workspaceRoot);
-    packages?.set(key, resolved);
+    if (walk.packages.has(key)) return walk.packages.get(key);
+    resolved = resolvePackage(specifier, from, workspaceRoot, walk);
+    walk.packages.set(key, resolved);
     return resolved;
   }
-  return insideWorkspace(resolved, workspaceRoot);
+  return insideWorkspace(resolved, workspaceRoot, walk);
 }
 
-function resolvePackage(specifier: string, from: string, workspaceRoot: string): string | undefined {
+function resolvePackage(specifier: string, from: string, workspaceRoot: string, walk: ImportWalk): string | undefined {
   if (installedElsewhere(specifier, dirname(from), workspaceRoot)) return undefined;
   try {
-    return insideWorkspace(createRequire(from).resolve(specifier), workspaceRoot);
+    return insideWorkspace(createRequire(from).resolve(specifier), workspaceRoot, walk);
   } catch {
     return undefined; // a package only `import` can resolve, or not installed: not ours to track
   }
@@ -85,20 +106,19 @@ function ownPackageName(dir: string): string | undefined {
   }
 }
 
-function insideWorkspace(resolved: string | undefined, workspaceRoot: string): string | undefined {
+function insideWorkspace(resolved: string | undefined, workspaceRoot: string, walk: ImportWalk): string | undefined {
   if (!resolved || !existsSync(resolved)) return undefined;
-  const real = realPath(resolved);
+  const real = walk.realPath(resolved);
   const inside = relative(workspaceRoot, real);
   if (inside.startsWith('..') || inside.split(sep).includes('node_modules')) return undefined;
   return real;
 }
 
 /** Every workspace file reachable by imports from `files` (real paths): `files` first, then nearest first. */
-export function reachableWorkspaceFiles(files: string[], workspaceRoot: string): string[] {
+export function reachableWorkspaceFiles(files: string[], workspaceRoot: string, walk: ImportWalk = importWalk()): string[] {
   const root = realPath(workspaceRoot);
-  const seen = new Set(files.map(realPath));
+  const seen = new Set(files.map(walk.realPath));
   const order = [...seen];
-  const packages = new Map<string, string | undefined>();
   for (let index = 0; index < order.length; index++) {
     const file = order[index]!;
     let source: string;
@@ -108,7 +128,7 @@ export function reachableWorkspaceFiles(files: string[], workspaceRoot: string):
       continue;
     }
     for (const specifier of importSpecifiers(source)) {
-      const target = resolveWorkspaceImport(specifier, file, root, packages);
+      const target = resolveWorkspaceImport(specifier, file, root, walk);
       if (!target || seen.has(target)) continue;
       seen.add(target);
       order.push(target);
@@ -124,8 +144,9 @@ export function reachableWorkspaceFiles(files: string[], workspaceRoot: string):
 export function importedWorkspaceFiles(files: string[], own: string, workspaceRoot: string): string[] {
   const root = realPath(workspaceRoot);
   const ownReal = realPath(own);
-  const start = new Set(files.map(realPath));
-  return reachableWorkspaceFiles(files, root)
+  const walk = importWalk();
+  const start = new Set(files.map(walk.realPath));
+  return reachableWorkspaceFiles(files, root, walk)
     .filter((file) => !start.has(file) && !(file + sep).startsWith(ownReal + sep))
     .map((file) => relative(root, file).split(sep).join('/'))
     .sort();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compilationOf, compileTypeScript, typeScriptCandidates, TypeScriptSyntaxError } from './typescript-hooks.ts';
+import { compilationOf, compileTypeScript, resolutionKey, typeScriptCandidates, TypeScriptSyntaxError } from './typescript-hooks.ts';
 
 describe('which files SWC compiles', () => {
   it('leaves files Node can strip to Node', () => {
@@ -44,5 +44,33 @@ describe('imports written for a bundler', () => {
     expect(typeScriptCandidates('./user.js')).toEqual(['./user.ts']);
     expect(typeScriptCandidates('./user.mjs')).toEqual(['./user.mts']);
     expect(typeScriptCandidates('./user.ts')).toEqual([]);
+  });
+});
+
+describe('resolutions remembered for the process', () => {
+  const from = (parentURL: string | undefined, conditions = ['node', 'import']) => ({ parentURL, conditions, importAttributes: {} });
+
+  it('share a package name among the files of one folder, not across folders or conditions', () => {
+    const user = resolutionKey('@mikro-orm/core', from('file:///ws/apps/auth/src/db/models/user.ts'));
+    expect(user).toBeDefined();
+    expect(resolutionKey('@mikro-orm/core', from('file:///ws/apps/auth/src/db/models/order.ts'))).toBe(user);
+    expect(resolutionKey('@mikro-orm/core', from('file:///ws/apps/billing/src/db/models/user.ts'))).not.toBe(user);
+    expect(resolutionKey('@mikro-orm/core', from('file:///ws/apps/auth/src/db/models/user.ts', ['node', 'require']))).not.toBe(user);
+    expect(resolutionKey('@mikro-orm/core/package.json', from('file:///ws/apps/auth/src/db/models/user.ts'))).not.toBe(user);
+  });
+
+  it('share a relative path by the file it names, apart for the workspace and for packages', () => {
+    const key = resolutionKey('./order.ts', from('file:///ws/apps/auth/src/db/models/user.ts'));
+    expect(resolutionKey('../models/order.ts', from('file:///ws/apps/auth/src/db/models/index.ts'))).toBe(key);
+    expect(resolutionKey('./order.ts', from('file:///ws/apps/auth/src/db/other/user.ts'))).not.toBe(key);
+    expect(resolutionKey('../../../../apps/auth/src/db/models/order.ts', from('file:///ws/node_modules/pkg/lib/index.js'))).not.toBe(key);
+  });
+
+  it('are not remembered for an entry point, a URL or a package import map', () => {
+    expect(resolutionKey('file:///ws/main.ts', from(undefined))).toBeUndefined();
+    expect(resolutionKey('node:fs', from('file:///ws/a.ts'))).toBeUndefined();
+    expect(resolutionKey('file:///ws/b.ts', from('file:///ws/a.ts'))).toBeUndefined();
+    expect(resolutionKey('#internal', from('file:///ws/a.ts'))).toBeUndefined();
+    expect(resolutionKey('data:text/javascript,1', from('file:///ws/a.ts'))).toBeUndefined();
   });
 });

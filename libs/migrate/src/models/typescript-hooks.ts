@@ -4,7 +4,7 @@
  * parameter properties is compiled by SWC in an in-thread module hook; every other file is still
  * stripped natively. Relative imports written for a bundler (`./user`, `./user.js`) find `user.ts`.
  */
-import { createRequire, registerHooks, setSourceMapsSupport } from 'node:module';
+import { createRequire, registerHooks, setSourceMapsSupport, type ResolveFnOutput, type ResolveHookContext, type ResolveHookSync } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -87,28 +87,24 @@ function columnOfDrawn(text: string, drawn: number): number {
   return drawn;
 }
 
+type NextResolve = Parameters<ResolveHookSync>[2];
+
 let enabled = false;
 
 /** Installs the hooks once per process; cheap for files that need nothing (one regex test). */
 export function enableTypeScriptHooks(): void {
   if (enabled) return;
   enabled = true;
+  const resolved = new Map<string, ResolveFnOutput>();
   registerHooks({
     resolve(specifier, context, nextResolve) {
-      try {
-        return nextResolve(specifier, context);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if ((code !== 'ERR_MODULE_NOT_FOUND' && code !== 'ERR_UNSUPPORTED_DIR_IMPORT') || !specifier.startsWith('.') || !inWorkspace(context.parentURL)) throw error;
-        for (const candidate of typeScriptCandidates(specifier)) {
-          try {
-            return nextResolve(candidate, context);
-          } catch {
-            // not this one either
-          }
-        }
-        throw error;
-      }
+      const key = resolutionKey(specifier, context);
+      const known = key === undefined ? undefined : resolved.get(key);
+      if (known) return known;
+      const result = resolveForTypeScript(specifier, context, nextResolve);
+      // Answered here next time, without asking Node's resolver: hence shortCircuit.
+      if (key !== undefined) resolved.set(key, { ...result, shortCircuit: true });
+      return result;
     },
     load(url, context, nextLoad) {
       const loaded = nextLoad(url, context);
@@ -122,6 +118,45 @@ export function enableTypeScriptHooks(): void {
       return { format, source: compileTypeScript(source, file, compilation), shortCircuit: true };
     },
   });
+}
+
+function resolveForTypeScript(specifier: string, context: ResolveHookContext, nextResolve: NextResolve): ResolveFnOutput {
+  try {
+    return nextResolve(specifier, context);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if ((code !== 'ERR_MODULE_NOT_FOUND' && code !== 'ERR_UNSUPPORTED_DIR_IMPORT') || !specifier.startsWith('.') || !inWorkspace(context.parentURL)) throw error;
+    for (const candidate of typeScriptCandidates(specifier)) {
+      try {
+        return nextResolve(candidate, context);
+      } catch {
+        // not this one either
+      }
+    }
+    throw error;
+  }
+}
+
+/**
+ * What a resolution depends on, so that it is made once per process: Node resolves a package
+ * name from the importing file's folder (node_modules lookup, package scope), a relative path to
+ * one URL; but it does neither any faster the thousandth time, and a thousand model files that
+ * each import `@mikro-orm/core` paid a walk up the folders each (a seventh of loading them).
+ * Undefined: not remembered (no importing file, a URL scheme or `#` import of its own).
+ */
+export function resolutionKey(specifier: string, context: Pick<ResolveHookContext, 'parentURL' | 'conditions' | 'importAttributes'>): string | undefined {
+  const parent = context.parentURL;
+  if (!parent?.startsWith('file:')) return undefined;
+  let where: string;
+  if (/^\.{1,2}(\/|$)/.test(specifier) || specifier.startsWith('/')) {
+    // The fallback to TypeScript files is for the workspace's own imports only.
+    where = `${new URL(specifier, parent).href} ${inWorkspace(parent) ? 'workspace' : 'package'}`;
+  } else if (/^[@a-z0-9_~-]/i.test(specifier) && !/^[a-z][a-z0-9+.-]*:/i.test(specifier)) {
+    where = `${specifier} from ${new URL('.', parent).href}`;
+  } else {
+    return undefined;
+  }
+  return `${where} ${context.conditions.join(',')} ${JSON.stringify(context.importAttributes)}`;
 }
 
 function inWorkspace(url: string | undefined): url is string {
