@@ -77,5 +77,19 @@ describe('without a reachable database', () => {
     const changed = await ws.migrate(['check', '--offline'], env);
     expect(changed.code).toBe(1);
     expect(changed.stderr).toContain('Service catalog-service has model changes without a migration');
+    ws.write('apps/catalog-service/src/db/lengths.ts', 'export const NAME_LENGTH = 200;\n');
+    expect((await ws.migrate(['check', '--offline'], env)).code).toBe(0);
+  });
+
+  it('…nor past a change in one imported as a bundler writes it (../slugs.js loads slugs.ts)', async () => {
+    ws.write('apps/catalog-service/src/db/slugs.ts', 'export const SLUG_LENGTH = 80;\n');
+    ws.edit('apps/catalog-service/src/db/models/category.ts', "import { defineEntity, p } from '@mikro-orm/core';", "import { defineEntity, p } from '@mikro-orm/core';\nimport { SLUG_LENGTH } from '../slugs.js';");
+    ws.edit('apps/catalog-service/src/db/models/category.ts', 'slug: p.string().length(80).unique(),', 'slug: p.string().length(SLUG_LENGTH).unique(),');
+    expect((await ws.migrate(['check', '--offline'], env)).code).toBe(0);
+    expect((await ws.migrate(['check', '--offline'], env)).code).toBe(0); // from the remembered clean check
+    ws.write('apps/catalog-service/src/db/slugs.ts', 'export const SLUG_LENGTH = 96;\n');
+    const changed = await ws.migrate(['check', '--offline'], env);
+    expect(changed.code).toBe(1);
+    expect(changed.stderr).toContain('Service catalog-service has model changes without a migration');
   });
 });

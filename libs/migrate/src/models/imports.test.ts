@@ -56,6 +56,16 @@ describe('importedWorkspaceFiles', () => {
     ]);
   });
 
+  it('follows an import written for a bundler to the TypeScript file the model loads (./util.js → util.ts)', () => {
+    root = mkdtempSync(join(tmpdir(), 'tributary-imports-'));
+    file('apps/shop/src/lib/util.ts', 'export const util = 1;\n');
+    file('apps/shop/src/lib/money.mts', 'export const money = 1;\n');
+    file('apps/shop/src/lib/plain.js', 'export const plain = 1;\n');
+    file('apps/shop/src/lib/plain.ts', 'export const shadowed = 1;\n');
+    const model = file('apps/shop/src/db/models/order.ts', "import { util } from '../../lib/util.js';\nimport { money } from '../../lib/money.mjs';\nimport { plain } from '../../lib/plain.js';\nexport const Order = util + money + plain;\n");
+    expect(importedWorkspaceFiles([model], join(root, 'apps/shop/src/db/models'), root)).toEqual(['apps/shop/src/lib/money.mts', 'apps/shop/src/lib/plain.js', 'apps/shop/src/lib/util.ts']);
+  });
+
   it('resolves a package importing its own name to itself, even with another copy installed', () => {
     root = mkdtempSync(join(tmpdir(), 'tributary-imports-'));
     file('apps/solo/package.json', JSON.stringify({ name: '@acme/solo', exports: { './shared': './src/shared.ts' } }));
@@ -80,7 +90,7 @@ describe("an import walk's real paths", () => {
     symlinkSync(join(root, 'real'), join(root, 'linked'));
     symlinkSync(join(root, 'elsewhere.ts'), join(root, 'real/models/shortcut.ts'));
     const walk = importWalk();
-    for (const path of ['linked/models/user.ts', 'linked/models/order.ts', 'linked/models/shortcut.ts', 'real/models/user.ts', 'linked/models', 'linked', '.']) {
+    for (const path of ['linked/models/user.ts', 'linked/models/order.ts', 'linked/models/shortcut.ts', 'real/models/user.ts', 'linked/models', 'linked', 'linked/', '.']) {
       expect(walk.realPath(join(root, path)), path).toBe(realpathSync.native(join(root, path)));
     }
     expect(walk.realPath(join(root, 'linked/models/shortcut.ts'))).toBe(realpathSync.native(join(root, 'elsewhere.ts')));

@@ -7,6 +7,7 @@
 import { existsSync, lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { typeScriptCandidates } from './typescript-hooks.ts';
 
 // `import x from '…'`, `export … from '…'`, `import '…'`, `import('…')`
 const SPECIFIERS = /\b(?:import|export)\s+(?:type\s+)?(?:[\w*{}\s,$]+?\s+from\s+)?['"]([^'"\n]+)['"]|\bimport\s*\(\s*['"]([^'"\n]+)['"]\s*\)/g;
@@ -30,7 +31,8 @@ export function importWalk(): ImportWalk {
   const folders = new Map<string, string>();
   return {
     packages: new Map(),
-    realPath: (path) => {
+    realPath: (given) => {
+      const path = resolve(given); // without a trailing separator, through which lstat would follow a link
       const folder = dirname(path);
       if (folder === path || lstatSync(path).isSymbolicLink()) return realPath(path);
       let real = folders.get(folder);
@@ -49,7 +51,9 @@ export function resolveWorkspaceImport(specifier: string, from: string, workspac
   let resolved: string | undefined;
   if (specifier.startsWith('.') || specifier.startsWith('/')) {
     const base = resolve(dirname(from), specifier);
-    resolved = SOURCE_EXTENSIONS.map((ext) => base + ext).find((candidate) => statSync(candidate, { throwIfNoEntry: false })?.isFile());
+    // Then as the model loader finds it: `./util.js` written for a bundler loads util.ts.
+    const candidates = [...SOURCE_EXTENSIONS.map((ext) => base + ext), ...typeScriptCandidates(specifier).map((candidate) => resolve(dirname(from), candidate))];
+    resolved = candidates.find((candidate) => statSync(candidate, { throwIfNoEntry: false })?.isFile());
   } else if (!specifier.startsWith('node:')) {
     const key = `${dirname(from)}\0${specifier}`;
     if (walk.packages.has(key)) return walk.packages.get(key);

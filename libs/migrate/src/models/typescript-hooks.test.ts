@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { compilationOf, compileTypeScript, resolutionKey, typeScriptCandidates, TypeScriptSyntaxError } from './typescript-hooks.ts';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { compilationOf, compileTypeScript, enableTypeScriptHooks, resolutionKey, typeScriptCandidates, TypeScriptSyntaxError } from './typescript-hooks.ts';
 
 describe('which files SWC compiles', () => {
   it('leaves files Node can strip to Node', () => {
@@ -50,20 +55,23 @@ describe('imports written for a bundler', () => {
 describe('resolutions remembered for the process', () => {
   const from = (parentURL: string | undefined, conditions = ['node', 'import']) => ({ parentURL, conditions, importAttributes: {} });
 
-  it('share a package name among the files of one folder, not across folders or conditions', () => {
+  it('are shared by the files of one folder, for the same text, conditions and attributes', () => {
     const user = resolutionKey('@mikro-orm/core', from('file:///ws/apps/auth/src/db/models/user.ts'));
     expect(user).toBeDefined();
     expect(resolutionKey('@mikro-orm/core', from('file:///ws/apps/auth/src/db/models/order.ts'))).toBe(user);
     expect(resolutionKey('@mikro-orm/core', from('file:///ws/apps/billing/src/db/models/user.ts'))).not.toBe(user);
     expect(resolutionKey('@mikro-orm/core', from('file:///ws/apps/auth/src/db/models/user.ts', ['node', 'require']))).not.toBe(user);
+    expect(resolutionKey('@mikro-orm/core', { ...from('file:///ws/apps/auth/src/db/models/user.ts'), importAttributes: { type: 'json' } })).not.toBe(user);
     expect(resolutionKey('@mikro-orm/core/package.json', from('file:///ws/apps/auth/src/db/models/user.ts'))).not.toBe(user);
   });
 
-  it('share a relative path by the file it names, apart for the workspace and for packages', () => {
+  it('of a relative path, by its text from the folder: require() reads "a b" and "a%20b" as two files', () => {
     const key = resolutionKey('./order.ts', from('file:///ws/apps/auth/src/db/models/user.ts'));
-    expect(resolutionKey('../models/order.ts', from('file:///ws/apps/auth/src/db/models/index.ts'))).toBe(key);
+    expect(resolutionKey('./order.ts', from('file:///ws/apps/auth/src/db/models/invoice.ts'))).toBe(key);
+    expect(resolutionKey('../models/order.ts', from('file:///ws/apps/auth/src/db/models/index.ts'))).not.toBe(key);
     expect(resolutionKey('./order.ts', from('file:///ws/apps/auth/src/db/other/user.ts'))).not.toBe(key);
-    expect(resolutionKey('../../../../apps/auth/src/db/models/order.ts', from('file:///ws/node_modules/pkg/lib/index.js'))).not.toBe(key);
+    const require = ['node', 'require'];
+    expect(resolutionKey('./a b.cjs', from('file:///ws/lib/index.cjs', require))).not.toBe(resolutionKey('./a%20b.cjs', from('file:///ws/lib/index.cjs', require)));
   });
 
   it('are not remembered for an entry point, a URL or a package import map', () => {
@@ -72,5 +80,44 @@ describe('resolutions remembered for the process', () => {
     expect(resolutionKey('file:///ws/b.ts', from('file:///ws/a.ts'))).toBeUndefined();
     expect(resolutionKey('#internal', from('file:///ws/a.ts'))).toBeUndefined();
     expect(resolutionKey('data:text/javascript,1', from('file:///ws/a.ts'))).toBeUndefined();
+  });
+});
+
+describe('the resolve hook', () => {
+  // In a Node process of its own: vitest loads a test's imports through its own module runner.
+  it('asks the hooks below it once per specifier and folder, remembers no failure, and finds x.ts for ./x.js', () => {
+    const root = mkdtempSync(join(tmpdir(), 'tributary-resolve-'));
+    try {
+      const write = (path: string, text: string) => {
+        mkdirSync(dirname(join(root, path)), { recursive: true });
+        writeFileSync(join(root, path), text);
+      };
+      write('lib/util.ts', 'export const util = 1;\n');
+      write('models/b.ts', "import { util } from '../lib/util.js';\nexport const b = util;\n");
+      write('models/a.ts', "import { util } from '../lib/util.js';\nimport { b } from './b.ts';\nexport const a = util + b;\n");
+      write('models/c.ts', "export { later } from './later.ts';\n");
+      write('models/d.ts', "export { later } from './later.ts';\n");
+      write('run.mjs', `
+        import { registerHooks } from 'node:module';
+        import { writeFileSync } from 'node:fs';
+        const asked = [];
+        registerHooks({ resolve(specifier, context, nextResolve) { if (context.parentURL?.includes('/models/')) asked.push(specifier); return nextResolve(specifier, context); } });
+        const { enableTypeScriptHooks } = await import(${JSON.stringify(pathToFileURL(join(import.meta.dirname, 'typescript-hooks.ts')).href)});
+        enableTypeScriptHooks();
+        const { a } = await import('./models/a.ts');
+        const failed = await import('./models/c.ts').then(() => 'loaded', (error) => error.code);
+        writeFileSync(new URL('./models/later.ts', import.meta.url), 'export const later = 3;\\n');
+        const { later } = await import('./models/d.ts');
+        console.log(JSON.stringify({ a, asked, failed, later }));
+      `);
+      const seen = JSON.parse(execFileSync(process.execPath, [join(root, 'run.mjs')], { encoding: 'utf8' }));
+      expect(seen.a).toBe(2);
+      // a.ts and b.ts both import it: asked once, found as util.ts; b.ts's import answered from memory.
+      expect(seen.asked.filter((s: string) => s.startsWith('../lib/util'))).toEqual(['../lib/util.js', '../lib/util.ts']);
+      expect(seen.failed).toBe('ERR_MODULE_NOT_FOUND');
+      expect(seen.later).toBe(3);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -139,24 +139,18 @@ function resolveForTypeScript(specifier: string, context: ResolveHookContext, ne
 
 /**
  * What a resolution depends on, so that it is made once per process: Node resolves a package
- * name from the importing file's folder (node_modules lookup, package scope), a relative path to
- * one URL; but it does neither any faster the thousandth time, and a thousand model files that
- * each import `@mikro-orm/core` paid a walk up the folders each (a seventh of loading them).
- * Undefined: not remembered (no importing file, a URL scheme or `#` import of its own).
+ * name, or a relative path, from the importing file's folder (node_modules lookup, package scope;
+ * the path's own text, which `require` reads literally); but it does it no faster the thousandth
+ * time, and a thousand model files that each import `@mikro-orm/core` paid a walk up the folders
+ * each (a seventh of loading them). Undefined: not remembered (no importing file, a URL scheme or
+ * `#` import of its own). Hooks registered before these run below them, and are asked once per
+ * specifier and folder too: one that answers differently for two files of a folder is not for here.
  */
 export function resolutionKey(specifier: string, context: Pick<ResolveHookContext, 'parentURL' | 'conditions' | 'importAttributes'>): string | undefined {
   const parent = context.parentURL;
   if (!parent?.startsWith('file:')) return undefined;
-  let where: string;
-  if (/^\.{1,2}(\/|$)/.test(specifier) || specifier.startsWith('/')) {
-    // The fallback to TypeScript files is for the workspace's own imports only.
-    where = `${new URL(specifier, parent).href} ${inWorkspace(parent) ? 'workspace' : 'package'}`;
-  } else if (/^[@a-z0-9_~-]/i.test(specifier) && !/^[a-z][a-z0-9+.-]*:/i.test(specifier)) {
-    where = `${specifier} from ${new URL('.', parent).href}`;
-  } else {
-    return undefined;
-  }
-  return `${where} ${context.conditions.join(',')} ${JSON.stringify(context.importAttributes)}`;
+  if (specifier.startsWith('#') || /^[a-z][a-z0-9+.-]*:/i.test(specifier)) return undefined;
+  return `${specifier}\0${new URL('.', parent).href}\0${context.conditions.join(',')}\0${JSON.stringify(context.importAttributes)}`;
 }
 
 function inWorkspace(url: string | undefined): url is string {
