@@ -207,3 +207,44 @@ export class CreateTag extends Migration {
     }
   });
 });
+
+/**
+ * PGlite has one session, which a transactional migration's transaction holds while its up()
+ * runs: a query sent past that transaction (`em.getConnection().execute()` without it) waited for
+ * it forever, and the process ended with exit 13 and no word (found by a new user).
+ */
+describe('a data migration on the embedded PGlite database that queries past its transaction', () => {
+  let embedded: Workspace;
+  const emails = async () => {
+    const pglite = await PGlite.create({ dataDir: embedded.path('.data/pglite') });
+    try {
+      return (await pglite.query<{ email: string }>(`select "email" from "user" where "email" like '%@past.example' order by "email"`)).rows.map((r) => r.email);
+    } finally {
+      await pglite.close();
+    }
+  };
+  beforeAll(() => {
+    embedded = scratchWorkspace();
+  });
+  afterAll(() => embedded?.dispose());
+
+  it("runs such a query inside the migration's transaction: applied with it, rolled back with it", async () => {
+    const insert = (who: string) => `await em.getConnection().execute(\`insert into "user" ("email", "display_name") values ('${who}@past.example', '${who}')\`);`;
+    embedded.write('migrations/20300101_000001_auth-service_past_insert.ts', dataMigrationSource([insert('kept'), "const [{ n }] = await em.getConnection().execute(`select count(*)::int as n from \"user\" where \"email\" = 'kept@past.example'`);", "if (n !== 1) throw new Error('not seen');"], { service: 'auth-service', imports: [] }));
+    embedded.write('migrations/20300101_000002_auth-service_past_then_fail.ts', dataMigrationSource([insert('doomed'), "this.addSql('select 1/0');"], { service: 'auth-service', imports: [] }));
+    const result = await embedded.migrate(['migrate']);
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    expect(result.stderr).toContain('20300101_000002_auth-service_past_then_fail.ts failed at statement 1 (select 1/0): division by zero');
+    expect(await emails()).toEqual(['kept@past.example']);
+    embedded.remove('migrations/20300101_000002_auth-service_past_then_fail.ts');
+  });
+
+  it('names the migration, exit 1, when its query waits for the transaction in a way nothing can redirect (Kysely used directly)', async () => {
+    embedded.write('migrations/20300101_000003_auth-service_past_kysely.ts', dataMigrationSource(["await (em.getConnection().getClient() as any).selectFrom('user').selectAll().execute();"], { service: 'auth-service', imports: [] }));
+    const result = await embedded.migrate(['migrate']);
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    expect(result.stderr).toMatch(/Migration migrations\/20300101_000003_auth-service_past_kysely\.ts never finished/);
+    const { migrations } = JSON.parse((await embedded.migrate(['showmigrations', '--json'])).stdout);
+    expect(migrations.find((m: { name: string }) => m.name === '20300101_000003_auth-service_past_kysely')).toMatchObject({ applied: false });
+  });
+});

@@ -16,6 +16,7 @@ import { invalidIndexes } from '../db/invalid-indexes.ts';
 import { TributaryError, describeError, sentence } from '../errors.ts';
 import type { MigrationDefinition } from '../stream/migration-file.ts';
 import { holdingConsole } from './console-hold.ts';
+import { onTheOneSession } from './one-session.ts';
 import { failedNonTransactionalAdvice } from './integrity.ts';
 import { sqlText } from './query-intercept.ts';
 import { assertNotStoppedForEntities, startingAgainForEntities, stoppedForEntities } from './entities-on-demand.ts';
@@ -75,7 +76,7 @@ export async function applyInside(db: Database, history: History, definition: Mi
     for (const sql of timeouts) await db.connection.execute(sql.replace(/^set /, 'set local '), [], 'run', trx);
     const migration = instantiate(db, definition);
     migration.setTransactionContext(trx); // its entity manager and this.execute() work inside this transaction
-    await invoke(migration, direction, definition, options.root);
+    await onTheOneSession(db, trx, definition, options.root, () => invoke(migration, direction, definition, options.root));
     assertNotStoppedForEntities(migration); // even if up() caught the stop: roll back, start again with them
     await executeAll(migration.getQueries(), (sql) => db.connection.execute(sql as any, [], 'run', trx), definition, options.root, options.onStatement);
     for (const sql of RESET_SESSION) await db.connection.execute(sql, [], 'run', trx);
