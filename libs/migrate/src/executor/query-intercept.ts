@@ -22,7 +22,9 @@ export async function interceptingQueries<T>(connection: AbstractSqlConnection, 
   const execute = connection.execute;
   connection.execute = ((query: any, params: any = [], method: any = 'all', ctx?: Transaction, loggerContext?: any) =>
     handle({
-      sql: oneLine(formatted(connection, query, params)),
+      get sql() {
+        return oneLine(formatted(connection, query, params)); // only when shown: a data migration may send thousands
+      },
       method,
       ctx,
       run: (inside = ctx) => execute.call(connection, query, params, method, inside, loggerContext),
