@@ -42,7 +42,7 @@ export async function freshShards(config: TributaryConfig, stream: StreamEntry[]
     else if (files.length === 0 && expected.length === 0) shards.set(service, emptyShard(service));
     else {
       stale.push(service);
-      reasons.push(`${service} (${staleReason(files.length, only?.status === 'ok', expected.length)})`);
+      reasons.push(`${service} (${staleReason(files.length, only?.status === 'ok' ? only.shard : undefined, expected)})`);
     }
   }
   if (stale.length > 0) {
@@ -62,11 +62,19 @@ export async function freshShards(config: TributaryConfig, stream: StreamEntry[]
   return shards;
 }
 
-function staleReason(files: number, readable: boolean, migrations: number): string {
-  if (files === 0) return `no shard yet for its ${migrations} migration${migrations === 1 ? '' : 's'}`;
+function staleReason(files: number, shard: Shard | undefined, expected: StreamEntry[]): string {
+  if (files === 0) return `no shard yet for its ${expected.length} migration${expected.length === 1 ? '' : 's'}`;
   if (files > 1) return `${files} shard files: branches that each added a migration were merged`;
-  if (!readable) return 'its shard file cannot be read';
-  return 'its shard does not match the stream: a migration was added, removed or edited without it';
+  if (!shard) return 'its shard file cannot be read';
+  // Say which migration, and how the shard catches up: filling in a blank data migration is an edit too.
+  const record = '; `makemigrations` records it';
+  const edited = expected.find((entry) => entry.name in shard.checksums && shard.checksums[entry.name] !== entry.checksum);
+  if (edited) return `${edited.name} was edited after its shard was written${record}`;
+  const added = expected.find((entry) => !shard.migrations.includes(entry.name));
+  if (added) return `${added.name} is not in its shard${record}`;
+  const gone = shard.migrations.find((name) => !expected.some((entry) => entry.name === name));
+  if (gone) return `its shard lists ${gone}, which is no longer in the stream${record}`;
+  return `its shard lists its migrations in another order${record}`;
 }
 
 /** Whether `shard` reflects exactly these migrations of its service, none of them edited since. */
