@@ -108,8 +108,11 @@ describe('bad input: flags', () => {
     expect(await applied()).toHaveLength(3);
   });
 
-  it('rollback --to a migration that is not applied', async () => {
-    expectUserError(await ws.migrate(['rollback', '--to', '20261123_999999_auth-service_nope'], env), 'error: rollback --to 20261123_999999_auth-service_nope: that migration is not applied.');
+  it('rollback --to a migration that is not in the stream, or not applied', async () => {
+    expectUserError(await ws.migrate(['rollback', '--to', '20261123_999999_auth-service_nope'], env), 'error: rollback --to 20261123_999999_auth-service_nope: no migration of that name in the stream.');
+    ws.write(PENDING, migration(['select 1']));
+    expectUserError(await ws.migrate(['rollback', '--to', '20300101_000000_auth-service_bad'], env), 'error: rollback --to 20300101_000000_auth-service_bad: that migration is in the stream but not applied; name an applied one (`migrate showmigrations` lists them).');
+    expect(await applied()).toHaveLength(3);
   });
 
   it('--lock-wait that is not a whole number, a timeout that is not a duration', async () => {

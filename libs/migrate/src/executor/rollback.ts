@@ -13,7 +13,7 @@ import { withMigrationLock, type HeldLock } from '../db/lock.ts';
 import { TributaryError } from '../errors.ts';
 import { hasDown, loadMigration, type MigrationDefinition } from '../stream/migration-file.ts';
 import { replacedBy, resolveDependencies } from '../stream/replaces.ts';
-import { readStream } from '../stream/stream.ts';
+import { findEntry, readStream } from '../stream/stream.ts';
 import { dryRun } from './dry-run.ts';
 import { assertIntegrity } from './integrity.ts';
 import { runMigration } from './runner.ts';
@@ -75,7 +75,10 @@ async function planRollback(config: TributaryConfig, history: History, options: 
   if (options.to) {
     const name = options.to.replace(/\.ts$/, '');
     const index = status.applied.findIndex((row) => row.name === name);
-    if (index < 0) throw new TributaryError(`rollback --to ${name}: that migration is not applied.`);
+    if (index < 0) {
+      findEntry(stream, name, 'rollback --to'); // a name the stream does not hold is told as such
+      throw new TributaryError(`rollback --to ${name}: that migration is in the stream but not applied; name an applied one (\`migrate showmigrations\` lists them).`);
+    }
     const after = new Set(status.applied.slice(index + 1).map((row) => row.name));
     revert = candidates.filter((row) => after.has(row.name)).reverse();
   } else {
