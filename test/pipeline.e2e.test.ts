@@ -62,6 +62,8 @@ describe('a migration failing in the middle of a pipeline', () => {
     expect(result.code).toBe(1);
     expect(errorLine(result.stderr)).toMatch(/^error: Migration migrations\/20300101_000006_auth-service_f\.ts failed at statement 3 \(insert into "f" values \(1\)\): duplicate key value violates unique constraint "f_pkey"/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
+    // Sent together, then run again on its own to name the statement: told once.
+    expect(result.stdout.match(/^Applying \d+\/\d+ 20300101_000006_auth-service_f$/gm)).toHaveLength(1);
     expect((await applied()).slice(3)).toEqual(['20300101_000004_auth-service_d', '20300101_000005_auth-service_e']);
     expect(await db.query(`select count(*)::int as n from tributary_migrations`)).toEqual([{ n: 5 }]); // no failed row
     expect([await tableExists('d'), await tableExists('e'), await tableExists('f'), await tableExists('g')]).toEqual([true, true, false, false]);

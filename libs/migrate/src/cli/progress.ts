@@ -22,9 +22,15 @@ export function batchProgress(verb: string, done: string, suffix = ''): BatchPro
 }
 
 function plainLines(verb: string, done: string, suffix: string): BatchProgress {
+  // A migration sent in a round trip with others that failed is run again on its own: one line still.
+  const told = new Set<string>();
   return {
     planned: () => {},
-    started: (name, index, total) => print(`${verb} ${index + 1}/${total} ${name}${suffix}`),
+    started: (name, index, total) => {
+      if (told.has(name)) return;
+      told.add(name);
+      print(`${verb} ${index + 1}/${total} ${name}${suffix}`);
+    },
     finished: (name, ms) => print(`  ${done} ${name} (${formatMs(ms)})`),
     statement: () => {},
     around: (work) => work(),
