@@ -71,6 +71,15 @@ describe('migrate plan against PostgreSQL', () => {
     ws.remove(`migrations/${BROKEN}.ts`);
   });
 
+  it("says in text what each statement's lock does to app traffic: a row lock lets reads and writes go on", async () => {
+    ws.write(`migrations/${BROKEN}.ts`, migration([`update "user" set "display_name" = 'x' where false`, 'alter table "user" add column "nick" text null']));
+    const result = await ws.migrate(['plan'], env);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain('ROW EXCLUSIVE on public.user (auth-service) — app reads and writes go on');
+    expect(result.stdout).toContain('ACCESS EXCLUSIVE on public.user (auth-service) — blocks app reads and writes');
+    ws.remove(`migrations/${BROKEN}.ts`);
+  });
+
   it('shows a statement with a syntax error as written, once, with what the parser says', async () => {
     ws.write(`migrations/${BROKEN}.ts`, migration(['alter tabel "user" add column "email" text null;']));
     const result = await ws.migrate(['plan'], env);

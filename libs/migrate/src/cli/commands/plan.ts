@@ -43,7 +43,7 @@ function text(report: PlanReport): string {
     lines.push('', `${i + 1}. ${m.name} (${m.service})${m.transactional ? '' : ' — non-transactional'}${m.recordOnly ? ` — ${RECORDED_SQUASH}` : ''}`);
     for (const s of m.statements) {
       lines.push(`   ${s.sql};`);
-      lines.push(`     ${s.locks.length ? `${lockLine(s)} — blocks ${s.blocks}` : (s.note ?? 'no table lock')}`);
+      lines.push(`     ${s.locks.length ? `${lockLine(s)} — ${appTraffic(s.blocks)}` : (s.note ?? 'no table lock')}`);
     }
     for (const q of m.directQueries) lines.push(`   (queries the database itself when it runs: ${q})`);
     for (const f of m.lint) lines.push(`   lint ${f.allowed ? 'allowed' : f.severity} [${f.rule}]: ${f.message}`);
@@ -88,4 +88,9 @@ function markdown(report: PlanReport): string {
   ];
   report.migrations.forEach((m, i) => lines.push('', ...markdownMigration(m, i)));
   return lines.join('\n');
+}
+
+/** What the lock does to ordinary application traffic, said as such: ROW EXCLUSIVE still blocks a plain CREATE INDEX. */
+function appTraffic(blocks: string): string {
+  return blocks === 'nothing' ? 'app reads and writes go on' : `blocks app ${blocks}`;
 }
