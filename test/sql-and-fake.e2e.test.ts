@@ -24,6 +24,17 @@ describe('sql NAME', () => {
   });
 });
 
+describe('sql NAME of a migration that queries the database itself', () => {
+  it('prints the collected SQL, and each query it sends itself as a comment, apart from that SQL', async () => {
+    const source = migration(['update "a" set "id" = 1']).replace("    this.addSql(", "    await this.execute('select count(*) from \"a\"');\n    this.addSql(");
+    ws.write('migrations/20300101_000003_auth-service_counts.ts', source);
+    const printed = await ws.migrate(['sql', '20300101_000003_auth-service_counts'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
+    expect(printed.code, printed.stderr).toBe(0);
+    expect(printed.stdout).toContain('-- it also sends this query itself when it runs (outside the SQL below; without a database it was answered with no rows): select count(*) from "a"\nupdate "a" set "id" = 1;');
+    ws.remove('migrations/20300101_000003_auth-service_counts.ts');
+  });
+});
+
 describe('rollback --fake', () => {
   it('un-records without running down(), even an irreversible migration', async () => {
     ws.write('migrations/20300101_000002_auth-service_enum.ts', migration(["create type \"mood\" as enum ('ok')", "alter type \"mood\" add value 'sad'"], { statics: ['static irreversible = true;'] }));

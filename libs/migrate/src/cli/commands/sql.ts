@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .action(async (name: string, opts) => {
       const result = await api.sql({}, name, { down: opts.down });
       print(`-- ${result.name} (${result.direction})`);
-      for (const query of result.directQueries) print(`-- queries the database itself when it runs (not shown as SQL here): ${query}`);
+      for (const query of result.directQueries) print(`-- it also sends this query itself when it runs (outside the SQL below; without a database it was answered with no rows): ${query}`);
       for (const statement of result.statements) print(statement.endsWith(';') ? statement : `${statement};`);
       if (result.statements.length === 0 && result.directQueries.length === 0) print(`-- ${result.direction}() collects no SQL`);
     });
