@@ -146,12 +146,12 @@ describe('bad input: migration files', () => {
 
   it('a malformed file (TypeScript that does not parse)', async () => {
     ws.write(PENDING, `import { Migration } from '@mikro-orm/migrations';\nexport class Broken extends Migration {\n  override async up(): Promise<void> {\n    this.addSql('select 1'\n  }\n}\n`);
-    expectUserError(await ws.migrate(['migrate'], env), new RegExp(`error: Migration ${PENDING} failed to load: `));
+    expectUserError(await ws.migrate(['migrate'], env), new RegExp(`error: Migration ${PENDING}:5:3 failed to load: `));
   });
 
   it('a file that throws when imported', async () => {
     ws.write(PENDING, `throw new Error('boom at import');\n`);
-    expectUserError(await ws.migrate(['migrate'], env), `error: Migration ${PENDING} failed to load: boom at import`);
+    expectUserError(await ws.migrate(['migrate'], env), `error: Migration ${PENDING}:1:7 failed to load: boom at import`);
   });
 
   it('a static service that disagrees with the file name', async () => {

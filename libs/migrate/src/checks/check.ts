@@ -101,6 +101,9 @@ export async function checkOffline(config: TributaryConfig, options: CheckOption
   // The bytes the stream was read from when this command read them (the file as hashed), else the file.
   const knownValid = (entry: StreamEntry) => isRenderedMigration((takeBytesReadInScope(entry) ?? readFileSync(entry.file)).toString('utf8'), entry.service);
   for (const { entry, message } of await invalidMigrationFiles(mine, { root: config.root, services, stream, knownValid })) {
+    // The models' part stopped at the same broken file when it replayed the stream: told once.
+    const same = problems.findIndex((p) => p.kind === 'invalid-models' && p.message === message);
+    if (same >= 0) problems.splice(same, 1);
     problems.push({ kind: 'invalid-migration', service: entry.service, migration: entry.name, message });
   }
   if (changes) {

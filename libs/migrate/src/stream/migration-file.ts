@@ -4,7 +4,7 @@
  * file name (`service`, `dependsOn`, `transactional`, `irreversible`, `emptyDown`, `allow`,
  * `replaces`).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { relative } from 'node:path';
 import type { Migration } from '@mikro-orm/migrations';
@@ -123,7 +123,10 @@ export async function loadMigration(entry: StreamEntry, root: string): Promise<M
   try {
     exports = await import(`${pathToFileURL(entry.file).href}?checksum=${entry.checksum}`);
   } catch (error) {
-    throw new InvalidMigrationFile(`Migration ${where} failed to load: ${describeError(error)}`, { cause: error });
+    // Where in the file, as a model file's failure says it (loaded only on this path).
+    const at = (await import('../models/load-failure.ts')).failurePosition(error, root);
+    const position = at?.line && at.file === realpathSync(entry.file) ? `:${at.line}${at.column ? `:${at.column}` : ''}` : '';
+    throw new InvalidMigrationFile(`Migration ${where}${position} failed to load: ${describeError(error)}`, { cause: error });
   }
   const classes = Object.values(exports).filter(
     (value): value is MigrationClass => typeof value === 'function' && value.prototype instanceof Migration,
