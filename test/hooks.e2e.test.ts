@@ -47,7 +47,7 @@ describe('the pre-commit hook', () => {
     await git('add', 'apps');
     const blocked = await git('commit', '-m', 'vat exemption');
     expect(blocked.code).toBe(1);
-    expect(blocked.stderr).toContain('Service billing-service has model changes without a migration.');
+    expect(blocked.stderr).toContain('Service billing-service has model changes without a migration (alter table "customer" add "vat_exempt" boolean not null default false).');
     expect(blocked.stderr).toContain('Commit blocked: write the migration');
     expect(await commits()).toBe('1');
 

@@ -25,12 +25,14 @@ describe('without a reachable database', () => {
     ws.edit('apps/billing-service/src/db/models/customer.ts', "taxId: p.string().length(32).nullable(),", "taxId: p.string().length(32).nullable(),\n    vatExempt: p.boolean().default(false),");
     const makeCheck = await ws.migrate(['makemigrations', '--check'], env);
     expect(makeCheck.code).toBe(1);
-    expect(makeCheck.stderr).toContain('Service billing-service has model changes without a migration.');
+    // Says what differs: the first statement the migration would hold.
+    expect(makeCheck.stderr).toContain('Service billing-service has model changes without a migration (alter table "customer" add "vat_exempt" boolean not null default false).');
     expect(ws.migrations()).toHaveLength(3);
 
     const check = await ws.migrate(['check', '--offline', '--json'], env);
     expect(check.code).toBe(1);
     expect(JSON.parse(check.stdout)).toMatchObject({ ok: false, problems: [{ kind: 'model-changes', service: 'billing-service' }], database: { checked: false } });
+    expect(JSON.parse(check.stdout).problems[0].message).toBe('Service billing-service has model changes without a migration (alter table "customer" add "vat_exempt" boolean not null default false): run `migrate makemigrations --service billing-service`.');
 
     const made = await ws.migrate(['makemigrations', '-m', 'vat exempt'], env);
     expect(made.code).toBe(0);

@@ -15,6 +15,7 @@ import { History, type HistoryRow } from '../db/history.ts';
 import { divergenceMessage, divergences } from '../diff/divergence.ts';
 import { makeMigrations } from '../diff/makemigrations.ts';
 import { isRenderedMigration } from '../diff/writer.ts';
+import { whatDiffers } from '../diff/change-summary.ts';
 import { TributaryError } from '../errors.ts';
 import { integrityFindings, outOfOrderMessage } from '../executor/integrity.ts';
 import { compareStreamWithHistory } from '../executor/status.ts';
@@ -85,9 +86,9 @@ export async function checkOffline(config: TributaryConfig, options: CheckOption
     const discovered = discoverServices(config);
     selectServices(discovered, wanted);
     services = discovered.map((s) => s.name).sort();
-    const { changed } = await makeMigrations(config, { services: wanted, check: true, remember: options.remember, onNote: options.onNote });
+    const { changed, statements } = await makeMigrations(config, { services: wanted, check: true, remember: options.remember, onNote: options.onNote });
     for (const service of changed) {
-      problems.push({ kind: 'model-changes', service, message: `Service ${service} has model changes without a migration: run \`migrate makemigrations --service ${service}\`.` });
+      problems.push({ kind: 'model-changes', service, message: `Service ${service} has model changes without a migration${whatDiffers(statements?.[service])}: run \`migrate makemigrations --service ${service}\`.` });
     }
   } catch (error) {
     if (!(error instanceof TributaryError)) throw error;

@@ -5,6 +5,7 @@
  */
 import * as api from '../api.ts';
 import type { CheckOptions } from '../checks/check.ts';
+import { whatDiffers } from '../diff/change-summary.ts';
 import { loadConfig } from '../config/config.ts';
 import type { MakeMigrationsOptions, PlannedFile } from '../diff/makemigrations.ts';
 import type { MigrateOptions } from '../executor/migrate.ts';
@@ -43,7 +44,7 @@ export async function runMakemigrations(target: api.Target, options: MakeMigrati
   const result = await api.makemigrations(target, { onNote: note, ...options });
   if (options.check) {
     if (result.changed.length === 0) print('No model changes without a migration.');
-    for (const service of result.changed) note(`Service ${service} has model changes without a migration.`);
+    for (const service of result.changed) note(`Service ${service} has model changes without a migration${whatDiffers(result.statements?.[service])}.`);
     return result.changed.length === 0;
   }
   if (result.files.length === 0) print('No changes detected.');

@@ -57,6 +57,8 @@ export interface PlannedFile {
 export interface MakeMigrationsResult {
   /** Services whose models differ from the stream (among those selected). */
   changed: string[];
+  /** `--check`: each changed service's statements the migration would hold (what differs, said in SQL). */
+  statements?: Record<string, string[]>;
   files: PlannedFile[];
   written: boolean;
 }
@@ -104,7 +106,7 @@ export async function makeMigrations(config: TributaryConfig, options: MakeMigra
     const changed = diffs.map((d) => d.service);
     if (options.check) {
       if (fingerprint && changed.length === 0) rememberClean(config, fingerprint);
-      return { changed, files: [], written: false };
+      return { changed, statements: Object.fromEntries(diffs.map((d) => [d.service, d.up])), files: [], written: false };
     }
     assertNoDanglingReferences(diffs, models, shards);
 
