@@ -33,7 +33,7 @@ export async function runAtomicBatch(
   refuseNonTransactional(definitions, options.root);
   const check = await deadClientCheck(db);
   // A migration that asks for the entity manager first rolls the whole batch back; it then runs again with them.
-  const durations = await startingAgainForEntities(db, () =>
+  const durations = await saidOfTheBatch(definitions.length, () => startingAgainForEntities(db, () =>
     withLockRetries(options.lockRetries, options.onRetry, async () => {
       await options.prove?.('the atomic batch');
       const measured: number[] = [];
@@ -47,8 +47,18 @@ export async function runAtomicBatch(
       });
       return measured;
     }),
-  );
+  ));
   definitions.forEach((d, i) => events.applied?.(d, durations[i]!)); // only once the batch committed
   return durations;
 }
 
+
+/** A failure says that the batch went with it: the migrations before the failing one were rolled back too. */
+async function saidOfTheBatch<T>(size: number, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof TributaryError && size > 1) error.message += ` The --atomic batch was rolled back as one: none of its ${size} migrations is applied.`;
+    throw error;
+  }
+}
