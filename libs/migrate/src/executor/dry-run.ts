@@ -9,6 +9,7 @@ import type { Database } from '../db/connection.ts';
 import { describeError } from '../errors.ts';
 import type { MigrationDefinition } from '../stream/migration-file.ts';
 import { holdingConsole } from './console-hold.ts';
+import { keptInTransaction } from './one-session.ts';
 import { assertNotStoppedForEntities, startingAgainForEntities } from './entities-on-demand.ts';
 import { interceptingQueries, noRows, runPlainly, sqlText, type InterceptedQuery } from './query-intercept.ts';
 import { type Direction } from './run-options.ts';
@@ -49,7 +50,9 @@ async function dryRunOnce(db: Database, definition: MigrationDefinition, directi
   try {
     const migration = instantiate(db, definition);
     migration.setTransactionContext(trx);
-    const result = await interceptingQueries(connection, readOrRefuse, () => holdingConsole(async () => migration[direction]()));
+    const run = () => interceptingQueries(connection, readOrRefuse, () => holdingConsole(async () => migration[direction]()));
+    // PGlite's one session is this transaction's: a transaction or Kysely query of the migration's own goes into it.
+    const result = await (db.kind === 'pglite' ? keptInTransaction(connection, trx, run) : run());
     assertNotStoppedForEntities(migration);
     const statements = migration.getQueries().map(sqlText);
     if (!result.ok) {

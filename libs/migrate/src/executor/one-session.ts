@@ -1,29 +1,56 @@
 /**
  * Keeps a migration on the embedded PGlite database from waiting for itself. PGlite has one
- * session, which a transactional migration's transaction holds while its up() or down() runs: a
- * query the migration sends past that transaction (`em.getConnection().execute()` without the
- * transaction context) would wait for it forever. Such a query runs inside the transaction
- * instead — applied with the migration, rolled back with it. A wait nothing can redirect (Kysely's
- * client used directly) ends the run with a sentence naming the migration, not a silent exit.
+ * session, which a migration's transaction holds while its up() or down() runs: anything the
+ * migration sends past that transaction would wait for it forever — a query without the
+ * transaction context (`em.getConnection().execute()`), a transaction of its own (`em.fork()`
+ * flushing, `em.fork().transactional()`), Kysely's client (`getConnection().getClient()`). While
+ * up() or down() runs, the ORM's connection sends them into that transaction instead (a
+ * transaction of its own becomes a savepoint): applied with the migration, rolled back with it.
+ * A wait nothing redirects ends the run with a sentence naming the migration, not a silent exit.
  */
 import { relative } from 'node:path';
 import type { Transaction } from '@mikro-orm/core';
+import type { AbstractSqlConnection } from '@mikro-orm/sql';
 import type { Database } from '../db/connection.ts';
 import type { MigrationDefinition } from '../stream/migration-file.ts';
 import { interceptingQueries } from './query-intercept.ts';
 
+/** Runs `fn` (a migration's up() or down() inside `trx`) with everything it sends kept in `trx`, on PGlite; elsewhere as it is. */
 export async function onTheOneSession<T>(db: Database, trx: Transaction, definition: MigrationDefinition, root: string, fn: () => Promise<T>): Promise<T> {
   if (db.kind !== 'pglite') return fn(); // PostgreSQL: the ORM's pool has another connection for it
-  // Node is about to stop with fn() unsettled: nothing else can ever end the wait. The transaction
-  // is not committed (nothing of the migration is applied); exit before Node's silent code 13.
+  // Node is about to stop with fn() unsettled: nothing is left that could end its wait. The
+  // transaction is not committed (nothing of the migration is applied); say so before Node's
+  // silent exit code 13. (On a terminal the progress display keeps Node running: the wait stays.)
   const stalled = () => {
-    process.stderr.write(`error: Migration ${relative(root, definition.entry.file)} never finished: it waits for a query it sent outside its transaction, which the embedded database (one session) cannot run until the transaction ends. Query through this.execute() or this.getEntityManager(), or pass the transaction (em.getTransactionContext()); nothing of it was applied.\n`);
+    process.stderr.write(`error: Migration ${relative(root, definition.entry.file)} never finished: Node found nothing left that could end what it waits for — on the embedded database (one session), typically something sent outside its transaction. Query through this.execute() or this.getEntityManager(); nothing of it was applied.\n`);
     process.exit(1);
   };
   process.once('beforeExit', stalled);
   try {
-    return await interceptingQueries(db.connection, (query) => query.run(query.ctx ?? trx), fn);
+    return await keptInTransaction(db.connection, trx, () => interceptingQueries(db.connection, (query) => query.run(query.ctx ?? trx), fn));
   } finally {
     process.off('beforeExit', stalled);
+  }
+}
+
+/**
+ * While `fn` runs, a transaction begun on `connection` without a context is a savepoint of `trx`,
+ * and its Kysely client is `trx` (a Kysely transaction builds and runs queries as the client does).
+ * Given back afterwards, whatever happens.
+ */
+export async function keptInTransaction<T>(connection: AbstractSqlConnection, trx: Transaction, fn: () => Promise<T>): Promise<T> {
+  const patched = connection as { begin: AbstractSqlConnection['begin']; getClient: AbstractSqlConnection['getClient'] };
+  const own = { begin: Object.getOwnPropertyDescriptor(connection, 'begin'), getClient: Object.getOwnPropertyDescriptor(connection, 'getClient') };
+  const begin = connection.begin;
+  patched.begin = (options = {}) => begin.call(connection, { ...options, ctx: options.ctx ?? trx });
+  patched.getClient = (() => trx) as unknown as AbstractSqlConnection['getClient'];
+  try {
+    return await fn();
+  } finally {
+    for (const name of ['begin', 'getClient'] as const) {
+      const descriptor = own[name];
+      if (descriptor) Object.defineProperty(connection, name, descriptor);
+      else delete (connection as Partial<typeof patched>)[name]; // back to the class's own method
+    }
   }
 }
