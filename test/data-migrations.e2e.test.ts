@@ -239,12 +239,31 @@ describe('a data migration on the embedded PGlite database that queries past its
     embedded.remove('migrations/20300101_000002_auth-service_past_then_fail.ts');
   });
 
-  it('names the migration, exit 1, when its query waits for the transaction in a way nothing can redirect (Kysely used directly)', async () => {
-    embedded.write('migrations/20300101_000003_auth-service_past_kysely.ts', dataMigrationSource(["await (em.getConnection().getClient() as any).selectFrom('user').selectAll().execute();"], { service: 'auth-service', imports: [] }));
+  it("keeps a transaction of its own (em.fork().transactional) and Kysely's client in the migration's transaction too", async () => {
+    embedded.write('migrations/20300101_000003_auth-service_past_fork.ts', dataMigrationSource([
+      "await em.fork().transactional(async (tx) => { await tx.execute(`insert into \"user\" (\"email\", \"display_name\") values ('forked@past.example', 'F')`); });",
+      "await (em.getConnection().getClient() as any).insertInto('user').values({ email: 'kysely@past.example', display_name: 'K' }).execute();",
+    ], { service: 'auth-service', imports: [] }));
+    embedded.write('migrations/20300101_000004_auth-service_past_fork_fail.ts', dataMigrationSource([
+      "await em.fork().transactional(async (tx) => { await tx.execute(`insert into \"user\" (\"email\", \"display_name\") values ('forked-doomed@past.example', 'F')`); });",
+      "this.addSql('select 1/0');",
+    ], { service: 'auth-service', imports: [] }));
     const result = await embedded.migrate(['migrate']);
     expect(result.code, result.stdout + result.stderr).toBe(1);
-    expect(result.stderr).toMatch(/Migration migrations\/20300101_000003_auth-service_past_kysely\.ts never finished/);
-    const { migrations } = JSON.parse((await embedded.migrate(['showmigrations', '--json'])).stdout);
-    expect(migrations.find((m: { name: string }) => m.name === '20300101_000003_auth-service_past_kysely')).toMatchObject({ applied: false });
+    expect(result.stderr).toContain('20300101_000004_auth-service_past_fork_fail.ts failed at statement 1 (select 1/0): division by zero');
+    expect(await emails()).toEqual(['forked@past.example', 'kept@past.example', 'kysely@past.example']);
+    embedded.remove('migrations/20300101_000004_auth-service_past_fork_fail.ts');
+  });
+
+  it('in a dry run too: its own transaction and Kysely queries stay in the read-only transaction that is rolled back', async () => {
+    embedded.write('migrations/20300101_000005_auth-service_past_dry.ts', dataMigrationSource([
+      "const seen = await (em.getConnection().getClient() as any).selectFrom('user').select('email').where('email', '=', 'kept@past.example').execute();",
+      "await em.fork().transactional(async (tx) => { await tx.execute(`insert into \"user\" (\"email\", \"display_name\") values ('dry@past.example', ${seen.length})`); });",
+    ], { service: 'auth-service', imports: [] }));
+    const dry = await embedded.migrate(['migrate', '--dry-run']);
+    expect(dry.code, dry.stdout + dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`-- would write: insert into "user" ("email", "display_name") values ('dry@past.example', 1)`);
+    expect(await emails()).toEqual(['forked@past.example', 'kept@past.example', 'kysely@past.example']);
+    embedded.remove('migrations/20300101_000005_auth-service_past_dry.ts');
   });
 });

@@ -6,31 +6,16 @@
  * flushing, `em.fork().transactional()`), Kysely's client (`getConnection().getClient()`). While
  * up() or down() runs, the ORM's connection sends them into that transaction instead (a
  * transaction of its own becomes a savepoint): applied with the migration, rolled back with it.
- * A wait nothing redirects ends the run with a sentence naming the migration, not a silent exit.
  */
-import { relative } from 'node:path';
 import type { Transaction } from '@mikro-orm/core';
 import type { AbstractSqlConnection } from '@mikro-orm/sql';
 import type { Database } from '../db/connection.ts';
-import type { MigrationDefinition } from '../stream/migration-file.ts';
 import { interceptingQueries } from './query-intercept.ts';
 
 /** Runs `fn` (a migration's up() or down() inside `trx`) with everything it sends kept in `trx`, on PGlite; elsewhere as it is. */
-export async function onTheOneSession<T>(db: Database, trx: Transaction, definition: MigrationDefinition, root: string, fn: () => Promise<T>): Promise<T> {
-  if (db.kind !== 'pglite') return fn(); // PostgreSQL: the ORM's pool has another connection for it
-  // Node is about to stop with fn() unsettled: nothing is left that could end its wait. The
-  // transaction is not committed (nothing of the migration is applied); say so before Node's
-  // silent exit code 13. (On a terminal the progress display keeps Node running: the wait stays.)
-  const stalled = () => {
-    process.stderr.write(`error: Migration ${relative(root, definition.entry.file)} never finished: Node found nothing left that could end what it waits for — on the embedded database (one session), typically something sent outside its transaction. Query through this.execute() or this.getEntityManager(); nothing of it was applied.\n`);
-    process.exit(1);
-  };
-  process.once('beforeExit', stalled);
-  try {
-    return await keptInTransaction(db.connection, trx, () => interceptingQueries(db.connection, (query) => query.run(query.ctx ?? trx), fn));
-  } finally {
-    process.off('beforeExit', stalled);
-  }
+export async function onTheOneSession<T>(db: Database, trx: Transaction, fn: () => Promise<T>): Promise<T> {
+  if (db.kind !== 'pglite') return fn(); // PostgreSQL: the ORM's pool has another connection for them
+  return keptInTransaction(db.connection, trx, () => interceptingQueries(db.connection, (query) => query.run(query.ctx ?? trx), fn));
 }
 
 /**

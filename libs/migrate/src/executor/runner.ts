@@ -76,7 +76,7 @@ export async function applyInside(db: Database, history: History, definition: Mi
     for (const sql of timeouts) await db.connection.execute(sql.replace(/^set /, 'set local '), [], 'run', trx);
     const migration = instantiate(db, definition);
     migration.setTransactionContext(trx); // its entity manager and this.execute() work inside this transaction
-    await onTheOneSession(db, trx, definition, options.root, () => invoke(migration, direction, definition, options.root));
+    await onTheOneSession(db, trx, () => invoke(migration, direction, definition, options.root));
     assertNotStoppedForEntities(migration); // even if up() caught the stop: roll back, start again with them
     await executeAll(migration.getQueries(), (sql) => db.connection.execute(sql as any, [], 'run', trx), definition, options.root, options.onStatement);
     for (const sql of RESET_SESSION) await db.connection.execute(sql, [], 'run', trx);
