@@ -53,6 +53,20 @@ describe('check loads every migration file', () => {
     expect(result.stderr).toContain(SYNTAX);
   });
 
+  it("does not let a broken file of one service pass another service's unmigrated model change", async () => {
+    ws.write(SYNTAX, `export const x = ;\n`);
+    ws.edit('apps/billing-service/src/db/models/customer.ts', "currency: p.string().length(3).default('EUR'),", "currency: p.string().length(3).default('EUR'),\n    vatExempt: p.boolean().default(false),");
+    try {
+      const result = await ws.migrate(['check', '--offline', '--json', '--service', 'auth-service', '--service', 'billing-service']);
+      expect(result.code).toBe(1);
+      const problems = JSON.parse(result.stdout).problems;
+      // billing's own part (an Nx task of billing-service keeps the problems without a service) fails too
+      expect(problems.filter((p: any) => !p.service)).toEqual([{ kind: 'invalid-models', message: "No service's models were compared with the stream: replaying it stopped at the broken migration 20300101_000000_auth-service_broken_syntax." }]);
+    } finally {
+      ws.edit('apps/billing-service/src/db/models/customer.ts', "currency: p.string().length(3).default('EUR'),\n    vatExempt: p.boolean().default(false),", "currency: p.string().length(3).default('EUR'),");
+    }
+  });
+
   it('with a database too, a broken pending file is one problem, not two', async () => {
     ws.write(SYNTAX, `export const x = ;\n`);
     const result = await ws.migrate(['check', '--json'], env);

@@ -102,9 +102,10 @@ export async function checkOffline(config: TributaryConfig, options: CheckOption
   // The bytes the stream was read from when this command read them (the file as hashed), else the file.
   const knownValid = (entry: StreamEntry) => isRenderedMigration((takeBytesReadInScope(entry) ?? readFileSync(entry.file)).toString('utf8'), entry.service);
   for (const { entry, message } of await invalidMigrationFiles(mine, { root: config.root, services, stream, knownValid })) {
-    // The models' part stopped at the same broken file when it replayed the stream: told once.
+    // The models' part stopped at the same broken file replaying the stream: the file is told
+    // once, and that no service's models were compared stays a problem of every service.
     const same = problems.findIndex((p) => p.kind === 'invalid-models' && p.message === message);
-    if (same >= 0) problems.splice(same, 1);
+    if (same >= 0) problems[same] = { kind: 'invalid-models', message: `No service's models were compared with the stream: replaying it stopped at the broken migration ${entry.name}.` };
     problems.push({ kind: 'invalid-migration', service: entry.service, migration: entry.name, message });
   }
   if (changes) {
