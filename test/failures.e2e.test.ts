@@ -211,7 +211,7 @@ describe('on PGlite (the embedded database)', () => {
     const atomic = await local.migrate(['migrate', '--atomic']);
     expect(atomic.code).toBe(1);
     expect((await showJson()).migrations.filter((m) => m.applied)).toHaveLength(1); // d was rolled back with c
-    expect(atomic.stderr).toContain('duplicate key value violates unique constraint "c_pkey" (Key (id)=(1) already exists.) The --atomic batch was rolled back as one: none of its 2 migrations is applied.');
+    expect(atomic.stderr).toContain('duplicate key value violates unique constraint "c_pkey" (Key (id)=(1) already exists.) The --atomic batch was rolled back as one: this run applied none of its 2 migrations.');
 
     local.write('migrations/20300101_000002_auth-service_c.ts', migration(['create table "c" ("id" int primary key)', 'insert into "c" values (1)', 'insert into "c" values (2)']));
     const fixed = await local.migrate(['migrate', '--atomic']);

@@ -102,7 +102,7 @@ export async function runMigrate(target: api.Target, options: MigrateOptions): P
     }),
   );
   if (result.applied.length === 0) {
-    const upTo = options.to && options.to !== 'head' ? ` up to ${options.to.replace(/\.ts$/, '')} (it and the ones before it are applied; \`migrate showmigrations\` lists the pending ones)` : '';
+    const upTo = options.to && options.to !== 'head' ? ` up to ${options.to.replace(/\.ts$/, '')} (\`migrate showmigrations\` lists the pending ones)` : '';
     print(result.waitedForLock ? 'Another runner applied the pending migrations; nothing left to do.' : `No migrations to apply${upTo}.`);
   } else {
     const total = result.applied.reduce((sum, m) => sum + m.ms, 0);

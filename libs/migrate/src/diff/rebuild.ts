@@ -49,7 +49,9 @@ export async function freshShards(config: TributaryConfig, stream: StreamEntry[]
     // A read-only run cannot write the shards back: it keeps them aside, or every run would replay again.
     let rebuilt = rememberedShards(config, stream);
     if (!rebuilt) {
-      onRebuild?.(`Rebuilding the snapshot shard${stale.length === 1 ? '' : 's'} of ${reasons.join(', ')} by replaying the stream…`);
+      // A read-only run says how the shard catches up for good: filling in a blank data migration is an edit too.
+      const record = persist ? '' : ' (`makemigrations` writes the rebuilt shard)';
+      onRebuild?.(`Rebuilding the snapshot shard${stale.length === 1 ? '' : 's'} of ${reasons.join(', ')} by replaying the stream…${record}`);
       rebuilt = await rebuildShards(config, stream);
       if (!persist) rememberShards(config, stream, rebuilt);
     }
@@ -66,15 +68,13 @@ function staleReason(files: number, shard: Shard | undefined, expected: StreamEn
   if (files === 0) return `no shard yet for its ${expected.length} migration${expected.length === 1 ? '' : 's'}`;
   if (files > 1) return `${files} shard files: branches that each added a migration were merged`;
   if (!shard) return 'its shard file cannot be read';
-  // Say which migration, and how the shard catches up: filling in a blank data migration is an edit too.
-  const record = '; `makemigrations` records it';
   const edited = expected.find((entry) => entry.name in shard.checksums && shard.checksums[entry.name] !== entry.checksum);
-  if (edited) return `${edited.name} was edited after its shard was written${record}`;
+  if (edited) return `${edited.name} was edited after its shard was written`;
   const added = expected.find((entry) => !shard.migrations.includes(entry.name));
-  if (added) return `${added.name} is not in its shard${record}`;
+  if (added) return `${added.name} is not in its shard`;
   const gone = shard.migrations.find((name) => !expected.some((entry) => entry.name === name));
-  if (gone) return `its shard lists ${gone}, which is no longer in the stream${record}`;
-  return `its shard lists its migrations in another order${record}`;
+  if (gone) return `its shard lists ${gone}, which is no longer in the stream`;
+  return 'its shard lists its migrations in another order';
 }
 
 /** Whether `shard` reflects exactly these migrations of its service, none of them edited since. */

@@ -58,7 +58,7 @@ async function saidOfTheBatch<T>(size: number, run: () => Promise<T>): Promise<T
   try {
     return await run();
   } catch (error) {
-    if (error instanceof TributaryError && size > 1) error.message += ` The --atomic batch was rolled back as one: none of its ${size} migrations is applied.`;
+    if (error instanceof TributaryError && size > 1) error.message += ` The --atomic batch was rolled back as one: this run applied none of its ${size} migrations.`;
     throw error;
   }
 }
