@@ -9,7 +9,7 @@ import type { Database } from '../db/connection.ts';
 import { describeError } from '../errors.ts';
 import type { MigrationDefinition } from '../stream/migration-file.ts';
 import { holdingConsole } from './console-hold.ts';
-import { keptInTransaction } from './one-session.ts';
+import { onTheOneSession } from './one-session.ts';
 import { assertNotStoppedForEntities, startingAgainForEntities } from './entities-on-demand.ts';
 import { interceptingQueries, noRows, runPlainly, sqlText, type InterceptedQuery } from './query-intercept.ts';
 import { type Direction } from './run-options.ts';
@@ -50,9 +50,8 @@ async function dryRunOnce(db: Database, definition: MigrationDefinition, directi
   try {
     const migration = instantiate(db, definition);
     migration.setTransactionContext(trx);
-    const run = () => interceptingQueries(connection, readOrRefuse, () => holdingConsole(async () => migration[direction]()));
-    // PGlite's one session is this transaction's: a transaction or Kysely query of the migration's own goes into it.
-    const result = await (db.kind === 'pglite' ? keptInTransaction(connection, trx, run) : run());
+    // On PGlite, its one session is this transaction's: what the migration sends past it goes into it.
+    const result = await onTheOneSession(db, trx, () => interceptingQueries(connection, readOrRefuse, () => holdingConsole(async () => migration[direction]())));
     assertNotStoppedForEntities(migration);
     const statements = migration.getQueries().map(sqlText);
     if (!result.ok) {

@@ -12,25 +12,22 @@ import type { AbstractSqlConnection } from '@mikro-orm/sql';
 import type { Database } from '../db/connection.ts';
 import { interceptingQueries } from './query-intercept.ts';
 
-/** Runs `fn` (a migration's up() or down() inside `trx`) with everything it sends kept in `trx`, on PGlite; elsewhere as it is. */
-export async function onTheOneSession<T>(db: Database, trx: Transaction, fn: () => Promise<T>): Promise<T> {
-  if (db.kind !== 'pglite') return fn(); // PostgreSQL: the ORM's pool has another connection for them
-  return keptInTransaction(db.connection, trx, () => interceptingQueries(db.connection, (query) => query.run(query.ctx ?? trx), fn));
-}
-
 /**
- * While `fn` runs, a transaction begun on `connection` without a context is a savepoint of `trx`,
- * and its Kysely client is `trx` (a Kysely transaction builds and runs queries as the client does).
- * Given back afterwards, whatever happens.
+ * Runs `fn` (a migration's up() or down() inside `trx`) with everything it sends kept in `trx`, on
+ * PGlite; elsewhere as it is. A query without a context runs in `trx`, a transaction begun without
+ * one is a savepoint of `trx`, and the Kysely client is `trx` (a Kysely transaction builds and runs
+ * queries as the client does). The connection is given back afterwards, whatever happens.
  */
-export async function keptInTransaction<T>(connection: AbstractSqlConnection, trx: Transaction, fn: () => Promise<T>): Promise<T> {
+export async function onTheOneSession<T>(db: Database, trx: Transaction, fn: () => Promise<T>): Promise<T> {
+  if (db.kind !== 'pglite') return fn(); // PostgreSQL: the ORM's pool has other connections for them
+  const connection = db.connection;
   const patched = connection as { begin: AbstractSqlConnection['begin']; getClient: AbstractSqlConnection['getClient'] };
   const own = { begin: Object.getOwnPropertyDescriptor(connection, 'begin'), getClient: Object.getOwnPropertyDescriptor(connection, 'getClient') };
   const begin = connection.begin;
   patched.begin = (options = {}) => begin.call(connection, { ...options, ctx: options.ctx ?? trx });
   patched.getClient = (() => trx) as unknown as AbstractSqlConnection['getClient'];
   try {
-    return await fn();
+    return await interceptingQueries(connection, (query) => query.run(query.ctx ?? trx), fn);
   } finally {
     for (const name of ['begin', 'getClient'] as const) {
       const descriptor = own[name];
