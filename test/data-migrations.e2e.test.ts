@@ -228,38 +228,36 @@ describe('a data migration on the embedded PGlite database that queries past its
   });
   afterAll(() => embedded?.dispose());
 
-  it("runs such a query inside the migration's transaction: applied with it, rolled back with it", async () => {
-    const insert = (who: string) => `await em.getConnection().execute(\`insert into "user" ("email", "display_name") values ('${who}@past.example', '${who}')\`);`;
-    embedded.write('migrations/20300101_000001_auth-service_past_insert.ts', dataMigrationSource([insert('kept'), "const [{ n }] = await em.getConnection().execute(`select count(*)::int as n from \"user\" where \"email\" = 'kept@past.example'`);", "if (n !== 1) throw new Error('not seen');"], { service: 'auth-service', imports: [] }));
-    embedded.write('migrations/20300101_000002_auth-service_past_then_fail.ts', dataMigrationSource([insert('doomed'), "this.addSql('select 1/0');"], { service: 'auth-service', imports: [] }));
+  const write = (name: string, lines: string[]) => embedded.write(`migrations/${name}.ts`, dataMigrationSource(lines, { service: 'auth-service', imports: [] }));
+  /** `kept` in one migration, then `doomed` in the next, which fails after it: the first applied, the second rolled back whole. */
+  async function keptThenDoomed(first: string, kept: string[], doomed: string[]): Promise<void> {
+    const second = `${first}_fail`;
+    write(first, kept);
+    write(second, [...doomed, "this.addSql('select 1/0');"]);
     const result = await embedded.migrate(['migrate']);
     expect(result.code, result.stdout + result.stderr).toBe(1);
-    expect(result.stderr).toContain('20300101_000002_auth-service_past_then_fail.ts failed at statement 1 (select 1/0): division by zero');
+    expect(result.stderr).toContain(`${second}.ts failed at statement 1 (select 1/0): division by zero`);
+    embedded.remove(`migrations/${second}.ts`);
+  }
+  const insert = (who: string) => `await em.getConnection().execute(\`insert into "user" ("email", "display_name") values ('${who}@past.example', '${who}')\`);`;
+  const forkInsert = (who: string) => `await em.fork().transactional(async (tx) => { await tx.execute(\`insert into "user" ("email", "display_name") values ('${who}@past.example', 'F')\`); });`;
+
+  it("runs such a query inside the migration's transaction: applied with it, rolled back with it", async () => {
+    await keptThenDoomed('20300101_000001_auth-service_past_insert', [insert('kept'), "const [{ n }] = await em.getConnection().execute(`select count(*)::int as n from \"user\" where \"email\" = 'kept@past.example'`);", "if (n !== 1) throw new Error('not seen');"], [insert('doomed')]);
     expect(await emails()).toEqual(['kept@past.example']);
-    embedded.remove('migrations/20300101_000002_auth-service_past_then_fail.ts');
   });
 
   it("keeps a transaction of its own (em.fork().transactional) and Kysely's client in the migration's transaction too", async () => {
-    embedded.write('migrations/20300101_000003_auth-service_past_fork.ts', dataMigrationSource([
-      "await em.fork().transactional(async (tx) => { await tx.execute(`insert into \"user\" (\"email\", \"display_name\") values ('forked@past.example', 'F')`); });",
-      "await (em.getConnection().getClient() as any).insertInto('user').values({ email: 'kysely@past.example', display_name: 'K' }).execute();",
-    ], { service: 'auth-service', imports: [] }));
-    embedded.write('migrations/20300101_000004_auth-service_past_fork_fail.ts', dataMigrationSource([
-      "await em.fork().transactional(async (tx) => { await tx.execute(`insert into \"user\" (\"email\", \"display_name\") values ('forked-doomed@past.example', 'F')`); });",
-      "this.addSql('select 1/0');",
-    ], { service: 'auth-service', imports: [] }));
-    const result = await embedded.migrate(['migrate']);
-    expect(result.code, result.stdout + result.stderr).toBe(1);
-    expect(result.stderr).toContain('20300101_000004_auth-service_past_fork_fail.ts failed at statement 1 (select 1/0): division by zero');
+    const kysely = "await (em.getConnection().getClient() as any).insertInto('user').values({ email: 'kysely@past.example', display_name: 'K' }).execute();";
+    await keptThenDoomed('20300101_000003_auth-service_past_fork', [forkInsert('forked'), kysely], [forkInsert('forked-doomed')]);
     expect(await emails()).toEqual(['forked@past.example', 'kept@past.example', 'kysely@past.example']);
-    embedded.remove('migrations/20300101_000004_auth-service_past_fork_fail.ts');
   });
 
   it('in a dry run too: its own transaction and Kysely queries stay in the read-only transaction that is rolled back', async () => {
-    embedded.write('migrations/20300101_000005_auth-service_past_dry.ts', dataMigrationSource([
+    write('20300101_000005_auth-service_past_dry', [
       "const seen = await (em.getConnection().getClient() as any).selectFrom('user').select('email').where('email', '=', 'kept@past.example').execute();",
       "await em.fork().transactional(async (tx) => { await tx.execute(`insert into \"user\" (\"email\", \"display_name\") values ('dry@past.example', ${seen.length})`); });",
-    ], { service: 'auth-service', imports: [] }));
+    ]);
     const dry = await embedded.migrate(['migrate', '--dry-run']);
     expect(dry.code, dry.stdout + dry.stderr).toBe(0);
     expect(dry.stdout).toContain(`-- would write: insert into "user" ("email", "display_name") values ('dry@past.example', 1)`);
